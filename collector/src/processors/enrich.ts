@@ -1,7 +1,35 @@
-// PLACEHOLDER — the enrichment work (geo, ASN/ISP, user agent, IP truncation) replaces this body;
-// keep the exported name and signature: server.ts runs these in order on every accepted event.
+// Enrichers run in this order on every accepted event, before the store transaction:
+// geo (country, city, coordinates, ASN/ISP) → user agent (browser, OS, device) → optional IP
+// truncation, which comes last so location is looked up from the full address.
+// Config: docs/enrichment.md.
 import type { Enricher } from '../pipeline';
+import { createGeoEnricher, GeoLookup, geoConfigFromEnv } from './geo';
+import { createIpTruncateEnricher } from './ip-truncate';
+import { createUserAgentEnricher, UserAgentParser } from './useragent';
 
-export function createEnrichers(_env: NodeJS.ProcessEnv): Enricher[] {
-  return [];
+function flag(value: string | undefined): boolean {
+  return value !== undefined && ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase());
+}
+
+function off(value: string | undefined): boolean {
+  return value !== undefined && ['0', 'false', 'no', 'off'].includes(value.trim().toLowerCase());
+}
+
+export function createEnrichers(env: NodeJS.ProcessEnv): Enricher[] {
+  const enrichers: Enricher[] = [];
+  if (!off(env.AUTHWATCH_GEO)) {
+    const config = geoConfigFromEnv(env);
+    try {
+      enrichers.push(createGeoEnricher(new GeoLookup(config)));
+    } catch (err) {
+      // A configured path that cannot be read is an operator error: say which, and stop.
+      throw new Error(
+        `geo enrichment: cannot open the databases (${(err as Error).message}); ` +
+          'check AUTHWATCH_GEO_COUNTRY_DB / AUTHWATCH_GEO_ASN_DB / AUTHWATCH_GEO_CITY_DB, or set AUTHWATCH_GEO=0',
+      );
+    }
+  }
+  if (!off(env.AUTHWATCH_USER_AGENT_PARSING)) enrichers.push(createUserAgentEnricher(new UserAgentParser()));
+  if (flag(env.AUTHWATCH_IP_TRUNCATE)) enrichers.push(createIpTruncateEnricher());
+  return enrichers;
 }

