@@ -2,7 +2,19 @@
 // generally used by snapshots, but can affect specific tests
 process.env.TZ = 'UTC';
 
+const base = require('./.config/jest.config');
+const { grafanaESModules, nodeModulesToTransform } = require('./.config/jest/utils');
+
 module.exports = {
   // Jest configuration provided by Grafana scaffolding
-  ...require('./.config/jest.config'),
+  ...base,
+  // @grafana/ui 12 pulls d3 packages that ship only ESM `.mjs` files: transform those too.
+  transform: {
+    ...base.transform,
+    '^.+\\.mjs$': base.transform['^.+\\.(t|j)sx?$'],
+  },
+  transformIgnorePatterns: [nodeModulesToTransform([...grafanaESModules, 'd3-.*', 'internmap', 'robust-predicates', 'delaunator'])],
+  moduleFileExtensions: ['ts', 'tsx', 'js', 'jsx', 'mjs', 'cjs', 'json', 'node'],
+  // harness/ holds the browser suite (own config, npm run test:browser).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/harness/'],
 };

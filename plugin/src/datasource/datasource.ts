@@ -1,0 +1,272 @@
+import {
+  DataSourceApi,
+  type DataFrame,
+  type DataQueryRequest,
+  type DataQueryResponse,
+  type DataSourceInstanceSettings,
+  type MetricFindValue,
+  type ScopedVars,
+  type TestDataSourceResponse,
+  type TimeRange,
+} from '@grafana/data';
+import { getTemplateSrv, type TemplateSrv } from '@grafana/runtime';
+import { CollectorClient, CollectorError, type Params } from './client';
+import {
+  annotationsFrame,
+  eventsLogsFrame,
+  eventsTableFrame,
+  lockoutsFrame,
+  sessionsFrame,
+  statsFrame,
+  timeseriesFrames,
+  type FrameOptions,
+} from './frames';
+import { clampLimit, filterParams, interpolateFilter, rangeParams } from './params';
+import {
+  DEFAULT_QUERY,
+  type AuthwatchOptions,
+  type AuthwatchQuery,
+  type EventsResponse,
+  type LockoutsResponse,
+  type SessionsResponse,
+  type StatsResponse,
+  type TimeseriesResponse,
+  type ValuesResponse,
+  type WhoamiResponse,
+} from './types';
+
+/** Event kinds shown as annotations unless the annotation query names others. */
+export const ANNOTATION_TYPES = 'lockout,unlock,admin';
+
+/** Fields GET /v1/values/:field answers for (template variables). */
+export const VALUE_FIELDS = ['user', 'service', 'reason', 'country', 'type', 'ip', 'outcome'] as const;
+
+export class DataSource extends DataSourceApi<AuthwatchQuery, AuthwatchOptions> {
+  readonly client: CollectorClient;
+  readonly showDetails: boolean;
+  readonly hasUrl: boolean;
+
+  constructor(
+    instanceSettings: DataSourceInstanceSettings<AuthwatchOptions>,
+    private readonly templateSrv: TemplateSrv = getTemplateSrv()
+  ) {
+    super(instanceSettings);
+    this.client = new CollectorClient(instanceSettings.url ?? '');
+    this.showDetails = Boolean(instanceSettings.jsonData.showDetails);
+    this.hasUrl = Boolean(instanceSettings.jsonData.url);
+    // Annotation queries use the regular query editor with query type "annotations";
+    // Grafana turns the returned time/title/text/tags frame into annotations.
+    this.annotations = {
+      prepareAnnotation: (annotation) => {
+        const target = (annotation.target ?? {}) as Partial<AuthwatchQuery>;
+        return {
+          ...annotation,
+          target: { ...target, refId: target.refId ?? 'Anno', queryType: 'annotations' } as AuthwatchQuery,
+        };
+      },
+    };
+  }
+
+  getDefaultQuery(): Partial<AuthwatchQuery> {
+    return DEFAULT_QUERY;
+  }
+
+  filterQuery(query: AuthwatchQuery): boolean {
+    return !query.hide;
+  }
+
+  async query(request: DataQueryRequest<AuthwatchQuery>): Promise<DataQueryResponse> {
+    const results = await Promise.allSettled(
+      request.targets.filter((t) => !t.hide).map((t) => this.runQuery(t, request))
+    );
+    const data: DataFrame[] = [];
+    const errors: DataQueryResponse['errors'] = [];
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') {
+        data.push(...result.value);
+      } else {
+        const refId = request.targets.filter((t) => !t.hide)[i].refId;
+        const reason: unknown = result.reason;
+        errors.push({ refId, message: reason instanceof Error ? reason.message : String(reason) });
+      }
+    });
+    return errors.length ? { data, errors, error: errors[0] } : { data };
+  }
+
+  /** Runs one target; exported for tests through query(). */
+  private async runQuery(query: AuthwatchQuery, request: DataQueryRequest<AuthwatchQuery>): Promise<DataFrame[]> {
+    const options: FrameOptions = { refId: query.refId, showDetails: this.showDetails };
+    const requestId = `${request.requestId}-${query.refId}`;
+    const kind = query.queryType ?? 'events';
+    const scoped = request.scopedVars;
+    switch (kind) {
+      case 'events': {
+        const response = await this.client.get<EventsResponse>(
+          '/events',
+          this.eventsParams(query, request.range, scoped),
+          'loading events',
+          requestId
+        );
+        return [query.format === 'logs' ? eventsLogsFrame(response, options) : eventsTableFrame(response, options)];
+      }
+      case 'annotations': {
+        const params = this.eventsParams({ ...query, eventType: query.eventType || ANNOTATION_TYPES }, request.range, scoped);
+        const response = await this.client.get<EventsResponse>('/events', params, 'loading annotations', requestId);
+        return [annotationsFrame(response, options)];
+      }
+      case 'sessions': {
+        const response = await this.client.get<SessionsResponse>(
+          '/sessions',
+          this.sessionsParams(query, request.range, scoped),
+          'loading sessions',
+          requestId
+        );
+        return [sessionsFrame(response, options)];
+      }
+      case 'lockouts': {
+        const response = await this.client.get<LockoutsResponse>(
+          '/lockouts',
+          this.lockoutsParams(query, scoped),
+          'loading lockouts',
+          requestId
+        );
+        return [lockoutsFrame(response, options)];
+      }
+      case 'timeseries': {
+        const groupBy = query.groupBy ?? 'outcome';
+        const response = await this.client.get<TimeseriesResponse>(
+          '/timeseries',
+          this.timeseriesParams(query, request.range, request.intervalMs, scoped),
+          'loading the time series',
+          requestId
+        );
+        return timeseriesFrames(response, groupBy, options);
+      }
+      case 'stats': {
+        const response = await this.client.get<StatsResponse>(
+          '/stats',
+          { ...rangeParams(request.range), ...filterParams(query, this.templateSrv, scoped) },
+          'loading stats',
+          requestId
+        );
+        return [statsFrame(response, query.stats, options)];
+      }
+      default:
+        throw new Error(`Unknown query type "${String(kind)}"`);
+    }
+  }
+
+  eventsParams(query: AuthwatchQuery, range: TimeRange, scopedVars: ScopedVars = {}): Params {
+    return {
+      ...rangeParams(range),
+      ...filterParams(query, this.templateSrv, scopedVars),
+      limit: clampLimit(query.limit, DEFAULT_QUERY.limit ?? 500),
+      order: 'desc',
+    };
+  }
+
+  sessionsParams(query: AuthwatchQuery, range: TimeRange, scopedVars: ScopedVars = {}): Params {
+    const state = query.sessionState ?? 'active';
+    return {
+      state,
+      user: interpolateFilter(this.templateSrv, query.user, scopedVars),
+      // Active sessions are current whatever the dashboard range; history is bounded by it.
+      ...(state === 'active' ? {} : rangeParams(range)),
+      limit: clampLimit(query.limit, DEFAULT_QUERY.limit ?? 500),
+    };
+  }
+
+  lockoutsParams(query: AuthwatchQuery, scopedVars: ScopedVars = {}): Params {
+    return {
+      state: query.lockoutState ?? 'locked',
+      user: interpolateFilter(this.templateSrv, query.user, scopedVars),
+    };
+  }
+
+  timeseriesParams(query: AuthwatchQuery, range: TimeRange, intervalMs: number, scopedVars: ScopedVars = {}): Params {
+    return {
+      ...rangeParams(range),
+      interval_ms: Math.max(1000, Math.round(intervalMs || 60_000)),
+      group_by: query.groupBy ?? 'outcome',
+      ...filterParams(query, this.templateSrv, scopedVars),
+    };
+  }
+
+  /**
+   * Template variable values. The query is a field name (user, service, reason, country, type,
+   * ip, outcome), optionally followed by text to match: `user ali`.
+   */
+  async metricFindQuery(query: string, options?: { range?: TimeRange; scopedVars?: ScopedVars }): Promise<MetricFindValue[]> {
+    const text = this.templateSrv.replace(String(query ?? ''), options?.scopedVars).trim();
+    const [field, ...rest] = text.split(/\s+/);
+    if (!(VALUE_FIELDS as readonly string[]).includes(field)) {
+      throw new Error(`Variable query must start with one of: ${VALUE_FIELDS.join(', ')} (got "${field ?? ''}")`);
+    }
+    const params: Params = { ...(options?.range ? rangeParams(options.range) : {}), q: rest.join(' ') || undefined, limit: 1000 };
+    const response = await this.client.get<ValuesResponse>(
+      `/values/${encodeURIComponent(field)}`,
+      params,
+      `loading ${field} values`
+    );
+    return response.values.map((v) => ({ text: String(v), value: v }));
+  }
+
+  async testDatasource(): Promise<TestDataSourceResponse> {
+    if (!this.hasUrl) {
+      return { status: 'error', message: 'Set the collector URL, then save & test again.' };
+    }
+    try {
+      const who = await this.client.get<WhoamiResponse>('/whoami', {}, 'checking the read key');
+      return {
+        status: 'success',
+        message: `Connected to the Authwatch collector; the read key "${who.key}" has role ${who.role}.`,
+      };
+    } catch (err) {
+      if (err instanceof CollectorError) {
+        switch (err.kind) {
+          case 'unreachable':
+            return { status: 'error', message: `Collector unreachable: ${err.message}` };
+          case 'unauthorized':
+          case 'forbidden':
+            return { status: 'error', message: `Key rejected by the collector: ${err.message}` };
+          default:
+            return { status: 'error', message: err.message };
+        }
+      }
+      throw err;
+    }
+  }
+
+  // ---- Actions (the sessions panel calls these; admin key, Grafana Editor role or above) ----
+
+  async terminateSession(id: string): Promise<void> {
+    await this.client.post(`/sessions/${encodeURIComponent(id)}/terminate`, `ending session ${id}`);
+  }
+
+  async terminateUserSessions(user: string): Promise<number> {
+    const result = await this.client.post<{ terminated: number }>(
+      `/users/${encodeURIComponent(user)}/sessions/terminate`,
+      `ending the sessions of ${user}`
+    );
+    return result.terminated;
+  }
+
+  async unlockUser(user: string): Promise<number> {
+    const result = await this.client.post<{ unlocked: number }>(
+      `/users/${encodeURIComponent(user)}/unlock`,
+      `unlocking ${user}`
+    );
+    return result.unlocked;
+  }
+
+  async unlockIp(ip: string): Promise<number> {
+    const result = await this.client.post<{ unlocked: number }>(`/ips/${encodeURIComponent(ip)}/unlock`, `unlocking ${ip}`);
+    return result.unlocked;
+  }
+
+  /** Proxy URL of GET /v1/events.csv with the query's filters and the range: a download link. */
+  csvUrl(query: AuthwatchQuery, range: TimeRange, scopedVars: ScopedVars = {}): string {
+    const { limit: _limit, order: _order, ...params } = this.eventsParams(query, range, scopedVars);
+    return this.client.readUrl('/events.csv', params);
+  }
+}
