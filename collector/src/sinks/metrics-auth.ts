@@ -1,0 +1,126 @@
+// The authentication metrics (authwatch_* in Prometheus). Instrument names are chosen so that the
+// Prometheus names come out exactly as the wire contract lists them: OTel's Prometheus exporter
+// (and OTLP→Prometheus translators) append `_total` to monotonic counters, so counters are named
+// without it. Labels are low-cardinality only: never a user, IP or session.
+import type { Attributes, Counter, Meter } from '@opentelemetry/api';
+import type { StoredEvent } from '../schema/stored-event';
+import { INGEST_TYPES, SYSTEM_TYPES } from '../schema/stored-event';
+import { LabelLimiter, NONE, SERVICE_NAME, SNAKE_CASE } from './metrics-labels';
+
+export interface GaugeSource {
+  sessionsActive(): Promise<number>;
+  accountsLocked(): Promise<number>;
+}
+
+/** Label caps (distinct values per label before "other"); documented in docs/telemetry.md. */
+export const LABEL_CAPS = { reason: 100, service: 100, kind: 50, scope: 10 } as const;
+
+export const LOCKOUT_SCOPES = ['user', 'user_ip', 'ip'] as const;
+export const DETECTION_KINDS = [
+  'brute_force',
+  'password_spray',
+  'credential_stuffing',
+  'impossible_travel',
+  'new_device',
+  'new_country',
+] as const;
+
+/** Counts per distinct label set within one batch, so a 10,000-event batch costs a few add() calls. */
+class BatchCounts {
+  private readonly counts = new Map<string, { attrs: Attributes; n: number }>();
+  add(attrs: Attributes): void {
+    const key = JSON.stringify(attrs);
+    const entry = this.counts.get(key);
+    if (entry) entry.n += 1;
+    else this.counts.set(key, { attrs, n: 1 });
+  }
+  flushTo(counter: Counter): void {
+    for (const { attrs, n } of this.counts.values()) counter.add(n, attrs);
+  }
+}
+
+export class AuthMetrics {
+  private readonly loginAttempts: Counter;
+  private readonly lockouts: Counter;
+  private readonly ingested: Counter;
+  private readonly rejectedEvents: Counter;
+  private readonly detections: Counter;
+  private readonly reason = new LabelLimiter(LABEL_CAPS.reason, SNAKE_CASE);
+  private readonly service = new LabelLimiter(LABEL_CAPS.service, SERVICE_NAME);
+  private readonly kind = new LabelLimiter(LABEL_CAPS.kind, SNAKE_CASE).allow(DETECTION_KINDS);
+  private readonly scope = new LabelLimiter(LABEL_CAPS.scope, SNAKE_CASE).allow(LOCKOUT_SCOPES);
+
+  constructor(meter: Meter, gauges: GaugeSource, onGaugeError: (err: unknown) => void) {
+    this.loginAttempts = meter.createCounter('authwatch_login_attempts', {
+      description: 'Login events stored, by outcome, reason code and service.',
+    });
+    this.lockouts = meter.createCounter('authwatch_lockouts', {
+      description: 'Locks applied (user, user+IP pair or IP), by scope.',
+    });
+    this.ingested = meter.createCounter('authwatch_events_ingested', {
+      description: 'Events stored (application and collector-made kinds), by type.',
+    });
+    this.rejectedEvents = meter.createCounter('authwatch_events_rejected', {
+      description: 'Events refused by validation (nothing of their batch was stored).',
+    });
+    this.detections = meter.createCounter('authwatch_detections', {
+      description: 'Detections raised, by kind (brute_force, password_spray, …).',
+    });
+
+    // Series that alert rules use exist from the start at 0: rate()/increase() cannot see the
+    // first increment of a series that appears with value 1 (e.g. the first password spray ever).
+    this.rejectedEvents.add(0);
+    for (const type of [...INGEST_TYPES, ...SYSTEM_TYPES]) this.ingested.add(0, { type });
+    for (const scope of LOCKOUT_SCOPES) this.lockouts.add(0, { scope });
+    for (const kind of DETECTION_KINDS) this.detections.add(0, { kind });
+
+    // Gauges read the store at scrape time, so they are right after a restart.
+    meter
+      .createObservableGauge('authwatch_sessions_active', { description: 'Sessions currently active.' })
+      .addCallback(async (result) => {
+        try {
+          result.observe(await gauges.sessionsActive());
+        } catch (err) {
+          onGaugeError(err);
+        }
+      });
+    meter
+      .createObservableGauge('authwatch_accounts_locked', {
+        description: 'Locks currently in force (users, user+IP pairs and IPs).',
+      })
+      .addCallback(async (result) => {
+        try {
+          result.observe(await gauges.accountsLocked());
+        } catch (err) {
+          onGaugeError(err);
+        }
+      });
+  }
+
+  /** Counts one committed batch. */
+  record(events: readonly StoredEvent[]): void {
+    const logins = new BatchCounts();
+    const ingested = new BatchCounts();
+    const lockouts = new BatchCounts();
+    const detections = new BatchCounts();
+    for (const e of events) {
+      ingested.add({ type: e.type });
+      if (e.type === 'login' && e.outcome) {
+        logins.add({ outcome: e.outcome, reason: this.reason.value(e.reason), service: this.service.value(e.service) });
+      } else if (e.type === 'lockout') {
+        const scope = e.attributes?.scope;
+        lockouts.add({ scope: typeof scope === 'string' ? this.scope.value(scope) : NONE });
+      } else if (e.type === 'detection') {
+        detections.add({ kind: this.kind.value(e.reason) });
+      }
+    }
+    logins.flushTo(this.loginAttempts);
+    ingested.flushTo(this.ingested);
+    lockouts.flushTo(this.lockouts);
+    detections.flushTo(this.detections);
+  }
+
+  rejected(count: number): void {
+    if (Number.isFinite(count) && count > 0) this.rejectedEvents.add(count);
+  }
+}
