@@ -23,3 +23,161 @@ export interface Store {
 }
 
 export type { StoredEvent };
+
+// ---------------------------------------------------------------------------------------------
+// Core extensions (sessions, lockouts, policy, queries). Kept separate from WriteTx/Store so code
+// that only needs getState/putState (detections, tests' fakes) does not have to implement these.
+// Every method is async so the PostgreSQL store can implement the same contract.
+
+export type LockScope = 'user' | 'user_ip' | 'ip';
+export type Escalation = 'none' | 'linear' | 'multiple';
+
+export interface Policy {
+  max_failed_attempts: number;
+  window_seconds: number;
+  lock_seconds: number;
+  escalation: Escalation;
+  max_lock_seconds: number;
+  /** Locks after which the next one is permanent; null = never permanent, 0 = always. */
+  permanent_after: number | null;
+  scope: 'user' | 'user_ip';
+  ip_max_failed_attempts: number;
+  idle_timeout_seconds: number;
+  single_session: boolean;
+  session_ip_binding: boolean;
+}
+
+export interface SessionRow {
+  /** Keyed hash (hex) of the client's session id. */
+  id: string;
+  user: string;
+  user_id: string | null;
+  ip: string | null;
+  country: string | null;
+  city: string | null;
+  isp: string | null;
+  asn: number | null;
+  browser: string | null;
+  os: string | null;
+  device: string | null;
+  device_type: string | null;
+  service: string | null;
+  started_at: number;
+  last_seen_at: number;
+  ended_at: number | null;
+  end_reason: string | null;
+}
+
+export interface LockRow {
+  id: number;
+  scope: LockScope;
+  /** null for scope "ip". */
+  user: string | null;
+  ip: string | null;
+  failures: number;
+  locked_at: number;
+  /** null = until an admin unlocks. */
+  locked_until: number | null;
+  reason: string;
+  unlocked_at: number | null;
+  unlocked_by: string | null;
+}
+
+export type NewLock = Omit<LockRow, 'id' | 'unlocked_at' | 'unlocked_by'>;
+
+export interface CoreWriteTx extends WriteTx {
+  /** Runs fn so that, if it throws, only its own changes are rolled back (group commit). */
+  savepoint<T>(fn: () => Promise<T>): Promise<T>;
+  /** Inserts events; result[i] is false when events[i].id was already stored (a duplicate). */
+  insertEvents(events: readonly StoredEvent[]): Promise<boolean[]>;
+  getPolicy(): Promise<Policy>;
+  putPolicy(policy: Policy): Promise<void>;
+
+  getSession(id: string): Promise<SessionRow | undefined>;
+  /** false when a session with this id already exists. */
+  openSession(row: SessionRow): Promise<boolean>;
+  touchSession(id: string, time: number, ip: string | null, service: string | null): Promise<void>;
+  /** Ends an active session; false when it was not active. */
+  endSession(id: string, time: number, reason: string): Promise<boolean>;
+  activeSessionsOfUser(user: string): Promise<SessionRow[]>;
+  /** Active sessions whose last_seen_at is before `before`. */
+  idleSessions(before: number, limit: number): Promise<SessionRow[]>;
+
+  /** Locks in force at `now` that apply to user/ip. */
+  activeLocks(user: string | null, ip: string | null, now: number): Promise<LockRow[]>;
+  /** Records one failure under each key at `time` and returns each key's count since `since`. */
+  addFailure(keys: readonly string[], time: number, since: number): Promise<number[]>;
+  clearFailures(keys: readonly string[]): Promise<void>;
+  pruneFailures(before: number): Promise<void>;
+  /** How many locks this key ever had (for escalation). */
+  countLocks(scope: LockScope, user: string | null, ip: string | null): Promise<number>;
+  insertLock(lock: NewLock): Promise<LockRow>;
+  /** Lifts locks in force; `user` and/or `ip` select them. Returns the lifted rows. */
+  unlock(sel: { user?: string; ip?: string }, now: number, actor: string): Promise<LockRow[]>;
+  /** Drops processor state whose expiresAt has passed. */
+  pruneState(now: number): Promise<void>;
+}
+
+export interface EventFilter {
+  from?: number;
+  to?: number;
+  user?: string[];
+  type?: string[];
+  outcome?: string[];
+  reason?: string[];
+  ip?: string[];
+  service?: string[];
+  country?: string[];
+  q?: string;
+}
+
+export interface EventPage {
+  events: StoredEvent[];
+  total: number;
+  next_cursor: string | null;
+}
+
+export const GROUP_FIELDS = ['outcome', 'reason', 'service', 'country', 'type'] as const;
+export type GroupField = (typeof GROUP_FIELDS)[number];
+export const VALUE_FIELDS = ['user', 'service', 'reason', 'country', 'type', 'ip', 'outcome'] as const;
+export type ValueField = (typeof VALUE_FIELDS)[number];
+
+export interface SessionQuery {
+  state: 'active' | 'ended' | 'all';
+  user?: string[];
+  from?: number;
+  to?: number;
+  limit: number;
+}
+
+export interface LockQuery {
+  state: 'locked' | 'all';
+  user?: string[];
+  now: number;
+  limit: number;
+}
+
+export interface CoreStore extends Store {
+  /** Which backend ("sqlite" / "postgres") and where, for the startup banner. */
+  readonly description: string;
+  write<T>(fn: (tx: CoreWriteTx) => Promise<T>): Promise<T>;
+  /** Reads a meta value, or stores make() under it when absent (first writer wins). */
+  getOrCreateMeta(key: string, make: () => string): Promise<string>;
+  getPolicy(): Promise<Policy>;
+  activeLocks(user: string | null, ip: string | null, now: number): Promise<LockRow[]>;
+  getSession(id: string): Promise<SessionRow | undefined>;
+  listSessions(q: SessionQuery): Promise<SessionRow[]>;
+  listLockouts(q: LockQuery): Promise<LockRow[]>;
+  queryEvents(filter: EventFilter, page: { limit: number; cursor: string | null; order: 'asc' | 'desc' }): Promise<EventPage>;
+  /** Every matching event, streamed; the consumer awaits between rows so memory stays flat. */
+  streamEvents(filter: EventFilter, order: 'asc' | 'desc'): AsyncIterable<StoredEvent>;
+  /** Counts per aligned bucket start (ms) and group key (null key when group is absent). */
+  timeseries(filter: EventFilter, intervalMs: number, group: GroupField | null): Promise<{ bucket: number; key: string | null; count: number }[]>;
+  eventStats(filter: EventFilter): Promise<{ logins: number; failures: number; unique_users: number }>;
+  distinctValues(field: ValueField, filter: EventFilter, limit: number): Promise<string[]>;
+  countActiveSessions(user?: string[]): Promise<number>;
+  countLockedAccounts(now: number, user?: string[]): Promise<number>;
+}
+
+/** A query parameter the store cannot use (bad cursor…): the API answers 400. */
+export class BadQuery extends Error {}

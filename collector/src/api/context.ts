@@ -1,0 +1,19 @@
+// What every route module gets from the composition root.
+import type { RequestHandler } from 'express';
+import type { Config } from '../config';
+import type { Logger } from '../log';
+import type { Pipeline } from '../pipeline-runner';
+import type { Telemetry } from '../sinks/telemetry';
+import type { CoreStore } from '../store/store';
+import type { Access } from './auth';
+
+export interface ApiContext {
+  config: Config;
+  store: CoreStore;
+  pipeline: Pipeline;
+  telemetry: Telemetry;
+  log: Logger;
+  /** Keyed hash (hex) of a raw session id. */
+  hashSessionId(raw: string): string;
+  auth(access: Access): RequestHandler;
+}

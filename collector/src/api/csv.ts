@@ -1,0 +1,34 @@
+// CSV encoding for exports: RFC 4180 quoting, and spreadsheet formula neutralisation (a text cell
+// starting with = + - @ tab or CR gets a leading ').
+import type { StoredEvent } from '../schema/stored-event';
+
+export const CSV_COLUMNS: (keyof StoredEvent)[] = [
+  'time', 'id', 'type', 'outcome', 'reason', 'user', 'user_id', 'email', 'session_id', 'ip', 'country', 'city',
+  'latitude', 'longitude', 'asn', 'isp', 'user_agent', 'browser', 'browser_version', 'os', 'os_version',
+  'device_type', 'device', 'app_version', 'service', 'entry', 'actor', 'received_at', 'attributes',
+];
+
+const FORMULA_START = /^[=+\-@\t\r]/;
+const NEEDS_QUOTES = /[",\r\n]/;
+
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  let s = typeof value === 'string' ? value : JSON.stringify(value);
+  if (FORMULA_START.test(s)) s = "'" + s;
+  return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvHeader(): string {
+  return CSV_COLUMNS.join(',') + '\r\n';
+}
+
+export function csvRow(e: StoredEvent): string {
+  let line = '';
+  for (let i = 0; i < CSV_COLUMNS.length; i++) {
+    const c = CSV_COLUMNS[i];
+    const v = c === 'time' || c === 'received_at' ? new Date(e[c]).toISOString() : e[c];
+    line += (i ? ',' : '') + csvCell(v);
+  }
+  return line + '\r\n';
+}

@@ -1,0 +1,22 @@
+// Small endpoints: health (no auth), whoami (any key), the OpenAPI document (any key).
+import { Router } from 'express';
+import { buildOpenApi } from '../schema/openapi';
+import { principal } from './auth';
+import type { ApiContext } from './context';
+
+export function metaRoutes(ctx: ApiContext): Router {
+  const r = Router();
+  r.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  r.get('/v1/whoami', ctx.auth('any'), (req, res) => {
+    const p = principal(req);
+    res.json({ role: p.role, key: p.name });
+  });
+  let doc: unknown;
+  r.get('/v1/openapi.json', ctx.auth('any'), (_req, res) => {
+    doc ??= buildOpenApi();
+    res.json(doc);
+  });
+  return r;
+}

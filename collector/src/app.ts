@@ -1,0 +1,122 @@
+// Composition root: store, pipeline (enrichers → sessions → lockout → detections; sinks), express
+// app with every route, the sweeper and retention; start() listens, close() drains and shuts down.
+import express, { type Express } from 'express';
+import { createHmac, randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { authenticator } from './api/auth';
+import { checkRoutes } from './api/check';
+import type { ApiContext } from './api/context';
+import { errorHandler, notFound } from './api/errors';
+import { eventCsvRoutes } from './api/events-csv';
+import { eventRoutes } from './api/events';
+import { lockoutRoutes } from './api/lockouts';
+import { metaRoutes } from './api/meta';
+import { policyRoutes } from './api/policy';
+import { sessionRoutes } from './api/sessions';
+import { statsRoutes } from './api/stats';
+import { timeseriesRoutes } from './api/timeseries';
+import { valueRoutes } from './api/values';
+import type { Config } from './config';
+import { createLogger, type Logger } from './log';
+import { Pipeline } from './pipeline-runner';
+import { createDetections } from './processors/detections';
+import { createEnrichers } from './processors/enrich';
+import { createLockoutProcessor } from './processors/lockout';
+import { createSessionProcessor } from './processors/sessions';
+import { createNotificationSinks } from './sinks/notifications';
+import { createTelemetry, type Telemetry } from './sinks/telemetry';
+import { httpSource } from './sources/http';
+import { openStore } from './store/open';
+import { startRetention } from './store/retention';
+import type { CoreStore } from './store/store';
+import { startSweeper, type Sweeper } from './sweeper';
+
+export interface Collector {
+  app: Express;
+  store: CoreStore;
+  pipeline: Pipeline;
+  telemetry: Telemetry;
+  sweeper: Sweeper;
+  hashSessionId(raw: string): string;
+  /** Listens on config.host:config.port (0 = any free port); resolves with the URL. */
+  listen(): Promise<{ url: string; host: string; port: number; server: Server }>;
+  /** Stops accepting, drains in-flight requests, stops the sweeper, flushes sinks, closes the store. */
+  close(): Promise<void>;
+}
+
+export async function createCollector(config: Config, log: Logger = createLogger()): Promise<Collector> {
+  const store = await openStore(config.store);
+  const sessionKey = config.sessionKey ?? (await store.getOrCreateMeta('session_hash_key', () => randomBytes(32).toString('hex')));
+  const hashSessionId = (raw: string) => createHmac('sha256', sessionKey).update(raw, 'utf8').digest('hex');
+
+  const telemetry = createTelemetry({
+    env: config.env,
+    gauges: { sessionsActive: () => store.countActiveSessions(), accountsLocked: () => store.countLockedAccounts(Date.now()) },
+  });
+  const pipeline = new Pipeline({
+    store,
+    enrichers: createEnrichers(config.env),
+    processors: [createSessionProcessor(), createLockoutProcessor(), ...createDetections(config.env)],
+    sinks: [telemetry.sink, ...createNotificationSinks(config.env)],
+    log,
+  });
+
+  const ctx: ApiContext = { config, store, pipeline, telemetry, log, hashSessionId, auth: authenticator(config.keys) };
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(telemetry.httpMiddleware);
+  app.get('/metrics', telemetry.metricsHandler);
+  for (const routes of [metaRoutes, httpSource, checkRoutes, eventRoutes, eventCsvRoutes, timeseriesRoutes, statsRoutes, valueRoutes, sessionRoutes, lockoutRoutes, policyRoutes]) {
+    app.use(routes(ctx));
+  }
+  app.use(notFound);
+  app.use(errorHandler(log));
+
+  const sweeper = startSweeper(pipeline, config.sweepSeconds, log);
+  const stopRetention = startRetention(store, config.env);
+  let server: Server | null = null;
+  let closing: Promise<void> | null = null;
+
+  return {
+    app,
+    store,
+    pipeline,
+    telemetry,
+    sweeper,
+    hashSessionId,
+    listen() {
+      return new Promise((resolve, reject) => {
+        const s = createServer(app);
+        s.keepAliveTimeout = 5000;
+        s.once('error', reject);
+        s.listen(config.port, config.host, () => {
+          server = s;
+          const { port } = s.address() as AddressInfo;
+          const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+          resolve({ url: `http://${host}:${port}`, host: config.host, port, server: s });
+        });
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        if (server) {
+          const s = server;
+          // Stop accepting; idle keep-alive sockets close now, busy ones after their response.
+          const closed = new Promise<void>((r) => s.close(() => r()));
+          s.closeIdleConnections();
+          const force = setTimeout(() => s.closeAllConnections(), 10_000);
+          await closed;
+          clearTimeout(force);
+        }
+        await sweeper.stop();
+        stopRetention();
+        await pipeline.close();
+        await telemetry.shutdown();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// CLI: authwatch-collector [--host H] [--port P] [--store URL] [--no-demo]
+// Reads configuration (config.ts), listens, prints how to use it, drains on SIGTERM/SIGINT.
+import { createCollector } from './app';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './log';
+
+async function main(): Promise<void> {
+  const log = createLogger();
+  // --no-demo belongs to scripts/start.mjs (demo traffic); accepted here so it can pass through.
+  const argv = process.argv.slice(2);
+  let config;
+  try {
+    config = loadConfig(process.env, argv);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`authwatch: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  if (config.keys.empty) {
+    log.warn('NO API KEYS CONFIGURED: every request is treated as admin. Serving on loopback only. Set AUTHWATCH_INGEST_KEYS, AUTHWATCH_READ_KEYS and AUTHWATCH_ADMIN_KEYS before exposing the collector.');
+  }
+  const collector = await createCollector(config, log);
+  const { url } = await collector.listen();
+  const key = config.keys.empty ? '' : ' -H "Authorization: Bearer $AUTHWATCH_KEY"';
+  process.stdout.write(
+    [
+      `authwatch collector listening on ${url}`,
+      `store: ${collector.store.description}`,
+      'try:',
+      `  curl -s -X POST ${url}/v1/events -H 'Content-Type: application/json'${key} -d '{"type":"login","outcome":"failure","reason":"invalid_password","user":"alice","ip":"203.0.113.7"}'`,
+      `  curl -s '${url}/v1/events?user=alice'${key}`,
+      '',
+    ].join('\n'),
+  );
+  log.info('started', { url, store: collector.store.description, keys: config.keys.keys.length, hide_details: config.hideDetails });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    collector
+      .close()
+      .then(() => {
+        log.info('stopped');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        log.error('shutdown failed', { error: String(err) });
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`authwatch: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

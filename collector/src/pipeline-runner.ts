@@ -1,0 +1,173 @@
+// Runs the pipeline: enrich (sync, before the transaction) → one store transaction per group of
+// batches (insert with idempotency, then processors in order, derived events stored alongside) →
+// commit → callers answered → sinks get every committed event. Batches that arrive while a commit
+// is in progress are committed together (group commit), each inside its own savepoint so one bad
+// batch cannot undo another.
+import type { Enricher, Processor, Sink } from './pipeline';
+import type { StoredEvent } from './schema/stored-event';
+import type { CoreStore, CoreWriteTx } from './store/store';
+import type { CoreProcessContext, CoreProcessor } from './processors/core';
+import type { Logger } from './log';
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+}
+
+interface Job {
+  events: StoredEvent[];
+  resolve(r: IngestResult): void;
+  reject(e: unknown): void;
+}
+
+export interface PipelineDeps {
+  store: CoreStore;
+  enrichers: Enricher[];
+  processors: (CoreProcessor | Processor)[];
+  sinks: Sink[];
+  log: Logger;
+  clock?: () => number;
+}
+
+/** Upper bound of events per group commit (keeps one transaction's latency bounded). */
+const MAX_GROUP_EVENTS = 20_000;
+
+export class Pipeline {
+  private queue: Job[] = [];
+  private draining: Promise<void> | null = null;
+  private readonly clock: () => number;
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  /** Enriches, stores and processes one validated batch; resolves after the commit. */
+  ingest(events: StoredEvent[]): Promise<IngestResult> {
+    for (const enricher of this.deps.enrichers) {
+      for (const e of events) {
+        try {
+          enricher.enrich(e);
+        } catch (err) {
+          // Enrichment is best effort: an event without geo data beats a lost event.
+          this.deps.log.warn('enricher failed', { enricher: enricher.name, error: String(err) });
+        }
+      }
+    }
+    return new Promise<IngestResult>((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
+      if (!this.draining) this.draining = new Promise<void>((done) => setImmediate(() => void this.drain().finally(done)));
+    });
+  }
+
+  /**
+   * Runs fn in one write transaction with a processor context (admin actions, the idle sweep);
+   * events it emits are stored in the same transaction and sent to the sinks after the commit.
+   */
+  async run<T>(fn: (ctx: CoreProcessContext) => Promise<T>): Promise<T> {
+    const emitted: StoredEvent[] = [];
+    const result = await this.deps.store.write(async (tx) => {
+      const ctx = await this.context(tx, (e) => emitted.push(e));
+      const r = await fn(ctx);
+      if (emitted.length) await tx.insertEvents(emitted);
+      return r;
+    });
+    this.toSinks(emitted);
+    return result;
+  }
+
+  /** Resolves when every queued batch is committed. */
+  async flush(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  private async context(tx: CoreWriteTx, emit: (e: StoredEvent) => void): Promise<CoreProcessContext> {
+    return { now: this.clock(), tx, policy: await tx.getPolicy(), emit };
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length) {
+        const jobs: Job[] = [];
+        let n = 0;
+        while (this.queue.length && (jobs.length === 0 || n + this.queue[0].events.length <= MAX_GROUP_EVENTS)) {
+          const job = this.queue.shift()!;
+          n += job.events.length;
+          jobs.push(job);
+        }
+        await this.commitGroup(jobs);
+      }
+    } finally {
+      this.draining = null;
+    }
+  }
+
+  private async commitGroup(jobs: Job[]): Promise<void> {
+    const outcomes: ({ ok: true; result: IngestResult; committed: StoredEvent[] } | { ok: false; error: unknown })[] = [];
+    try {
+      await this.deps.store.write(async (tx) => {
+        for (const job of jobs) {
+          const one = () => this.processBatch(tx, job.events);
+          try {
+            const r = jobs.length === 1 ? await one() : await tx.savepoint(one);
+            outcomes.push({ ok: true, ...r });
+          } catch (error) {
+            if (jobs.length === 1) throw error;
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      this.deps.log.error('store transaction failed', { error: String(error) });
+      for (const job of jobs) job.reject(error);
+      return;
+    }
+    const committed: StoredEvent[] = [];
+    jobs.forEach((job, i) => {
+      const o = outcomes[i];
+      if (o.ok) {
+        committed.push(...o.committed);
+        job.resolve(o.result);
+      } else {
+        this.deps.log.error('batch failed in processing', { error: String(o.error) });
+        job.reject(o.error);
+      }
+    });
+    // Answer the clients first; sinks run on the next turn.
+    if (committed.length) setImmediate(() => this.toSinks(committed));
+  }
+
+  private async processBatch(tx: CoreWriteTx, events: StoredEvent[]): Promise<{ result: IngestResult; committed: StoredEvent[] }> {
+    const inserted = await tx.insertEvents(events);
+    const fresh = events.filter((_, i) => inserted[i]);
+    const emitted: StoredEvent[] = [];
+    if (fresh.length) {
+      const ctx = await this.context(tx, (e) => emitted.push(e));
+      for (const p of this.deps.processors) await p.process(fresh, ctx);
+      if (emitted.length) await tx.insertEvents(emitted);
+    }
+    return { result: { accepted: fresh.length, duplicates: events.length - fresh.length }, committed: fresh.concat(emitted) };
+  }
+
+  private toSinks(events: StoredEvent[]): void {
+    if (!events.length) return;
+    for (const sink of this.deps.sinks) {
+      try {
+        sink.write(events);
+      } catch (err) {
+        this.deps.log.error('sink failed', { sink: sink.name, error: String(err) });
+      }
+    }
+  }
+
+  /** Waits for queued batches, then closes the sinks (flushing what they buffer). */
+  async close(): Promise<void> {
+    await this.flush();
+    // Let the pending setImmediate sink deliveries run before closing.
+    await new Promise((r) => setImmediate(r));
+    await Promise.all(
+      this.deps.sinks.map((s) =>
+        s.close().catch((err: unknown) => this.deps.log.error('sink close failed', { sink: s.name, error: String(err) })),
+      ),
+    );
+  }
+}

@@ -1,0 +1,206 @@
+// The ingest event contract, once: TypeBox schema → TypeScript type, compiled runtime validation
+// (hot path) and the OpenAPI components (schema/openapi.ts). Maps a request event onto a StoredEvent.
+import { FormatRegistry, Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import { INGEST_TYPES, SYSTEM_TYPES, blankEvent, type StoredEvent } from './stored-event';
+import { reasonTableMarkdown } from './reasons';
+
+export const MAX_BATCH_EVENTS = 10_000;
+export const MAX_BODY_BYTES = 5 * 1024 * 1024;
+export const MAX_ATTRIBUTES = 32;
+
+const nullable = <T extends TSchema>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
+const text = (maxLength: number, description: string) => nullable(Type.String({ maxLength, description }));
+
+export const AttributesSchema = Type.Record(
+  Type.String({ minLength: 1, maxLength: 64 }),
+  Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean()]),
+  {
+    maxProperties: MAX_ATTRIBUTES,
+    description: `Flat map of string / number / boolean values, at most ${MAX_ATTRIBUTES} keys. Keys that look like a password, secret, token, API key or credential are refused.`,
+  },
+);
+
+export const IngestEventSchema = Type.Object(
+  {
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Idempotency key: an id already stored is counted as a duplicate, not stored again.' })),
+    time: Type.Optional(
+      Type.Union([Type.String({ format: 'date-time' }), Type.Integer({ minimum: 0, maximum: 253402300799999 })], {
+        description: 'RFC 3339 timestamp or epoch milliseconds; default: when the collector received it.',
+      }),
+    ),
+    type: Type.Union(
+      INGEST_TYPES.map((t) => Type.Literal(t)),
+      { description: `Event kind. ${SYSTEM_TYPES.join(', ')} are written by the collector only.` },
+    ),
+    outcome: nullable(Type.Union([Type.Literal('success'), Type.Literal('failure')])),
+    reason: nullable(
+      Type.String({
+        maxLength: 64,
+        pattern: '^[a-z0-9]+(_[a-z0-9]+)*$',
+        description: 'snake_case result code; open-ended. Usual codes:\n\n' + reasonTableMarkdown(),
+      }),
+    ),
+    user: Type.String({ minLength: 1, maxLength: 256, description: 'User name (required).' }),
+    user_id: text(256, 'Stable user id.'),
+    email: text(320, 'E-mail address.'),
+    session_id: text(512, "The application's session id; stored only as a keyed hash."),
+    ip: text(64, 'Client IPv4 or IPv6 address.'),
+    user_agent: text(1024, 'User-Agent header.'),
+    device: text(256, 'Device name / id as the application knows it.'),
+    app_version: text(64, 'Client application version.'),
+    service: text(128, 'Application or service the event belongs to.'),
+    entry: text(128, 'Entry method (web, mobile, api, sshd…).'),
+    attributes: nullable(AttributesSchema),
+  },
+  { additionalProperties: false, $id: 'Event' },
+);
+
+export type IngestEvent = Static<typeof IngestEventSchema>;
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+// TypeBox checks 'format' through its registry; register RFC 3339 before compiling.
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => RFC3339.test(v) && !Number.isNaN(Date.parse(v)));
+const compiled = TypeCompiler.Compile(IngestEventSchema);
+
+/** Keys Authwatch refuses anywhere in an event: it must never store a credential. */
+const SECRET_KEY = /pass(word|wd)?|pwd|secret|token|api[-_]?key|credential|private[-_]?key/i;
+
+export function looksSecret(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
+export interface ValidationDetail {
+  index: number;
+  path: string;
+  message: string;
+}
+
+const MAX_DETAILS = 50;
+
+function pathOf(p: string): string {
+  return p.replace(/^\//, '').replace(/\//g, '.');
+}
+
+function secretMessage(where: string): string {
+  return `${where} looks like a password, secret or token; Authwatch never stores credentials — remove it`;
+}
+
+/** Clear, field-specific messages for what a client gets wrong most. */
+function describe(event: unknown, index: number): ValidationDetail[] {
+  const out: ValidationDetail[] = [];
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    return [{ index, path: '', message: 'each event must be a JSON object' }];
+  }
+  const obj = event as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    if (looksSecret(key)) out.push({ index, path: key, message: secretMessage(`field "${key}"`) });
+    else if (!(key in IngestEventSchema.properties)) out.push({ index, path: key, message: `unknown field "${key}"; put extra data in "attributes"` });
+  }
+  const attrs = obj.attributes;
+  if (attrs && typeof attrs === 'object' && !Array.isArray(attrs)) {
+    for (const key of Object.keys(attrs)) {
+      if (looksSecret(key)) out.push({ index, path: `attributes.${key}`, message: secretMessage(`attribute "${key}"`) });
+    }
+  }
+  if (typeof obj.type === 'string' && (SYSTEM_TYPES as readonly string[]).includes(obj.type)) {
+    out.push({ index, path: 'type', message: `type "${obj.type}" is written by the collector only; send one of ${INGEST_TYPES.join(', ')}` });
+  } else if (obj.type !== undefined && !(INGEST_TYPES as readonly unknown[]).includes(obj.type)) {
+    out.push({ index, path: 'type', message: `unknown event type ${JSON.stringify(obj.type)}; expected one of ${INGEST_TYPES.join(', ')}` });
+  }
+  const seen = new Set(out.map((d) => d.path));
+  for (const e of compiled.Errors(event)) {
+    const path = pathOf(e.path);
+    if (seen.has(path) || [...seen].some((s) => path.startsWith(s + '.'))) continue;
+    seen.add(path);
+    let message = e.message;
+    if (path === 'user' && obj.user === undefined) message = '"user" is required';
+    else if (path === 'type' && obj.type === undefined) message = `"type" is required (one of ${INGEST_TYPES.join(', ')})`;
+    else if (path === 'time') message = 'must be an RFC 3339 timestamp or epoch milliseconds';
+    else if (path === 'reason') message = 'must be a snake_case code such as invalid_password (≤ 64 chars)';
+    else if (path === 'outcome') message = 'must be "success" or "failure"';
+    else if (path === 'attributes') message = `must be a flat object of at most ${MAX_ATTRIBUTES} string/number/boolean values`;
+    else if (path.startsWith('attributes.')) message = 'attribute values must be a string (≤ 1024 chars), number or boolean';
+    out.push({ index, path, message });
+  }
+  if (typeof obj.ip === 'string' && !isIP(obj.ip) && !seen.has('ip')) out.push({ index, path: 'ip', message: `"${obj.ip.slice(0, 64)}" is not a valid IPv4 or IPv6 address` });
+  return out;
+}
+
+export interface ValidateOptions {
+  /** Receive time (epoch ms), also the default event time. */
+  now: number;
+  /** Keyed hash of a raw session id. */
+  hashSessionId(raw: string): string;
+}
+
+export type BatchResult = { ok: true; events: StoredEvent[] } | { ok: false; error: string; details: ValidationDetail[] };
+
+function quickSecretCheck(ev: IngestEvent): boolean {
+  if (!ev.attributes) return true;
+  for (const k in ev.attributes) if (SECRET_KEY.test(k)) return false;
+  return true;
+}
+
+function toStored(ev: IngestEvent, opts: ValidateOptions): StoredEvent | null {
+  let time: number;
+  if (ev.time === undefined) time = opts.now;
+  else if (typeof ev.time === 'number') time = ev.time;
+  else {
+    time = Date.parse(ev.time);
+    if (Number.isNaN(time)) return null;
+  }
+  if (ev.ip != null && !isIP(ev.ip)) return null;
+  return blankEvent({
+    id: ev.id ?? randomUUID(),
+    time,
+    received_at: opts.now,
+    type: ev.type,
+    user: ev.user,
+    outcome: ev.outcome ?? null,
+    reason: ev.reason ?? null,
+    user_id: ev.user_id ?? null,
+    email: ev.email ?? null,
+    session_id: ev.session_id != null ? opts.hashSessionId(ev.session_id) : null,
+    ip: ev.ip ?? null,
+    user_agent: ev.user_agent ?? null,
+    device: ev.device ?? null,
+    app_version: ev.app_version ?? null,
+    service: ev.service ?? null,
+    entry: ev.entry ?? null,
+    attributes: ev.attributes ?? null,
+  });
+}
+
+/**
+ * Validates one event or an array of events. All-or-nothing: any invalid event refuses the batch,
+ * with up to 50 details naming the batch index and field path.
+ */
+export function validateBatch(body: unknown, opts: ValidateOptions): BatchResult {
+  const list = Array.isArray(body) ? body : [body];
+  if (list.length === 0) return { ok: false, error: 'empty batch: send one event object or a non-empty array', details: [] };
+  if (list.length > MAX_BATCH_EVENTS) {
+    return { ok: false, error: `batch of ${list.length} events is over the limit of ${MAX_BATCH_EVENTS}`, details: [] };
+  }
+  const events: StoredEvent[] = new Array(list.length);
+  let details: ValidationDetail[] | null = null;
+  for (let i = 0; i < list.length; i++) {
+    const ev = list[i] as unknown;
+    const stored = compiled.Check(ev) && quickSecretCheck(ev) ? toStored(ev, opts) : null;
+    if (stored) {
+      events[i] = stored;
+      continue;
+    }
+    details ??= [];
+    if (details.length < MAX_DETAILS) details.push(...describe(ev, i));
+  }
+  if (details) {
+    const n = new Set(details.map((d) => d.index)).size;
+    const first = details[0];
+    const head = first ? `event ${first.index}: ${first.path ? first.path + ': ' : ''}${first.message}` : 'invalid event';
+    return { ok: false, error: `invalid batch, nothing stored (${n}${details.length >= MAX_DETAILS ? '+' : ''} bad event${n === 1 ? '' : 's'}; first: ${head})`, details: details.slice(0, MAX_DETAILS) };
+  }
+  return { ok: true, events };
+}

@@ -1,0 +1,70 @@
+// Lockout + session policy: defaults, TypeBox schema (validation + OpenAPI), and cross-field checks.
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Policy } from '../store/store';
+
+export const PolicySchema = Type.Object(
+  {
+    max_failed_attempts: Type.Integer({ minimum: 1, maximum: 1000, description: 'Failures allowed in the window; the next one locks.' }),
+    window_seconds: Type.Integer({ minimum: 1, maximum: 30 * 86400, description: 'Sliding window for counting failures.' }),
+    lock_seconds: Type.Integer({ minimum: 1, maximum: 365 * 86400, description: 'Duration of the first temporary lock.' }),
+    escalation: Type.Union([Type.Literal('none'), Type.Literal('linear'), Type.Literal('multiple')], {
+      description: 'none: always lock_seconds; linear: lock_seconds × (n+1); multiple: lock_seconds × 2^n, n = earlier locks of the key.',
+    }),
+    max_lock_seconds: Type.Integer({ minimum: 1, maximum: 365 * 86400, description: 'Cap for escalated locks.' }),
+    permanent_after: Type.Union([Type.Integer({ minimum: 0, maximum: 1000 }), Type.Null()], {
+      description: 'After this many locks of a key the next lock is permanent (locked_until null); null = never, 0 = always.',
+    }),
+    scope: Type.Union([Type.Literal('user'), Type.Literal('user_ip')], { description: 'What a failed-attempt lock applies to.' }),
+    ip_max_failed_attempts: Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Failures from one IP (any user) before the IP is blocked.' }),
+    idle_timeout_seconds: Type.Integer({ minimum: 1, maximum: 365 * 86400, description: 'Sessions without activity for this long end with idle_timeout.' }),
+    single_session: Type.Boolean({ description: 'A new login ends the user\'s other active sessions (new_login).' }),
+    session_ip_binding: Type.Boolean({ description: 'An access from another IP ends the session (ip_conflict).' }),
+  },
+  { additionalProperties: false, $id: 'Policy' },
+);
+
+// Compile-time check that the schema and the store's Policy type agree.
+type PolicyFromSchema = Static<typeof PolicySchema>;
+const _sameShape: (p: PolicyFromSchema) => Policy = (p) => p;
+void _sameShape;
+
+export const DEFAULT_POLICY: Policy = {
+  max_failed_attempts: 5,
+  window_seconds: 600,
+  lock_seconds: 900,
+  escalation: 'none',
+  max_lock_seconds: 86400,
+  permanent_after: null,
+  scope: 'user',
+  ip_max_failed_attempts: 20,
+  idle_timeout_seconds: 1800,
+  single_session: false,
+  session_ip_binding: false,
+};
+
+const check = TypeCompiler.Compile(PolicySchema);
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/**
+ * Validates a PUT /v1/policy body. Partial bodies are merged over the current policy, so a client
+ * may send only the fields it changes.
+ */
+export function validatePolicy(body: unknown, current: Policy): { policy: Policy } | { errors: FieldError[] } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { errors: [{ path: '', message: 'policy must be a JSON object' }] };
+  }
+  const merged = { ...current, ...(body as Record<string, unknown>) };
+  const errors: FieldError[] = [];
+  for (const e of check.Errors(merged)) {
+    errors.push({ path: e.path.replace(/^\//, '').replace(/\//g, '.'), message: e.message });
+  }
+  if (errors.length === 0 && merged.max_lock_seconds < merged.lock_seconds) {
+    errors.push({ path: 'max_lock_seconds', message: 'must be at least lock_seconds' });
+  }
+  return errors.length ? { errors } : { policy: merged as Policy };
+}

@@ -1,0 +1,64 @@
+// Turns an EventFilter into a SQL WHERE clause with bound parameters. Shared by the SQLite and
+// PostgreSQL stores: `param` renders a placeholder ("?" or "$n").
+import type { EventFilter } from './store';
+
+export interface SqlWhere {
+  /** "" or "WHERE …" */
+  where: string;
+  params: unknown[];
+}
+
+const LIST_COLUMNS = ['user', 'type', 'outcome', 'reason', 'ip', 'service', 'country'] as const;
+const TEXT_COLUMNS = ['user', 'email', 'ip', 'reason', 'user_agent', 'service'];
+
+export function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => '\\' + c);
+}
+
+export function filterSql(
+  f: EventFilter,
+  param: (n: number) => string = () => '?',
+  extra: { sql: string; params: unknown[] }[] = [],
+): SqlWhere {
+  const clauses: string[] = [];
+  const params: unknown[] = [];
+  const p = (v: unknown): string => {
+    params.push(v);
+    return param(params.length);
+  };
+  if (f.from !== undefined) clauses.push(`time >= ${p(f.from)}`);
+  if (f.to !== undefined) clauses.push(`time < ${p(f.to)}`);
+  for (const col of LIST_COLUMNS) {
+    const vals = f[col];
+    if (!vals || vals.length === 0) continue;
+    if (vals.length === 1) clauses.push(`"${col}" = ${p(vals[0])}`);
+    else clauses.push(`"${col}" IN (${vals.map((v) => p(v)).join(', ')})`);
+  }
+  if (f.q) {
+    const pattern = `%${escapeLike(f.q.toLowerCase())}%`;
+    clauses.push('(' + TEXT_COLUMNS.map((c) => `lower("${c}") LIKE ${p(pattern)} ESCAPE '\\'`).join(' OR ') + ')');
+  }
+  for (const e of extra) {
+    let sql = e.sql;
+    for (const v of e.params) sql = sql.replace('?', p(v));
+    clauses.push(sql);
+  }
+  return { where: clauses.length ? 'WHERE ' + clauses.join(' AND ') : '', params };
+}
+
+/** Opaque keyset cursor: the (time, seq) of the last row returned. */
+export function encodeCursor(time: number, seq: number): string {
+  return Buffer.from(JSON.stringify([time, seq])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { time: number; seq: number } | null {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && Number.isSafeInteger(v[1])) {
+      return { time: v[0] as number, seq: v[1] as number };
+    }
+  } catch {
+    // fall through
+  }
+  return null;
+}

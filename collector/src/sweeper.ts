@@ -1,0 +1,40 @@
+// Periodic housekeeping in the store: idle sessions end with idle_timeout (stored session_end
+// events), expired processor state is dropped.
+import type { Logger } from './log';
+import type { Pipeline } from './pipeline-runner';
+import { sweepIdleSessions } from './processors/sessions';
+
+export interface Sweeper {
+  /** Runs one sweep now (tests, shutdown); resolves with the sessions ended. */
+  sweep(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export function startSweeper(pipeline: Pipeline, intervalSeconds: number, log: Logger): Sweeper {
+  let running: Promise<number> | null = null;
+  const sweep = (): Promise<number> => {
+    running ??= pipeline
+      .run(async (ctx) => {
+        const ended = await sweepIdleSessions(ctx);
+        await ctx.tx.pruneState(ctx.now);
+        return ended;
+      })
+      .catch((err: unknown) => {
+        log.error('sweep failed', { error: String(err) });
+        return 0;
+      })
+      .finally(() => {
+        running = null;
+      });
+    return running;
+  };
+  const timer = setInterval(() => void sweep(), Math.max(50, intervalSeconds * 1000));
+  timer.unref();
+  return {
+    sweep,
+    async stop() {
+      clearInterval(timer);
+      if (running) await running;
+    },
+  };
+}
