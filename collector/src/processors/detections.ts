@@ -1,7 +1,24 @@
-// PLACEHOLDER — the detections work (brute force, spray, stuffing, impossible travel, new
-// device/country) replaces this body; keep the exported name and signature.
+// Detections run inside the store write transaction, after the sessions and lockout processors,
+// and record what they find as "detection" events (reason = kind) via ctx.emit.
+//  - brute_force, password_spray, credential_stuffing: sliding windows kept in memory per
+//    process (cheap at 100k events/s; with several replicas each sees only its share — see
+//    docs/enrichment.md).
+//  - new_device, new_country, impossible_travel: durable per-user profile in tx state.
 import type { Processor } from '../pipeline';
+import { createBruteForceDetection } from './detections/brute-force';
+import { detectionConfigFromEnv } from './detections/config';
+import { createCredentialStuffingDetection } from './detections/credential-stuffing';
+import { createPasswordSprayDetection } from './detections/password-spray';
+import { createUserProfileDetections } from './detections/user-profile';
 
-export function createDetections(_env: NodeJS.ProcessEnv): Processor[] {
-  return [];
+export function createDetections(env: NodeJS.ProcessEnv): Processor[] {
+  const config = detectionConfigFromEnv(env);
+  const out: Processor[] = [];
+  if (config.kinds.has('brute_force')) out.push(createBruteForceDetection(config));
+  if (config.kinds.has('password_spray')) out.push(createPasswordSprayDetection(config));
+  if (config.kinds.has('credential_stuffing')) out.push(createCredentialStuffingDetection(config));
+  if ((['new_device', 'new_country', 'impossible_travel'] as const).some((k) => config.kinds.has(k))) {
+    out.push(createUserProfileDetections(config));
+  }
+  return out;
 }

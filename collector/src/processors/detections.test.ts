@@ -1,0 +1,268 @@
+// Detections driven through the real SQLite store (the core's SqliteStore, a temp file): each
+// fires on its scenario, stays quiet where it should, and 10k events of generated normal traffic
+// produce no attack detections and only the new devices/countries that really are new.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Processor } from '../pipeline';
+import type { StoredEvent } from '../schema/stored-event';
+import { openSqliteStore, type SqliteStore } from '../store/sqlite';
+import { CITIES, DEVICES, loginEvent, normalTraffic } from '../../test/fixtures/detect-traffic';
+import { createDetections } from './detections';
+import { DetectionConfigError } from './detections/config';
+import { PROFILE_NAMESPACE } from './detections/user-profile';
+
+const T0 = Date.UTC(2026, 2, 2, 9, 0, 0);
+const [PARIS, LYON, , , LONDON, , NEW_YORK, , , , TOKYO, , SYDNEY] = CITIES;
+const CHROME_WIN = DEVICES[0];
+const FIREFOX_LINUX = DEVICES[2];
+
+let dir: string;
+let store: SqliteStore;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'authwatch-detect-'));
+  store = openSqliteStore(`sqlite:${join(dir, 'authwatch.db')}`);
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs the processors over events in batches, each batch in one store write transaction. */
+async function run(processors: Processor[], events: StoredEvent[], batch = 500): Promise<StoredEvent[]> {
+  const emitted: StoredEvent[] = [];
+  for (let i = 0; i < events.length; i += batch) {
+    const slice = events.slice(i, i + batch);
+    await store.write(async (tx) => {
+      const ctx = { now: slice[slice.length - 1].time, tx, emit: (e: StoredEvent) => void emitted.push(e) };
+      for (const p of processors) await p.process(slice, ctx);
+    });
+  }
+  return emitted;
+}
+
+const kinds = (ds: StoredEvent[]) => ds.map((d) => d.reason);
+const fail = (user: string, ip: string, time: number, reason = 'invalid_password') =>
+  loginEvent({ time, user, outcome: 'failure', ip, reason, city: PARIS, device: CHROME_WIN });
+const ok = (user: string, ip: string, time: number, city = PARIS, device = CHROME_WIN) =>
+  loginEvent({ time, user, outcome: 'success', ip, city, device, email: `${user}@example.com` });
+
+describe('brute_force', () => {
+  test('8 failures against one account within 120 s fire once, with the evidence', async () => {
+    const events = Array.from({ length: 8 }, (_, i) => fail('victim', i % 2 ? '203.0.113.5' : '203.0.113.6', T0 + i * 10_000));
+    const ds = await run(createDetections({}), events);
+    expect(kinds(ds)).toEqual(['brute_force']);
+    expect(ds[0]).toMatchObject({
+      type: 'detection',
+      reason: 'brute_force',
+      outcome: null,
+      user: 'victim',
+      ip: '203.0.113.5',
+      attributes: { failures: 8, window_seconds: 120, distinct_ips: 2, trigger_event_id: events[7].id },
+    });
+  });
+
+  test('7 failures, or 8 spread over more than 120 s, stay quiet', async () => {
+    const seven = Array.from({ length: 7 }, (_, i) => fail('v1', '203.0.113.5', T0 + i * 1000));
+    const slow = Array.from({ length: 8 }, (_, i) => fail('v2', '203.0.113.5', T0 + i * 20_000));
+    expect(await run(createDetections({ AUTHWATCH_DETECT: 'brute_force' }), [...seven, ...slow])).toEqual([]);
+  });
+
+  test('a sustained attack fires once per cooldown, not on every failure', async () => {
+    const events = Array.from({ length: 200 }, (_, i) => fail('victim', '203.0.113.5', T0 + i * 5000)); // 1000 s
+    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'brute_force', AUTHWATCH_DETECT_COOLDOWN_SECONDS: '600' }), events, 37);
+    expect(ds.map((d) => d.time - T0)).toEqual([35_000, 635_000]);
+  });
+
+  test('thresholds come from the environment', async () => {
+    const events = Array.from({ length: 3 }, (_, i) => fail('v', '203.0.113.5', T0 + i * 1000));
+    const env = { AUTHWATCH_DETECT_BRUTE_FORCE_FAILURES: '3', AUTHWATCH_DETECT_BRUTE_FORCE_WINDOW_SECONDS: '10' };
+    expect(kinds(await run(createDetections(env), events))).toEqual(['brute_force']);
+    expect(() => createDetections({ AUTHWATCH_DETECT_BRUTE_FORCE_FAILURES: 'lots' })).toThrow(DetectionConfigError);
+    expect(() => createDetections({ AUTHWATCH_DETECT: 'brute_force,telepathy' })).toThrow(/unknown kind "telepathy"/);
+    expect(createDetections({ AUTHWATCH_DETECT: 'off' })).toEqual([]);
+  });
+});
+
+describe('password_spray', () => {
+  test('one IP failing against 11 accounts in 30 min fires; the evidence names them', async () => {
+    const events = Array.from({ length: 11 }, (_, i) => fail(`emp${i}`, '203.0.113.50', T0 + i * 100_000));
+    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'password_spray' }), events);
+    expect(ds).toHaveLength(1);
+    expect(ds[0]).toMatchObject({
+      reason: 'password_spray',
+      user: 'emp10',
+      email: null,
+      ip: '203.0.113.50',
+      attributes: { distinct_users: 11, failures: 11, failure_ratio: 1, window_seconds: 1800, sample_users: 'emp0,emp1,emp2,emp3,emp4' },
+    });
+  });
+
+  test('10 accounts stay quiet, and so does an office NAT where a few of 300 people mistype', async () => {
+    const ten = Array.from({ length: 10 }, (_, i) => fail(`emp${i}`, '203.0.113.50', T0 + i * 1000));
+    const office: StoredEvent[] = [];
+    for (let i = 0; i < 300; i++) {
+      if (i % 20 === 0) office.push(fail(`staff${i}`, '198.18.0.10', T0 + i * 5000));
+      office.push(ok(`staff${i}`, '198.18.0.10', T0 + i * 5000 + 2000));
+    }
+    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'password_spray' }), [...ten, ...office]);
+    expect(ds).toEqual([]);
+  });
+});
+
+describe('credential_stuffing', () => {
+  test('a replayed list — 40 accounts, most unknown or wrong, two valid — fires', async () => {
+    const events: StoredEvent[] = [];
+    for (let i = 0; i < 40; i++) {
+      const t = T0 + i * 5000;
+      if (i === 17 || i === 33) events.push(ok(`leaked${i}`, '192.0.2.66', t));
+      else events.push(fail(`leaked${i}`, '192.0.2.66', t, i % 3 === 0 ? 'invalid_password' : 'invalid_user'));
+    }
+    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'credential_stuffing' }), events);
+    expect(ds).toHaveLength(1);
+    expect(ds[0]).toMatchObject({
+      reason: 'credential_stuffing',
+      ip: '192.0.2.66',
+      attributes: { distinct_users: 20, attempts: 20, successes: 1, failures: 19, window_seconds: 600 },
+    });
+  });
+
+  test('many accounts from one IP with mostly successes (a busy NAT) stay quiet; so do failures on real accounts only, with no success', async () => {
+    const nat = Array.from({ length: 60 }, (_, i) => (i % 10 === 0 ? fail : ok)(`staff${i}`, '198.18.0.10', T0 + i * 3000));
+    const realAccounts = Array.from({ length: 25 }, (_, i) => fail(`emp${i}`, '203.0.113.77', T0 + i * 3000));
+    expect(await run(createDetections({ AUTHWATCH_DETECT: 'credential_stuffing' }), [...nat, ...realAccounts])).toEqual([]);
+  });
+});
+
+describe('impossible_travel', () => {
+  test('Paris then Sydney one hour later fires with distance and speed', async () => {
+    const events = [ok('amy', '81.0.0.1', T0, PARIS), ok('amy', '1.2.3.4', T0 + 3600_000, SYDNEY)];
+    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'impossible_travel' }), events);
+    expect(ds).toHaveLength(1);
+    expect(ds[0]).toMatchObject({
+      reason: 'impossible_travel',
+      user: 'amy',
+      email: 'amy@example.com',
+      country: 'AU',
+      attributes: { previous_country: 'FR', previous_city: 'Paris', max_kmh: 1000 },
+    });
+    expect(ds[0].attributes!.distance_km).toBeGreaterThan(16_900);
+    expect(ds[0].attributes!.distance_km).toBeLessThan(17_000);
+    expect(ds[0].attributes!.speed_kmh).toBe(ds[0].attributes!.distance_km);
+  });
+
+  test('a real flight, a short hop, a login without coordinates and failed logins stay quiet', async () => {
+    const noCoords = { ...ok('cat', '10.0.0.1', T0 + 3600_000), latitude: null, longitude: null, country: 'private', city: null };
+    const events = [
+      ok('bob', '81.0.0.2', T0, PARIS),
+      ok('bob', '8.8.8.8', T0 + 9 * 3600_000, NEW_YORK), // 5,840 km in 9 h ≈ 650 km/h
+      ok('dan', '81.0.0.3', T0, PARIS),
+      ok('dan', '81.0.0.4', T0 + 600_000, LYON), // 390 km in 10 min: under the 500 km floor
+      ok('cat', '81.0.0.5', T0, LONDON),
+      noCoords,
+      ok('eve', '81.0.0.6', T0, PARIS),
+      loginEvent({ time: T0 + 60_000, user: 'eve', outcome: 'failure', ip: '1.2.3.4', city: TOKYO, device: CHROME_WIN }),
+    ];
+    expect(await run(createDetections({ AUTHWATCH_DETECT: 'impossible_travel' }), events)).toEqual([]);
+  });
+
+  test('the last location survives across batches and restarts (it is stored in the transaction state)', async () => {
+    await run(createDetections({ AUTHWATCH_DETECT: 'impossible_travel' }), [ok('fay', '81.0.0.7', T0, LONDON)]);
+    const state = await store.write((tx) => tx.getState<{ last_located: { country: string } }>(PROFILE_NAMESPACE, 'fay'));
+    expect(state?.last_located.country).toBe('GB');
+    // A fresh set of processors (as after a restart) still knows where fay was.
+    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'impossible_travel' }), [ok('fay', '1.2.3.4', T0 + 1800_000, TOKYO)]);
+    expect(kinds(ds)).toEqual(['impossible_travel']);
+  });
+});
+
+describe('new_device and new_country', () => {
+  test('a new browser/OS after three logins fires once; the first logins do not', async () => {
+    const events = [
+      ok('gil', '81.0.0.8', T0, PARIS, CHROME_WIN),
+      ok('gil', '81.0.0.8', T0 + 1000, PARIS, CHROME_WIN),
+      ok('gil', '81.0.0.8', T0 + 2000, PARIS, CHROME_WIN),
+      ok('gil', '81.0.0.8', T0 + 3000, PARIS, FIREFOX_LINUX),
+      ok('gil', '81.0.0.8', T0 + 4000, PARIS, FIREFOX_LINUX),
+      ok('hal', '81.0.0.9', T0, PARIS, CHROME_WIN),
+      ok('hal', '81.0.0.9', T0 + 1000, PARIS, FIREFOX_LINUX),
+    ];
+    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'new_device' }), events, 2);
+    expect(ds).toHaveLength(1);
+    expect(ds[0]).toMatchObject({
+      reason: 'new_device',
+      user: 'gil',
+      browser: 'Firefox',
+      os: 'Linux',
+      attributes: { fingerprint: 'Firefox|Linux|desktop', known_devices: 1, previous_device: 'Chrome|Windows|desktop' },
+    });
+  });
+
+  test('a new country after three logins fires once; private addresses never count', async () => {
+    const priv = { ...ok('ivy', '10.0.0.1', T0 + 2500), country: 'private', latitude: null, longitude: null };
+    const events = [
+      ok('ivy', '81.0.0.10', T0, PARIS),
+      ok('ivy', '81.0.0.10', T0 + 1000, LYON),
+      ok('ivy', '81.0.0.10', T0 + 2000, PARIS),
+      priv,
+      ok('ivy', '8.8.8.8', T0 + 86_400_000, NEW_YORK),
+      ok('ivy', '8.8.8.8', T0 + 86_500_000, NEW_YORK),
+    ];
+    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'new_country' }), events);
+    expect(ds).toHaveLength(1);
+    expect(ds[0]).toMatchObject({ reason: 'new_country', user: 'ivy', country: 'US', attributes: { country: 'US', previous_country: 'FR', known_countries: 'FR' } });
+  });
+});
+
+describe('10k events of generated normal traffic', () => {
+  test('no attack or travel detections; new device/country only where really new', async () => {
+    const traffic = normalTraffic(10_000);
+    const started = performance.now();
+    const ds = await run(createDetections({}), traffic.events);
+    const ms = performance.now() - started;
+    const byKind = new Map<string, StoredEvent[]>();
+    for (const d of ds) byKind.set(d.reason!, [...(byKind.get(d.reason!) ?? []), d]);
+    const fp = (kind: string, expected: Set<string>) =>
+      (byKind.get(kind) ?? []).filter((d) => !expected.has(String(d.attributes!.trigger_event_id)));
+    const falsePositives = {
+      brute_force: byKind.get('brute_force') ?? [],
+      password_spray: byKind.get('password_spray') ?? [],
+      credential_stuffing: byKind.get('credential_stuffing') ?? [],
+      impossible_travel: byKind.get('impossible_travel') ?? [],
+      new_device: fp('new_device', traffic.expectedNewDevice),
+      new_country: fp('new_country', traffic.expectedNewCountry),
+    };
+    const failures = traffic.events.filter((e) => e.outcome === 'failure').length;
+    console.log(
+      `normal traffic: ${traffic.events.length} events, ${traffic.users} users, ${failures} failed logins, ${traffic.trips} trips, ${traffic.newPhones} new phones; ` +
+        `processed in ${ms.toFixed(0)} ms (${Math.round(traffic.events.length / (ms / 1000))} events/s through SQLite state)\n` +
+        `detections: ${JSON.stringify(Object.fromEntries([...byKind].map(([k, v]) => [k, v.length])))}; ` +
+        `expected new_device ${traffic.expectedNewDevice.size}, new_country ${traffic.expectedNewCountry.size}\n` +
+        `false positives: ${JSON.stringify(Object.fromEntries(Object.entries(falsePositives).map(([k, v]) => [k, v.length])))}`,
+    );
+    for (const [kind, list] of Object.entries(falsePositives)) expect({ kind, falsePositives: list }).toEqual({ kind, falsePositives: [] });
+    // The informational kinds do fire on this traffic: trips to new countries and new phones.
+    expect(byKind.get('new_country')?.length).toBe(traffic.expectedNewCountry.size);
+    expect(byKind.get('new_device')?.length).toBe(traffic.expectedNewDevice.size);
+    expect(traffic.expectedNewCountry.size).toBeGreaterThan(0);
+  });
+
+  test('attacks mixed into normal traffic are each found, and nothing else', async () => {
+    const traffic = normalTraffic(10_000, 11);
+    const t = traffic.events[5000].time;
+    const attack: StoredEvent[] = [
+      ...Array.from({ length: 9 }, (_, i) => fail('user007', '203.0.113.9', t + i * 7000)),
+      ...Array.from({ length: 12 }, (_, i) => fail(`user${String(100 + i)}`, '203.0.113.10', t + i * 60_000)),
+      ...Array.from({ length: 30 }, (_, i) => fail(`nobody${i}`, '203.0.113.11', t + i * 2000, 'invalid_user')),
+    ];
+    const events = [...traffic.events, ...attack].sort((a, b) => a.time - b.time);
+    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'brute_force,password_spray,credential_stuffing,impossible_travel' }), events);
+    expect(ds.map((d) => `${d.reason} ${d.reason === 'brute_force' ? d.user : d.ip}`).sort()).toEqual([
+      'brute_force user007',
+      'credential_stuffing 203.0.113.11',
+      'password_spray 203.0.113.10',
+      'password_spray 203.0.113.11',
+    ]);
+  });
+});

@@ -1,0 +1,107 @@
+// Sliding window of login attempts for one key (a user or an IP), with the counts the windowed
+// detections need kept up to date incrementally, so each event costs O(1) amortised.
+
+export interface Attempt {
+  t: number;
+  user: string;
+  ip: string | null;
+  failure: boolean;
+  /** The failure said the account does not exist (invalid_user…). */
+  unknownUser: boolean;
+}
+
+interface PerUser {
+  attempts: number;
+  failures: number;
+}
+
+/** Entries kept per key at most; older ones are dropped first (the counts stay consistent). */
+const MAX_ENTRIES = 10_000;
+
+export class AttemptWindow {
+  private entries: Attempt[] = [];
+  private head = 0;
+  private latest = -Infinity;
+  private readonly perUser = new Map<string, PerUser>();
+  private readonly perIp = new Map<string, number>();
+  attempts = 0;
+  failures = 0;
+  unknownUserFailures = 0;
+  /** Distinct users with at least one failure in the window. */
+  failingUsers = 0;
+  lastUser = '';
+
+  constructor(private readonly windowMs: number) {}
+
+  get distinctUsers(): number {
+    return this.perUser.size;
+  }
+
+  get distinctIps(): number {
+    return this.perIp.size;
+  }
+
+  get successes(): number {
+    return this.attempts - this.failures;
+  }
+
+  add(a: Attempt): void {
+    if (a.t > this.latest) this.latest = a.t;
+    this.entries.push(a);
+    this.attempts++;
+    let u = this.perUser.get(a.user);
+    if (!u) {
+      u = { attempts: 0, failures: 0 };
+      this.perUser.set(a.user, u);
+    }
+    u.attempts++;
+    if (a.failure) {
+      this.failures++;
+      if (u.failures++ === 0) this.failingUsers++;
+      if (a.unknownUser) this.unknownUserFailures++;
+    }
+    if (a.ip) this.perIp.set(a.ip, (this.perIp.get(a.ip) ?? 0) + 1);
+    this.lastUser = a.user;
+    this.prune();
+  }
+
+  /** A few users seen in the window, for evidence. */
+  sampleUsers(n: number): string[] {
+    const out: string[] = [];
+    for (const user of this.perUser.keys()) {
+      if (out.length >= n) break;
+      out.push(user);
+    }
+    return out;
+  }
+
+  private prune(): void {
+    const cutoff = this.latest - this.windowMs;
+    while (this.head < this.entries.length && (this.entries[this.head].t <= cutoff || this.entries.length - this.head > MAX_ENTRIES)) {
+      this.drop(this.entries[this.head]);
+      this.head++;
+    }
+    // Compact once the dead prefix dominates, keeping pushes amortised O(1).
+    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private drop(a: Attempt): void {
+    this.attempts--;
+    const u = this.perUser.get(a.user)!;
+    u.attempts--;
+    if (a.failure) {
+      this.failures--;
+      if (--u.failures === 0) this.failingUsers--;
+      if (a.unknownUser) this.unknownUserFailures--;
+    }
+    if (u.attempts === 0) this.perUser.delete(a.user);
+    if (a.ip) {
+      const n = (this.perIp.get(a.ip) ?? 1) - 1;
+      if (n === 0) this.perIp.delete(a.ip);
+      else this.perIp.set(a.ip, n);
+    }
+  }
+}

@@ -1,0 +1,48 @@
+// credential_stuffing: one address replaying a list of stolen username/password pairs (OWASP
+// Automated Threat OAT-008). Unlike a spray, each account is tried about once with its own
+// password, most pairs fail, and a small share succeed (published campaign success rates are in
+// the 0.1–2 % range; OWASP Credential Stuffing Prevention Cheat Sheet), while many names do not
+// exist on this site at all. Default: at least 20 distinct accounts from one IP within 10 minutes,
+// at least 80 % of attempts failing, and either at least one success or at least half of the
+// failures naming an unknown account (invalid_user…).
+import type { Processor } from '../../pipeline';
+import { AttemptWindow } from './attempt-window';
+import { BoundedMap, Cooldown } from './bounded-map';
+import type { DetectionConfig } from './config';
+import { detectionEvent, isLoginAttempt, isUnknownUserFailure } from './detection-event';
+import { round } from './password-spray';
+
+export function createCredentialStuffingDetection(config: DetectionConfig): Processor {
+  const { users, windowMs, minFailureRatio, minSuccesses, unknownUserShare } = config.stuffing;
+  const windows = new BoundedMap<string, AttemptWindow>(config.maxTrackedKeys);
+  const cooldown = new Cooldown(config.cooldownMs, config.maxTrackedKeys);
+  return {
+    name: 'detect_credential_stuffing',
+    async process(events, ctx) {
+      for (const e of events) {
+        if (!isLoginAttempt(e) || !e.ip) continue;
+        const w = windows.upsert(e.ip, () => new AttemptWindow(windowMs));
+        w.add({ t: e.time, user: e.user, ip: e.ip, failure: e.outcome === 'failure', unknownUser: isUnknownUserFailure(e) });
+        if (w.distinctUsers < users) continue;
+        const ratio = w.failures / w.attempts;
+        if (ratio < minFailureRatio) continue;
+        const unknownShare = w.failures > 0 ? w.unknownUserFailures / w.failures : 0;
+        const hasSuccesses = minSuccesses > 0 && w.successes >= minSuccesses;
+        if (!hasSuccesses && unknownShare < unknownUserShare) continue;
+        if (!cooldown.take(e.ip, e.time)) continue;
+        ctx.emit(
+          detectionEvent('credential_stuffing', e, e.user, ctx.now, {
+            distinct_users: w.distinctUsers,
+            attempts: w.attempts,
+            failures: w.failures,
+            successes: w.successes,
+            failure_ratio: round(ratio),
+            unknown_user_share: round(unknownShare),
+            window_seconds: windowMs / 1000,
+            sample_users: w.sampleUsers(5).join(','),
+          }),
+        );
+      }
+    },
+  };
+}
