@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Baseline for P2: bare better-sqlite3 inserting the same rows the collector stores for the P2
+// batch, into a copy of a database file the collector created (same columns, indexes, triggers),
+// with the collector's journal_mode / synchronous, 1,000 rows per transaction. Prints JSON.
+// Options (one JSON argument): templateDb, dbFile, bodyFile, seconds, synchronous, journal_mode.
+import Database from 'better-sqlite3';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { describeEvents, rowMapper, toStored } from '../lib/store-schema.mjs';
+import { USER_AGENTS } from '../lib/events.mjs';
+
+const o = JSON.parse(process.argv[2]);
+copyFileSync(o.templateDb, o.dbFile);
+const db = new Database(o.dbFile);
+db.pragma(`journal_mode = ${o.journal_mode}`);
+db.pragma(`synchronous = ${o.synchronous}`);
+
+const { table, columns } = describeEvents(db);
+const { names, toRow } = rowMapper(columns);
+const insert = db.prepare(`INSERT INTO "${table}" (${names.map((n) => `"${n}"`).join(',')}) VALUES (${names.map(() => '?').join(',')})`);
+const idCol = names.indexOf('id');
+
+const events = JSON.parse(readFileSync(o.bodyFile, 'utf8'));
+const now = Date.now();
+const rows = events.map((e) => toRow(toStored(e, { time: now, receivedAt: now, userAgents: USER_AGENTS })));
+// Unique ids per batch: "b<batch>-<row>".
+const batch = db.transaction((batchNo) => {
+  for (let k = 0; k < rows.length; k++) {
+    const r = rows[k];
+    if (idCol >= 0) r[idCol] = `b${batchNo}-${k}`;
+    insert.run(r);
+  }
+});
+
+const deadline = performance.now() + o.seconds * 1000;
+const t0 = performance.now();
+let batches = 0;
+while (performance.now() < deadline) batch(batches++);
+const elapsed = (performance.now() - t0) / 1000;
+db.close();
+console.log(JSON.stringify({ rows: batches * rows.length, seconds: elapsed, rows_per_s: (batches * rows.length) / elapsed, batch_size: rows.length, columns: names.length }));

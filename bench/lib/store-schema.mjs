@@ -1,0 +1,151 @@
+// The collector's own SQLite schema, read back from a file the collector itself created (so the
+// baselines and the bulk loader use exactly its columns, indexes and triggers — no copy of the DDL
+// lives here), plus a mapping from wire events to rows of its events table.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+
+/** Finds the events table: named "events", else the first table with id + user + time columns. */
+export function describeEvents(db) {
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type='table'").all().map((r) => r.name);
+  const cols = (t) => db.prepare(`PRAGMA table_info("${t}")`).all();
+  let table = tables.find((t) => t === 'events');
+  if (!table) {
+    table = tables.find((t) => {
+      const names = cols(t).map((c) => c.name);
+      return names.includes('id') && names.includes('user') && names.includes('time');
+    });
+  }
+  if (!table) throw new Error(`no events table in the collector's schema (tables: ${tables.join(', ')})`);
+  const columns = cols(table);
+  const indexes = db
+    .prepare("SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name=? AND sql IS NOT NULL")
+    .all(table);
+  const triggers = db.prepare("SELECT name, sql FROM sqlite_master WHERE type='trigger' AND tbl_name=?").all(table);
+  return { table, columns, indexes, triggers, tables };
+}
+
+/**
+ * The synchronous / journal_mode pragmas the collector's SQLite store sets, read from its source
+ * (pragmas are per connection, so they cannot be read back from the file).
+ */
+export function collectorPragmas(root) {
+  const found = { synchronous: null, journal_mode: null, source: null };
+  const dirs = [join(root, 'collector/src/store'), join(root, 'collector/dist/store')];
+  for (const dir of dirs) {
+    let files = [];
+    try {
+      files = walk(dir).filter((f) => /\.(ts|js)$/.test(f) && !/\.test\./.test(f));
+    } catch {
+      continue;
+    }
+    for (const f of files) {
+      const text = readFileSync(f, 'utf8');
+      const s = /synchronous\s*=\s*'?(\w+)/i.exec(text);
+      const j = /journal_mode\s*=\s*'?(\w+)/i.exec(text);
+      if (s && !found.synchronous) (found.synchronous = s[1].toUpperCase()), (found.source = f);
+      if (j && !found.journal_mode) found.journal_mode = j[1].toUpperCase();
+    }
+    if (found.synchronous || found.journal_mode) break;
+  }
+  // SQLite's defaults when the store sets nothing.
+  found.synchronous ??= 'FULL';
+  found.journal_mode ??= 'WAL';
+  return found;
+}
+
+function walk(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else out.push(p);
+  }
+  return out;
+}
+
+// Plausible enrichment for bulk-loaded rows, keyed by the generators' IP prefixes and UA order.
+const GEO = {
+  '8.8.': ['US', 'Mountain View', 15169, 'Google LLC', 37.4, -122.1],
+  '81.2.': ['GB', 'London', 20712, 'Andrews & Arnold Ltd', 51.5, -0.1],
+  '2.125.': ['GB', 'Boxford', 12576, 'EE Limited', 51.8, 0.9],
+  '126.0.': ['JP', 'Tokyo', 17676, 'SoftBank Corp.', 35.7, 139.7],
+  '177.37.': ['BR', 'Fortaleza', 28126, 'Brisanet', -3.7, -38.5],
+  '1.128.': ['AU', 'Sydney', 1221, 'Telstra', -33.9, 151.2],
+  '49.36.': ['IN', 'Mumbai', 55836, 'Reliance Jio', 19.1, 72.9],
+  '90.84.': ['FR', 'Paris', 3215, 'Orange S.A.', 48.9, 2.3],
+};
+const UA = [
+  ['Chrome', '124.0.0.0', 'Windows', '10', 'desktop'],
+  ['Safari', '17.4', 'Mac OS', '10.15.7', 'desktop'],
+  ['Firefox', '125.0', 'Linux', null, 'desktop'],
+  ['Mobile Safari', '17.4', 'iOS', '17.4', 'mobile'],
+  ['Chrome', '124.0.0.0', 'Android', '14', 'mobile'],
+  [null, null, 'Android', '13', 'mobile'],
+];
+const UA_INDEX = new Map();
+
+/** A wire event turned into the StoredEvent fields (schema/stored-event.ts), enrichment included. */
+export function toStored(e, { time, receivedAt, userAgents }) {
+  const geo = GEO[Object.keys(GEO).find((p) => e.ip?.startsWith(p))] ?? [null, null, null, null, null, null];
+  let ua = UA_INDEX.get(e.user_agent);
+  if (ua === undefined) {
+    ua = UA[userAgents.indexOf(e.user_agent)] ?? [null, null, null, null, null];
+    UA_INDEX.set(e.user_agent, ua);
+  }
+  return {
+    id: e.id,
+    time,
+    received_at: receivedAt,
+    type: e.type,
+    outcome: e.outcome ?? null,
+    reason: e.reason ?? null,
+    user: e.user,
+    user_id: e.user_id ?? null,
+    email: e.email ?? null,
+    session_id: e.session_id ? createHash('sha256').update(e.session_id).digest('hex') : null,
+    ip: e.ip ?? null,
+    user_agent: e.user_agent ?? null,
+    device: e.device ?? null,
+    app_version: e.app_version ?? null,
+    service: e.service ?? null,
+    entry: e.entry ?? null,
+    attributes: e.attributes ? JSON.stringify(e.attributes) : null,
+    actor: null,
+    country: geo[0],
+    city: geo[1],
+    asn: geo[2],
+    isp: geo[3],
+    latitude: geo[4],
+    longitude: geo[5],
+    browser: ua[0],
+    browser_version: ua[1],
+    os: ua[2],
+    os_version: ua[3],
+    device_type: ua[4],
+  };
+}
+
+/**
+ * Column list + a function turning a StoredEvent into that column order. Columns the collector
+ * adds beyond StoredEvent get a neutral value by declared type when NOT NULL without default.
+ */
+export function rowMapper(columns) {
+  const insertable = columns.filter((c) => !(c.pk === 1 && /INTEGER/i.test(c.type) && c.name !== 'id'));
+  const pick = insertable.map((c) => {
+    const numeric = /INT|REAL|NUM|FLOA|DOUB/i.test(c.type);
+    if (c.name === 'attributes' || c.name === 'attributes_json') return (s) => s.attributes;
+    if (c.name === 'time' || c.name === 'received_at' || c.name === 'time_ms') {
+      const key = c.name === 'received_at' ? 'received_at' : 'time';
+      return numeric ? (s) => s[key] : (s) => new Date(s[key]).toISOString();
+    }
+    if (c.name === 'user_name') return (s) => s.user;
+    return (s) => {
+      const v = s[c.name];
+      if (v !== undefined && v !== null) return v;
+      if (c.notnull && c.dflt_value === null) return numeric ? 0 : '';
+      return null;
+    };
+  });
+  return { names: insertable.map((c) => c.name), toRow: (s) => pick.map((f) => f(s)) };
+}

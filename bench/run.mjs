@@ -1,0 +1,313 @@
+#!/usr/bin/env node
+// `npm run bench [-- --quick] [-- --only P1,P3] [-- --profile]`
+// Benchmarks the real collector process against baselines measured in the same run, each in its
+// own process, driven by separate load-client processes on loopback. Every figure is a ratio or
+// a latency measured side by side, because this machine is shared and absolute numbers drift.
+// Prints one line per figure with PASS/MISS and writes bench/results/latest.json.
+import { execSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { startServer, rssMiB, peakRssMiB, runJsonProcess } from './lib/proc.mjs';
+import { root, ensureBuilt, makeKeys, bearer, collectorMain } from './lib/collector.mjs';
+import { batchBody, makeEvent, rng, userName, ipFor } from './lib/events.mjs';
+import { collectorPragmas, describeEvents } from './lib/store-schema.mjs';
+import { summariseProfileDir } from './lib/cpuprofile.mjs';
+import { findAuthLogSource, runP5 } from './lib/authlog.mjs';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const profile = argv.includes('--profile');
+const onlyArg = argv.find((a) => a.startsWith('--only'));
+const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[argv.indexOf(onlyArg) + 1]).split(',') : null;
+const want = (id) => !only || only.includes(id);
+
+const M = quick
+  ? { p1s: 5, p1conn: 10, p2sqlite: 4, p2s: 6, p2conn: 2, p3s: 6, p4sizes: [100_000, 1_000_000], p4repeat: 15 }
+  : { p1s: 20, p1conn: 10, p2sqlite: 15, p2s: 20, p2conn: 2, p3s: 30, p4sizes: [1_000_000, 10_000_000], p4repeat: 50 };
+
+const tmp = mkdtempSync(join(os.tmpdir(), 'authwatch-bench-'));
+const started = [];
+const figures = [];
+const raw = {};
+const t0 = Date.now();
+
+function fmt(n, d = 2) {
+  if (n === null || n === undefined || Number.isNaN(n)) return 'n/a';
+  return Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(d);
+}
+function figure(f) {
+  figures.push(f);
+  const verdict = f.pass === null ? '' : f.pass ? '  PASS' : '  MISS';
+  console.log(`${f.line}${verdict}${f.target ? ` (target ${f.target})` : ''}`);
+}
+async function start(args, name, env) {
+  const s = await startServer(args, { cwd: root, name, env });
+  started.push(s);
+  return s;
+}
+async function stop(s) {
+  await s.stop();
+  started.splice(started.indexOf(s), 1);
+}
+function cannon(opts) {
+  return runJsonProcess([join(root, 'bench/load/cannon.mjs'), JSON.stringify(opts)], { cwd: root, name: 'autocannon' });
+}
+function log(msg) {
+  console.log(`  · ${msg}`);
+}
+
+function machine() {
+  const cpus = os.cpus();
+  let commit = null;
+  try {
+    commit = execSync('git rev-parse --short HEAD', { cwd: root }).toString().trim();
+  } catch {}
+  return {
+    cpu: cpus[0]?.model,
+    cores: cpus.length,
+    loadavg_at_start: os.loadavg().map((n) => Number(n.toFixed(2))),
+    mem_gib: Number((os.totalmem() / 2 ** 30).toFixed(1)),
+    node: process.version,
+    platform: `${os.type()} ${os.release()}`,
+    commit,
+  };
+}
+
+try {
+  console.log(`authwatch bench (${quick ? 'quick' : 'full'}) — ${new Date().toISOString()}`);
+  ensureBuilt();
+  const info = machine();
+  console.log(`machine: ${info.cores} × ${info.cpu}, load ${info.loadavg_at_start.join(' ')}, node ${info.node}, commit ${info.commit}`);
+  const keys = makeKeys();
+  const ingestH = bearer(keys.ingest);
+  const readH = bearer(keys.read);
+
+  // A database file created by the collector itself: the schema every baseline copies.
+  const templateDb = join(tmp, 'template.db');
+  {
+    const c = await start([collectorMain(), '--no-demo'], 'collector (schema)', {
+      AUTHWATCH_HOST: '127.0.0.1', AUTHWATCH_PORT: '0', AUTHWATCH_STORE: `sqlite:${templateDb}`, AUTHWATCH_DEMO: '0',
+      AUTHWATCH_INGEST_KEYS: keys.ingest, AUTHWATCH_READ_KEYS: keys.read, AUTHWATCH_ADMIN_KEYS: keys.admin,
+    });
+    await stop(c);
+  }
+  const pragmas = collectorPragmas(root);
+  const schema = (() => {
+    const db = new Database(templateDb, { readonly: true });
+    try {
+      return describeEvents(db);
+    } finally {
+      db.close();
+    }
+  })();
+  raw.schema = { table: schema.table, columns: schema.columns.length, indexes: schema.indexes.map((i) => i.name), triggers: schema.triggers.map((t) => t.name), pragmas };
+  console.log(`collector schema: table ${schema.table}, ${schema.columns.length} columns, indexes [${raw.schema.indexes.join(', ')}], journal_mode=${pragmas.journal_mode}, synchronous=${pragmas.synchronous}`);
+
+  const singleBody = JSON.stringify(makeEvent(rng(7), { id: '[<id>]' }));
+  const batchFile = join(tmp, 'batch-1000.json');
+  writeFileSync(batchFile, batchBody(1000, 11));
+  const plainBatchFile = join(tmp, 'batch-1000-plain.json');
+  writeFileSync(plainBatchFile, batchBody(1000, 11, 'x'));
+
+  const profDir = join(tmp, 'profiles');
+  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  const mainDb = join(tmp, 'main.db');
+  const collector = await start([...nodeArgs, collectorMain(), '--no-demo'], 'collector', {
+    AUTHWATCH_HOST: '127.0.0.1', AUTHWATCH_PORT: '0', AUTHWATCH_STORE: `sqlite:${mainDb}`, AUTHWATCH_DEMO: '0',
+    AUTHWATCH_INGEST_KEYS: keys.ingest, AUTHWATCH_READ_KEYS: keys.read, AUTHWATCH_ADMIN_KEYS: keys.admin,
+  });
+  log(`collector pid ${collector.pid} at ${collector.url}, store ${mainDb}`);
+
+  // ---- P1: single-event ingest vs bare express echo ----
+  if (want('P1')) {
+    const load = (url, headers) =>
+      cannon({
+        url: `${url}/v1/events`, method: 'POST', body: singleBody, uniqueIds: true,
+        headers: { 'content-type': 'application/json', ...headers },
+        connections: M.p1conn, duration: M.p1s, warmup: { connections: M.p1conn, duration: 1 },
+      });
+    const ex = await start([join(root, 'bench/baselines/express-echo.mjs')], 'express-echo');
+    const exR = await load(ex.url, {});
+    await stop(ex);
+    const hs = await start([join(root, 'bench/baselines/http-echo.mjs')], 'http-echo');
+    const hsR = await load(hs.url, {});
+    await stop(hs);
+    const coR = await load(collector.url, ingestH);
+    const rps = (r) => r.ok2xx / r.duration_s;
+    raw.P1 = { express: exR, http: hsR, collector: coR };
+    const ratio = rps(coR) / rps(exR);
+    figure({
+      id: 'P1', name: 'single-event ingest vs bare express echo', value: ratio, unit: 'x', target: '≥ 0.8', pass: ratio >= 0.8,
+      detail: { collector_rps: rps(coR), express_rps: rps(exR), node_http_rps: rps(hsR), collector_p99_ms: coR.latency_ms.p99, collector_non2xx: coR.non2xx, collector_errors: coR.errors },
+      line: `P1 single-event ingest: ${fmt(ratio)}x of bare express (${fmt(rps(coR))} vs ${fmt(rps(exR))} req/s; bare node:http ${fmt(rps(hsR))}; collector non-2xx ${coR.non2xx}, errors ${coR.errors})`,
+    });
+  }
+
+  // ---- P2: batched ingest (1,000/request) through the full pipeline vs bare SQLite inserts ----
+  if (want('P2')) {
+    const base = await runJsonProcess(
+      [join(root, 'bench/baselines/sqlite-inserts.mjs'), JSON.stringify({ templateDb, dbFile: join(tmp, 'baseline-inserts.db'), bodyFile: plainBatchFile, seconds: M.p2sqlite, synchronous: pragmas.synchronous, journal_mode: pragmas.journal_mode })],
+      { cwd: root, name: 'sqlite-inserts' },
+    );
+    const coR = await cannon({
+      url: `${collector.url}/v1/events`, method: 'POST', bodyFile: batchFile, uniqueIds: true,
+      headers: { 'content-type': 'application/json', ...ingestH },
+      connections: M.p2conn, duration: M.p2s, timeout: 30,
+    });
+    const eps = (coR.ok2xx * 1000) / coR.duration_s;
+    raw.P2 = { sqlite: base, collector: coR };
+    const ratio = eps / base.rows_per_s;
+    figure({
+      id: 'P2', name: 'batched ingest (1,000/request) vs bare better-sqlite3 inserts', value: ratio, unit: 'x', target: '≥ 0.3', pass: ratio >= 0.3,
+      detail: { collector_events_per_s: eps, sqlite_rows_per_s: base.rows_per_s, collector_p99_ms: coR.latency_ms.p99, non2xx: coR.non2xx, errors: coR.errors, statuses: coR.statuses },
+      line: `P2 batched ingest: ${fmt(ratio)}x of bare SQLite inserts (${fmt(eps)} vs ${fmt(base.rows_per_s)} events/s; 1,000/request, p99 ${fmt(coR.latency_ms.p99)} ms; statuses ${JSON.stringify(coR.statuses)})`,
+    });
+  }
+
+  // ---- P3: /v1/check latency at a fixed 1,000 req/s, some users locked ----
+  if (want('P3')) {
+    const lockedUsers = Array.from({ length: 40 }, (_, i) => `locked-user-${i}`);
+    const failures = lockedUsers.flatMap((user) =>
+      Array.from({ length: 7 }, (_, k) => ({ type: 'login', outcome: 'failure', reason: 'invalid_password', user, ip: '8.8.4.4', service: 'payment-portal', id: `p3-lock-${user}-${k}` })),
+    );
+    const lockRes = await fetch(`${collector.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...ingestH }, body: JSON.stringify(failures) });
+    const probe = await fetch(`${collector.url}/v1/check`, { method: 'POST', headers: { 'content-type': 'application/json', ...ingestH }, body: JSON.stringify({ user: lockedUsers[0], ip: '8.8.4.4' }) });
+    const probeBody = await probe.text();
+    log(`locked ${lockedUsers.length} users with 7 failures each (${lockRes.status}); check(${lockedUsers[0]}) → ${probe.status} ${probeBody}`);
+    const rand = rng(3);
+    const bodies = Array.from({ length: 2000 }, (_, i) =>
+      i % 20 === 0 ? { user: lockedUsers[(i / 20) % lockedUsers.length], ip: '8.8.4.4' } : { user: userName(Math.floor(rand() * 5000)), ip: ipFor(rand) },
+    );
+    const bodiesFile = join(tmp, 'check-bodies.json');
+    writeFileSync(bodiesFile, JSON.stringify(bodies));
+    const paced = (url, headers) =>
+      runJsonProcess(
+        [join(root, 'bench/load/paced.mjs'), JSON.stringify({ url, path: '/v1/check', headers, bodiesFile, rate: 1000, duration: M.p3s, warmup: 1, connections: 32, countField: 'allowed' })],
+        { cwd: root, name: 'paced client' },
+      );
+    // The same client and rate against bare node:http: the latency floor of this machine right now.
+    const hs = await start([join(root, 'bench/baselines/http-echo.mjs')], 'http-echo');
+    const floor = await paced(hs.url, {});
+    await stop(hs);
+    const r = await paced(collector.url, ingestH);
+    raw.P3 = { ...r, lock_probe: { status: probe.status, body: probeBody }, bare_node_http: floor };
+    const l = r.latency_ms;
+    figure({
+      id: 'P3', name: '/v1/check latency at 1,000 req/s', value: l.p99, unit: 'ms', target: 'p99 ≤ 2 ms', pass: l.p99 !== null && l.p99 <= 2 && r.errors === 0,
+      detail: r,
+      line: `P3 /v1/check at ${r.rate} req/s (achieved ${fmt(r.achieved_rps)}): p50 ${fmt(l.p50, 3)} ms, p99 ${fmt(l.p99, 3)} ms, max ${fmt(l.max, 1)} ms (service time p99 ${fmt(l.service_p99, 3)} ms; bare node:http same client p50 ${fmt(floor.latency_ms.p50, 3)} / p99 ${fmt(floor.latency_ms.p99, 3)} ms); answers ${JSON.stringify(r.body_field_counts)}, statuses ${JSON.stringify(r.statuses)}, errors ${r.errors}`,
+    });
+  }
+
+  // ---- P6 (measured here, printed last): RSS of the ingest collector after P1–P3 ----
+  const mainRss = rssMiB(collector.pid);
+  const mainPeak = peakRssMiB(collector.pid);
+  await stop(collector);
+  {
+    const db = new Database(mainDb, { readonly: true });
+    raw.main_store = { events_rows: db.prepare(`SELECT count(*) AS n FROM "${schema.table}"`).get().n };
+    db.close();
+    log(`ingest collector stored ${raw.main_store.events_rows.toLocaleString('en-US')} events in total`);
+  }
+
+  // ---- P4: query latency with large stores ----
+  if (want('P4')) {
+    raw.P4 = {};
+    for (const size of M.p4sizes) {
+      const dbFile = join(tmp, `p4-${size}.db`);
+      const load = await runJsonProcess([join(root, 'bench/bulk-load.mjs'), JSON.stringify({ templateDb, dbFile, count: size, days: 30 })], { cwd: root, name: 'bulk-load' });
+      log(`bulk-loaded ${size.toLocaleString('en-US')} events in ${fmt(load.total_s, 1)} s (insert ${fmt(load.insert_s, 1)} s, indexes ${fmt(load.index_s, 1)} s)`);
+      const c = await start([collectorMain(), '--no-demo'], `collector (P4 ${size})`, {
+        AUTHWATCH_HOST: '127.0.0.1', AUTHWATCH_PORT: '0', AUTHWATCH_STORE: `sqlite:${dbFile}`, AUTHWATCH_DEMO: '0',
+        AUTHWATCH_INGEST_KEYS: keys.ingest, AUTHWATCH_READ_KEYS: keys.read, AUTHWATCH_ADMIN_KEYS: keys.admin,
+      });
+      // Live traffic on top, so sessions and lockouts exist the way the pipeline makes them.
+      const rand = rng(5);
+      for (let b = 0; b < 10; b++) {
+        const batch = Array.from({ length: 1000 }, (_, k) => makeEvent(rand, { id: `p4-live-${b}-${k}`, users: 2000 }));
+        await fetch(`${c.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...ingestH }, body: JSON.stringify(batch) });
+      }
+      const now = Date.now();
+      const queries = p4Queries(now);
+      const r = await runJsonProcess([join(root, 'bench/load/queries.mjs'), JSON.stringify({ url: c.url, headers: readH, repeat: M.p4repeat, warm: 2, queries })], { cwd: root, name: 'query client' });
+      raw.P4[size] = { load, results: r.results, rss_mib: rssMiB(c.pid) };
+      await stop(c);
+      const worst = r.results.reduce((a, b) => (b.p95 > a.p95 ? b : a));
+      const bad = r.results.filter((q) => Object.keys(q.statuses).some((s) => s !== '200'));
+      figure({
+        id: `P4@${size}`, name: `query p95 with ${size} stored events`, value: worst.p95, unit: 'ms', target: 'p95 ≤ 50 ms', pass: worst.p95 <= 50 && bad.length === 0,
+        detail: r.results,
+        line: `P4 queries with ${size.toLocaleString('en-US')} events: worst p95 ${fmt(worst.p95, 1)} ms (${worst.name})${bad.length ? `; non-200: ${bad.map((q) => `${q.name} ${JSON.stringify(q.statuses)}`).join(', ')}` : ''}`,
+      });
+      for (const q of r.results) {
+        console.log(`     ${q.name.padEnd(22)} p50 ${fmt(q.p50, 1).padStart(7)} ms  p95 ${fmt(q.p95, 1).padStart(7)} ms  rows ${q.returned ?? '-'}${q.total !== null ? ` of ${q.total}` : ''}  ${JSON.stringify(q.statuses)}`);
+      }
+      rmSync(dbFile, { force: true });
+      rmSync(`${dbFile}-wal`, { force: true });
+    }
+  }
+
+  // ---- P5: sshd auth.log ingest vs fail2ban-regex ----
+  if (want('P5')) {
+    const source = findAuthLogSource(root);
+    if (!source) {
+      figure({ id: 'P5', name: 'auth.log ingest vs fail2ban-regex', value: null, pass: null, line: 'P5 skipped: no auth.log source yet' });
+    } else {
+      const r = await runP5({ root, tmp, keys, source, lines: quick ? 50_000 : 500_000 });
+      raw.P5 = r;
+      figure(r.figure);
+    }
+  }
+
+  // ---- P6 ----
+  figure({
+    id: 'P6', name: 'collector RSS at the end of ingest', value: mainRss, unit: 'MiB', target: null, pass: null,
+    line: `P6 collector RSS after P1–P3: ${fmt(mainRss, 1)} MiB (peak ${fmt(mainPeak, 1)} MiB)`,
+  });
+
+  if (profile) {
+    raw.profile = summariseProfileDir(profDir, 25);
+    console.log('\nCPU profile of the ingest collector (P1–P3), top self time:');
+    for (const f of raw.profile.top) console.log(`  ${fmt(f.self_pct, 1).padStart(5)}%  ${f.function}  ${f.location}`);
+  }
+
+  const result = { date: new Date().toISOString(), mode: quick ? 'quick' : 'full', seconds: (Date.now() - t0) / 1000, machine: { ...info, loadavg_at_end: os.loadavg().map((n) => Number(n.toFixed(2))) }, figures: figures.map(({ line, ...f }) => ({ ...f, line })), raw };
+  const outFile = join(root, 'bench/results/latest.json');
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
+  console.log(`\n${figures.filter((f) => f.pass === true).length} PASS, ${figures.filter((f) => f.pass === false).length} MISS in ${fmt(result.seconds, 0)} s → bench/results/latest.json`);
+} catch (err) {
+  console.error(`bench failed: ${err.stack ?? err}`);
+  process.exitCode = 1;
+} finally {
+  for (const s of [...started]) await s.kill();
+  if (!process.env.AUTHWATCH_BENCH_KEEP) rmSync(tmp, { recursive: true, force: true });
+  else console.log(`kept ${tmp}`);
+}
+
+/** The Grafana data source's queries: events (logs/table), sessions, lockouts, time series. */
+function p4Queries(now) {
+  const day = now - 86_400_000;
+  const week = now - 7 * 86_400_000;
+  return [
+    { name: 'events latest 100', path: '/v1/events?limit=100' },
+    { name: 'events user', path: `/v1/events?user=${userName(42)}&limit=100` },
+    { name: 'events failures 24h', path: `/v1/events?type=login&outcome=failure&from=${day}&to=${now}&limit=100` },
+    { name: 'events reason 7d', path: `/v1/events?reason=invalid_password&from=${week}&to=${now}&limit=100` },
+    { name: 'events ip', path: '/v1/events?ip=8.8.4.4&limit=100' },
+    { name: 'events text q', path: `/v1/events?q=${userName(4242)}&limit=100` },
+    { name: 'sessions active', path: '/v1/sessions?state=active&limit=100' },
+    { name: 'sessions user', path: `/v1/sessions?state=all&user=${userName(42)}&limit=100` },
+    { name: 'lockouts locked', path: '/v1/lockouts?state=locked' },
+    { name: 'lockouts all', path: '/v1/lockouts?state=all' },
+    ...timeSeriesQueries(now),
+  ];
+}
+
+// The time-series route is the core's choice (not in the wire contract's table); filled in once known.
+function timeSeriesQueries(now) {
+  void now;
+  return [];
+}
