@@ -1,4 +1,4 @@
-import { FieldType, type AnnotationQuery } from '@grafana/data';
+import { FieldType, type AnnotationQuery, type Field } from '@grafana/data';
 import { DataSource } from './datasource';
 import { fakeBackendSrv, type FakeAnswer } from './testing/fakeBackendSrv';
 import { fakeTemplateSrv, type FakeVariable } from './testing/fakeTemplateSrv';
@@ -63,7 +63,7 @@ describe('events query', () => {
     }
     expect(column(frame, 'time')).toEqual([FROM + 1000, FROM + 2000]);
     expect(column(frame, 'reason')).toEqual(['invalid_password', null]);
-    expect(frame.fields.find((f) => f.name === 'time')?.config.displayName).toBe('Time');
+    expect(frame.fields.find((f: Field) => f.name === 'time')?.config.displayName).toBe('Time');
   });
 
   it('adds IP, ISP, ASN and city when the data source shows details', async () => {
@@ -110,7 +110,7 @@ describe('events query', () => {
       device_type: 'desktop',
     });
     // No IP in the line or labels without the detail toggle.
-    expect(JSON.stringify(frame.fields.map((f) => [...f.values]))).not.toContain('203.0.113.7');
+    expect(JSON.stringify(frame.fields.map((f: Field) => [...f.values]))).not.toContain('203.0.113.7');
   });
 });
 
@@ -155,7 +155,7 @@ describe('sessions query', () => {
     expect(types.duration).toBe(FieldType.number);
     expect(types.ip).toBeUndefined();
     expect(column(data[0], 'duration')).toEqual([120_000]);
-    expect(data[0].fields.find((f) => f.name === 'duration')?.config.unit).toBe('ms');
+    expect(data[0].fields.find((f: Field) => f.name === 'duration')?.config.unit).toBe('ms');
     expect(column(data[0], 'end_reason')).toEqual(['terminated_by_admin']);
   });
 });
@@ -215,7 +215,7 @@ describe('time series query', () => {
     });
     const { data } = await ds.query(request([{ refId: 'A', queryType: 'timeseries', groupBy: 'outcome' }]));
     expect(data).toHaveLength(2);
-    expect(data.map((f) => f.name)).toEqual(['failure', 'success']);
+    expect(data.map((f: Field) => f.name)).toEqual(['failure', 'success']);
     expect(shape(data[0])).toEqual({ time: FieldType.time, count: FieldType.number });
     expect(data[0].fields[1].labels).toEqual({ outcome: 'failure' });
     expect(column(data[1], 'count')).toEqual([10, 12]);
@@ -230,7 +230,7 @@ describe('stats query', () => {
     const { data } = await ds.query(request([{ refId: 'A', queryType: 'stats', service: 'portal' }]));
     expect(Object.fromEntries(requests[0].params)).toEqual({ from: String(FROM), to: String(TO), service: 'portal' });
     const frame = data[0];
-    expect(frame.fields.map((f) => f.name)).toEqual([
+    expect(frame.fields.map((f: Field) => f.name)).toEqual([
       'logins',
       'failures',
       'failure_ratio',
@@ -238,8 +238,8 @@ describe('stats query', () => {
       'locked_accounts',
       'unique_users',
     ]);
-    expect(frame.fields.every((f) => f.type === FieldType.number)).toBe(true);
-    const ratio = frame.fields.find((f) => f.name === 'failure_ratio');
+    expect(frame.fields.every((f: Field) => f.type === FieldType.number)).toBe(true);
+    const ratio = frame.fields.find((f: Field) => f.name === 'failure_ratio');
     expect(ratio?.config.unit).toBe('percentunit');
     expect([...(ratio?.values ?? [])]).toEqual([0.2]);
     expect(frame.fields[0].config.displayName).toBe('Logins');
@@ -248,7 +248,7 @@ describe('stats query', () => {
   it('returns only the chosen stats', async () => {
     const { ds } = setup({ 'GET /read/stats': { data: STATS } });
     const { data } = await ds.query(request([{ refId: 'A', queryType: 'stats', stats: ['failures', 'locked_accounts'] }]));
-    expect(data[0].fields.map((f) => f.name)).toEqual(['failures', 'locked_accounts']);
+    expect(data[0].fields.map((f: Field) => f.name)).toEqual(['failures', 'locked_accounts']);
   });
 });
 

@@ -20,6 +20,7 @@ export function range(): TimeRange {
 
 export function settings(jsonData: AuthwatchOptions = { url: 'http://collector:4600' }): DataSourceInstanceSettings<AuthwatchOptions> {
   return {
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- still required by the 12.4 type
     id: 1,
     uid: 'aw1',
     type: 'authwatch-activity-datasource',
