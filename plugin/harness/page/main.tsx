@@ -1,0 +1,258 @@
+// Entry of the harness page bundle: installs the AMD loader and Grafana's runtime services, then
+// exposes window.authwatchHarness, which the browser tests drive (load the built plugins, run the
+// built data source's queries, render the built panel inside Grafana's PanelChrome).
+import React, { useEffect, useState } from 'react';
+import { createRoot, Root } from 'react-dom/client';
+import {
+  applyFieldOverrides,
+  createTheme,
+  DataFrame,
+  DataQuery,
+  DataQueryRequest,
+  DataQueryResponse,
+  dateTime,
+  EventBusSrv,
+  FieldType,
+  LoadingState,
+  PanelData,
+  PanelPlugin,
+  PanelProps,
+  TimeRange,
+  toDataFrame,
+} from '@grafana/data';
+import { config, getAppEvents, getDataSourceSrv, RefreshEvent, setAppEvents } from '@grafana/runtime';
+import { GlobalStyles, PanelChrome, ThemeContext } from '@grafana/ui';
+import { isObservable, lastValueFrom, from } from 'rxjs';
+
+import { importModule, installDefine, provideShared, sharedNames } from './amd';
+import { installRuntime } from './runtime';
+import { sharedModules } from './shared';
+
+installDefine();
+provideShared(sharedModules);
+installRuntime();
+setAppEvents(new EventBusSrv());
+
+export interface SerializedFrame {
+  name?: string;
+  refId?: string;
+  meta?: unknown;
+  fields: Array<{ name: string; type: FieldType; values: unknown[]; config: unknown }>;
+}
+
+function serialize(frame: DataFrame): SerializedFrame {
+  return {
+    name: frame.name,
+    refId: frame.refId,
+    meta: frame.meta,
+    fields: frame.fields.map((f) => ({ name: f.name, type: f.type, values: Array.from(f.values), config: f.config })),
+  };
+}
+
+function lastHours(hours: number): TimeRange {
+  const to = dateTime();
+  const from = dateTime(to.valueOf() - hours * 3600_000);
+  return { from, to, raw: { from: `now-${hours}h`, to: 'now' } };
+}
+
+let requestCounter = 0;
+
+/** Runs queries through the data source's query() exactly as a dashboard panel would. */
+async function runQueries(dsName: string, targets: DataQuery[], range: TimeRange): Promise<PanelData> {
+  const ds = await getDataSourceSrv().get(dsName);
+  const settings = getDataSourceSrv().getInstanceSettings(dsName)!;
+  const request: DataQueryRequest<DataQuery> = {
+    requestId: `harness-${++requestCounter}`,
+    interval: '1m',
+    intervalMs: 60_000,
+    maxDataPoints: 500,
+    range,
+    rangeRaw: range.raw,
+    scopedVars: {},
+    targets: targets.map((t) => ({ ...t, datasource: { uid: settings.uid, type: settings.type } })),
+    timezone: 'utc',
+    app: 'dashboard',
+    startTime: Date.now(),
+  };
+  try {
+    const result = ds.query(request);
+    const response: DataQueryResponse = isObservable(result) ? await lastValueFrom(result) : await lastValueFrom(from(result));
+    const errors = response.errors ?? (response.error ? [response.error] : undefined);
+    return {
+      state: errors?.length ? LoadingState.Error : LoadingState.Done,
+      series: (response.data ?? []).map((d) => toDataFrame(d)),
+      errors,
+      timeRange: range,
+      request,
+    };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : JSON.stringify(err);
+    return { state: LoadingState.Error, series: [], errors: [{ message }], timeRange: range, request };
+  }
+}
+
+interface PanelState {
+  plugin: PanelPlugin;
+  title: string;
+  options: Record<string, unknown>;
+  data: PanelData;
+  theme: 'light' | 'dark';
+  width: number;
+  height: number;
+  version: number;
+}
+
+let root: Root | undefined;
+let setPanelState: ((s: PanelState) => void) | undefined;
+let current: (PanelState & { dsName: string; targets: DataQuery[]; range: TimeRange }) | undefined;
+let renderedWaiter: ((ms: number) => void) | undefined;
+let refreshes = 0;
+
+function HarnessPanel({ state }: { state: PanelState }) {
+  const theme = createTheme({ colors: { mode: state.theme } });
+  const Panel = state.plugin.panel as React.ComponentType<PanelProps>;
+  const series = applyFieldOverrides({
+    data: state.data.series,
+    fieldConfig: { defaults: {}, overrides: [] },
+    fieldConfigRegistry: state.plugin.fieldConfigRegistry,
+    replaceVariables: (v: string) => v,
+    theme,
+    timeZone: 'utc',
+  });
+  useEffect(() => {
+    // Resolves the render timer once the browser has painted the committed rows.
+    requestAnimationFrame(() => {
+      const done = renderedWaiter;
+      renderedWaiter = undefined;
+      done?.(performance.now());
+    });
+  }, [state.version]);
+  return (
+    <ThemeContext.Provider value={theme}>
+      <GlobalStyles />
+      <div
+        data-testid="harness-canvas"
+        data-theme={state.theme}
+        style={{ padding: 16, background: theme.colors.background.canvas, width: state.width, boxSizing: 'content-box' }}
+      >
+        <PanelChrome title={state.title} width={state.width} height={state.height} loadingState={state.data.state}>
+          {(innerWidth, innerHeight) => (
+            <Panel
+              id={1}
+              data={{ ...state.data, series }}
+              timeRange={state.data.timeRange}
+              timeZone="utc"
+              options={state.options}
+              fieldConfig={{ defaults: {}, overrides: [] }}
+              transparent={false}
+              width={innerWidth}
+              height={innerHeight}
+              renderCounter={state.version}
+              title={state.title}
+              eventBus={getAppEvents()}
+              onOptionsChange={() => {}}
+              onFieldConfigChange={() => {}}
+              onChangeTimeRange={() => {}}
+              replaceVariables={(v: string) => v}
+            />
+          )}
+        </PanelChrome>
+      </div>
+    </ThemeContext.Provider>
+  );
+}
+
+function App({ initial }: { initial: PanelState }) {
+  const [state, setState] = useState(initial);
+  setPanelState = setState;
+  return <HarnessPanel state={state} />;
+}
+
+/** Sets new panel state and resolves with the ms until the browser painted it. */
+function showPanel(state: PanelState): Promise<number> {
+  const start = performance.now();
+  const painted = new Promise<number>((resolve) => (renderedWaiter = resolve));
+  if (!root) {
+    root = createRoot(document.getElementById('root')!);
+    root.render(<App initial={state} />);
+  } else {
+    setPanelState!(state);
+  }
+  return painted.then((end) => end - start);
+}
+
+async function rerun(): Promise<void> {
+  if (!current) {
+    return;
+  }
+  const data = await runQueries(current.dsName, current.targets, current.range);
+  current = { ...current, data, version: current.version + 1 };
+  refreshes++;
+  await showPanel(current);
+}
+
+// Grafana 11+ dashboards are scenes: the panel refreshes through the dashboard's time range.
+(window as unknown as { __grafanaSceneContext: object }).__grafanaSceneContext = {
+  state: { $timeRange: { onRefresh: () => void rerun() } },
+};
+getAppEvents().subscribe(RefreshEvent, () => void rerun());
+
+export interface MountOptions {
+  panelId: string;
+  dsName: string;
+  targets: DataQuery[];
+  options?: Record<string, unknown>;
+  title?: string;
+  theme?: 'light' | 'dark';
+  width?: number;
+  height?: number;
+  hours?: number;
+}
+
+const harness = {
+  sharedNames,
+  user: () => config.bootData.user,
+  async loadPlugin(module: string): Promise<string[]> {
+    const mod = (await importModule('/' + module)) as Record<string, unknown>;
+    return Object.keys(mod);
+  },
+  async query(dsName: string, targets: DataQuery[], hours = 24) {
+    const data = await runQueries(dsName, targets, lastHours(hours));
+    return { state: data.state, errors: data.errors, series: data.series.map(serialize) };
+  },
+  /** Queries through the built data source and renders the built panel; returns timings in ms. */
+  async mountPanel(o: MountOptions) {
+    const meta = config.panels[o.panelId];
+    if (!meta) {
+      throw new Error(`panel plugin ${o.panelId} is not in the built plugins`);
+    }
+    const mod = (await importModule('/' + meta.module)) as { plugin?: PanelPlugin };
+    if (!mod.plugin?.panel) {
+      throw new Error(`${meta.module} does not export a panel plugin`);
+    }
+    const range = lastHours(o.hours ?? 24);
+    const t0 = performance.now();
+    const data = await runQueries(o.dsName, o.targets, range);
+    const queryMs = performance.now() - t0;
+    current = {
+      plugin: mod.plugin,
+      title: o.title ?? meta.name,
+      options: { ...mod.plugin.defaults, ...o.options },
+      data,
+      theme: o.theme ?? 'dark',
+      width: o.width ?? 1300,
+      height: o.height ?? 520,
+      version: (current?.version ?? 0) + 1,
+      dsName: o.dsName,
+      targets: o.targets,
+      range,
+    };
+    const renderMs = await showPanel(current);
+    const rows = data.series.reduce((n, f) => n + f.length, 0);
+    return { queryMs, renderMs, rows, state: data.state, errors: data.errors };
+  },
+  refreshCount: () => refreshes,
+};
+
+(window as unknown as { authwatchHarness: typeof harness }).authwatchHarness = harness;
+export type Harness = typeof harness;

@@ -1,0 +1,78 @@
+import type { DataQuery, TimeRange } from '@grafana/data';
+
+export type PanelMode = 'sessions' | 'lockouts';
+
+export interface PanelOptions {
+  mode: PanelMode;
+  /** Show End session / End all / Unlock buttons to users whose role may act. */
+  showActions: boolean;
+  /** Show the Export CSV button. */
+  showExport: boolean;
+}
+
+export type SessionState = 'active' | 'ended';
+
+/** One row of a sessions frame (fields named like the collector's GET /v1/sessions). */
+export interface SessionRow {
+  id: string;
+  user: string;
+  state: SessionState;
+  ip: string | null;
+  country: string | null;
+  city: string | null;
+  browser: string | null;
+  os: string | null;
+  device: string | null;
+  deviceType: string | null;
+  service: string | null;
+  startedAt: number | null;
+  lastSeenAt: number | null;
+  endedAt: number | null;
+  endReason: string | null;
+}
+
+export type LockoutScope = 'user' | 'user_ip' | 'ip';
+
+/** One row of a lockouts frame (GET /v1/lockouts). */
+export interface LockoutRow {
+  /** Stable key for rendering: scope + user + ip. */
+  key: string;
+  user: string | null;
+  scope: LockoutScope;
+  ip: string | null;
+  failures: number;
+  lockedAt: number | null;
+  /** null = until an admin unlocks. */
+  lockedUntil: number | null;
+  reason: string | null;
+}
+
+/**
+ * What the panel needs from the Authwatch data source instance (its DataSource class has these).
+ * Kept structural so the panel bundle does not import the data source bundle.
+ */
+export interface AuthwatchActions {
+  terminateSession(id: string): Promise<void>;
+  terminateUserSessions(user: string): Promise<number>;
+  unlockUser(user: string): Promise<number>;
+  unlockIp(ip: string): Promise<number>;
+  csvUrl(query: DataQuery, range: TimeRange): string;
+}
+
+export function isAuthwatchActions(ds: unknown): ds is AuthwatchActions {
+  const d = ds as Partial<Record<keyof AuthwatchActions, unknown>> | null;
+  return (
+    !!d &&
+    typeof d.terminateSession === 'function' &&
+    typeof d.terminateUserSessions === 'function' &&
+    typeof d.unlockUser === 'function' &&
+    typeof d.unlockIp === 'function' &&
+    typeof d.csvUrl === 'function'
+  );
+}
+
+/** A row action waiting for confirmation or running. */
+export type PendingAction =
+  | { kind: 'endSession'; session: SessionRow }
+  | { kind: 'endUserSessions'; user: string }
+  | { kind: 'unlock'; lockout: LockoutRow };
