@@ -1,7 +1,69 @@
-// PLACEHOLDER — the privacy work (retention purge) replaces this body; keep the exported name and
-// signature. Returns a function that stops the schedule.
+// Retention (AUTHWATCH_RETENTION_DAYS): events older than N days are deleted at start and then on
+// a schedule (hourly by default, AUTHWATCH_RETENTION_INTERVAL_SECONDS). Unset keeps everything.
+// Returns a function that stops the schedule.
+import { createLogger, type Logger } from '../log';
 import type { Store } from './store';
 
-export function startRetention(_store: Store, _env: NodeJS.ProcessEnv): () => void {
-  return () => {};
+export class RetentionConfigError extends Error {}
+
+const DAY_MS = 86_400_000;
+
+export interface RetentionOptions {
+  log?: Logger;
+  clock?: () => number;
+  /** Called after each purge (tests, metrics). */
+  onPurge?: (deleted: number, before: number) => void;
+}
+
+export function retentionDaysFromEnv(env: NodeJS.ProcessEnv): number | null {
+  const raw = env.AUTHWATCH_RETENTION_DAYS;
+  if (raw === undefined || raw.trim() === '') return null;
+  const days = Number(raw);
+  if (!Number.isFinite(days) || days <= 0) {
+    throw new RetentionConfigError(`AUTHWATCH_RETENTION_DAYS=${raw}: expected a number of days > 0 (unset keeps events forever)`);
+  }
+  return days;
+}
+
+export function startRetention(store: Store, env: NodeJS.ProcessEnv, opts: RetentionOptions = {}): () => void {
+  const days = retentionDaysFromEnv(env);
+  if (days === null) return () => {};
+  const intervalRaw = env.AUTHWATCH_RETENTION_INTERVAL_SECONDS ?? '3600';
+  const intervalS = Number(intervalRaw);
+  if (!Number.isFinite(intervalS) || intervalS <= 0) {
+    throw new RetentionConfigError(`AUTHWATCH_RETENTION_INTERVAL_SECONDS=${intervalRaw}: expected seconds > 0`);
+  }
+  const log = opts.log ?? createLogger();
+  const clock = opts.clock ?? Date.now;
+  let stopped = false;
+  let running: Promise<void> | null = null;
+
+  const purge = () => {
+    if (stopped || running) return; // never two purges at once
+    const before = clock() - days * DAY_MS;
+    running = store
+      .purgeEventsBefore(before)
+      .then((deleted) => {
+        if (deleted > 0) log.info('retention: purged old events', { deleted, before: new Date(before).toISOString(), days });
+        opts.onPurge?.(deleted, before);
+      })
+      .catch((err: unknown) => {
+        // A closed store at shutdown, a busy database: try again next time.
+        if (!stopped) log.error('retention: purge failed', { error: String(err) });
+      })
+      .finally(() => {
+        running = null;
+      });
+  };
+
+  log.info('retention: events older than the limit are purged', { days, interval_seconds: intervalS });
+  const timer = setInterval(purge, intervalS * 1000);
+  timer.unref();
+  // First purge right after start, off the startup path.
+  const first = setImmediate(purge);
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+    clearImmediate(first);
+  };
 }
