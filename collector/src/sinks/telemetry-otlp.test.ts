@@ -155,6 +155,8 @@ class OtlpReceiver {
 // ---------------------------------------------------------------------------------------------
 
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { blankEvent, type StoredEvent } from '../schema/stored-event';
 
@@ -392,5 +394,105 @@ describe('OTEL_* switches', () => {
     }
     expect(receiver.logRecords().map((r) => r.attributes['authwatch.event.id'])).toEqual(['ev-fail']);
     expect(receiver.metricSums().get('authwatch_events_rejected')).toBe(3);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The real collector (src/main.ts, run from source in a child process, temp SQLite file) exporting
+// to the receiver: a refused batch leaves no record, a stored one leaves exactly one per event.
+
+const APP_CHILD = `
+const fs = require('fs');
+const swc = require('@swc/core');
+require.extensions['.ts'] = (m, filename) => m._compile(swc.transformSync(fs.readFileSync(filename, 'utf8'), {
+  filename, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' },
+}).code, filename);
+require(${JSON.stringify(join(__dirname, '..', 'main.ts'))});
+`;
+
+describe('the real collector exports one record per stored event', () => {
+  const RAW_SESSION = 'raw-session-id-Zq81';
+  let receiver: OtlpReceiver;
+  let stored: { id: string; user: string; session_id: string | null }[] = [];
+  let refusedStatus = 0;
+  let appOutput = '';
+
+  beforeAll(async () => {
+    receiver = await new OtlpReceiver().start();
+    const dir = mkdtempSync(join(tmpdir(), 'authwatch-otlp-app-'));
+    const child = spawn(process.execPath, ['-e', APP_CHILD], {
+      cwd: REPO,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        AUTHWATCH_HOST: '127.0.0.1',
+        AUTHWATCH_PORT: '0',
+        AUTHWATCH_STORE: `sqlite:${join(dir, 'authwatch.db')}`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_BLRP_SCHEDULE_DELAY: '100',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.on('data', (d: Buffer) => (appOutput += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (appOutput += d.toString()));
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`collector did not start:\n${appOutput}`)), 30_000);
+        const check = () => {
+          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(appOutput);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]);
+          } else if (child.exitCode !== null) {
+            clearTimeout(timer);
+            reject(new Error(`collector exited:\n${appOutput}`));
+          } else setTimeout(check, 100);
+        };
+        check();
+      });
+      const post = (body: unknown) =>
+        fetch(`${url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const ok = await post([
+        { type: 'login', outcome: 'success', user: 'bob', ip: '203.0.113.8', service: 'shop', session_id: RAW_SESSION,
+          user_agent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36' },
+        { type: 'login', outcome: 'failure', reason: 'invalid_password', user: 'carol', ip: '203.0.113.9', service: 'shop' },
+      ]);
+      expect(ok.status).toBe(202);
+      // Refused as a whole: one event carries a password. Nothing of it may be exported.
+      const refused = await post([
+        { type: 'login', outcome: 'success', user: 'mallory', ip: '203.0.113.66' },
+        { type: 'login', outcome: 'failure', user: 'mallory', password: 'hunter2-refused' },
+      ]);
+      refusedStatus = refused.status;
+      stored = ((await (await fetch(`${url}/v1/events?limit=100`)).json()) as { events: typeof stored }).events;
+    } finally {
+      child.kill('SIGTERM'); // graceful: drains, flushes the log batch and the last metrics export
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+      await receiver.stop();
+    }
+  }, 60_000);
+
+  test('refused batch: 400, no record; stored events: exactly one record each', () => {
+    expect(refusedStatus).toBe(400);
+    const records = receiver.logRecords();
+    console.log(`stored ${stored.length} events (${stored.map((e) => e.user).join(', ')}); exported ${records.length} log records`);
+    expect(stored.filter((e) => e.user === 'bob' || e.user === 'carol')).toHaveLength(2);
+    expect(records.map((r) => r.attributes['authwatch.event.id']).sort()).toEqual(stored.map((e) => e.id).sort());
+    expect(records.some((r) => r.attributes['user.name'] === 'mallory')).toBe(false);
+    expect(receiver.metricSums().get('authwatch_events_rejected')).toBe(2);
+  });
+
+  test('session.id is the stored keyed hash; the raw id and the password never leave', () => {
+    const bob = receiver.logRecords().find((r) => r.attributes['user.name'] === 'bob')!;
+    const storedBob = stored.find((e) => e.user === 'bob')!;
+    expect(bob.attributes['session.id']).toBe(storedBob.session_id);
+    expect(bob.attributes['session.id']).toMatch(/^[0-9a-f]{64}$/);
+    expect(bob.attributes['user_agent.name']).toBe('Chrome');
+    const wire = receiver.requests.map((r) => r.raw).join('\n');
+    expect(wire).not.toContain(RAW_SESSION);
+    expect(wire).not.toContain('hunter2-refused');
+    expect(appOutput).not.toContain(RAW_SESSION);
   });
 });
