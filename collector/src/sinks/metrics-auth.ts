@@ -28,8 +28,9 @@ export const DETECTION_KINDS = [
 /** Counts per distinct label set within one batch, so a 10,000-event batch costs a few add() calls. */
 class BatchCounts {
   private readonly counts = new Map<string, { attrs: Attributes; n: number }>();
-  add(attrs: Attributes): void {
-    const key = JSON.stringify(attrs);
+  add(attrs: Record<string, string>): void {
+    // Label values are codes (no control characters), so joining them is an exact key.
+    const key = Object.values(attrs).join('\u0000');
     const entry = this.counts.get(key);
     if (entry) entry.n += 1;
     else this.counts.set(key, { attrs, n: 1 });

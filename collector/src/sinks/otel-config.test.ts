@@ -4,7 +4,8 @@ describe('readOtelConfig (standard OTEL_* variables)', () => {
   test('nothing set: service authwatch-collector, no OTLP export, no console', () => {
     const c = readOtelConfig({});
     expect(c).toMatchObject({ disabled: false, serviceName: 'authwatch-collector', warnings: [] });
-    expect(c.logs).toEqual({ otlp: null, console: false });
+    expect(c.logs).toMatchObject({ otlp: null, console: false });
+    expect(c.logs.batch).toEqual({ scheduledDelayMillis: 1000, exportTimeoutMillis: 30000, maxQueueSize: 20480, maxExportBatchSize: 1024 });
     expect(c.metrics).toMatchObject({ otlp: null, console: false, intervalMillis: 60000, timeoutMillis: 30000 });
   });
 
@@ -34,11 +35,18 @@ describe('readOtelConfig (standard OTEL_* variables)', () => {
 
   test('exporter lists: none, console, explicit otlp without endpoint uses the spec default', () => {
     const c = readOtelConfig({ OTEL_LOGS_EXPORTER: 'otlp,console', OTEL_METRICS_EXPORTER: 'none' });
-    expect(c.logs).toEqual({ otlp: { url: 'http://localhost:4318/v1/logs', headers: {} }, console: true });
+    expect(c.logs).toMatchObject({ otlp: { url: 'http://localhost:4318/v1/logs', headers: {} }, console: true });
     expect(c.metrics.otlp).toBeNull();
     const d = readOtelConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel:4318', OTEL_LOGS_EXPORTER: 'none' });
     expect(d.logs.otlp).toBeNull();
     expect(d.metrics.otlp?.url).toBe('http://otel:4318/v1/metrics');
+  });
+
+  test('OTEL_BLRP_* tune the log batch processor', () => {
+    expect(readOtelConfig({ OTEL_BLRP_SCHEDULE_DELAY: '200', OTEL_BLRP_MAX_QUEUE_SIZE: '50000' }).logs.batch).toMatchObject({
+      scheduledDelayMillis: 200,
+      maxQueueSize: 50000,
+    });
   });
 
   test('OTEL_SDK_DISABLED and bad values give warnings, not crashes', () => {

@@ -18,12 +18,26 @@ export interface SignalConfig {
   console: boolean;
 }
 
+/** OTEL_BLRP_* (the SDK no longer reads them itself). */
+export interface BatchConfig {
+  scheduledDelayMillis: number;
+  exportTimeoutMillis: number;
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+}
+
+/**
+ * The spec's queue default (2048) is smaller than one ingest batch (up to 10,000 events); records
+ * that do not fit are dropped, so we default to room for two full batches.
+ */
+export const DEFAULT_LOG_QUEUE_SIZE = 20480;
+
 export interface OtelConfig {
   /** OTEL_SDK_DISABLED=true: no log records, no pushed metrics (GET /metrics keeps working). */
   disabled: boolean;
   serviceName: string;
   resourceAttributes: Record<string, string>;
-  logs: SignalConfig;
+  logs: SignalConfig & { batch: BatchConfig };
   metrics: SignalConfig & { intervalMillis: number; timeoutMillis: number };
   /** Problems worth one line on stderr at startup (unknown exporter names, bad URLs…). */
   warnings: string[];
@@ -113,7 +127,15 @@ export function readOtelConfig(env: Env): OtelConfig {
     disabled: nonEmpty(env, 'OTEL_SDK_DISABLED')?.toLowerCase() === 'true',
     serviceName,
     resourceAttributes,
-    logs: signalConfig(env, 'LOGS', ['otlp', 'console', 'none'], warnings),
+    logs: {
+      ...signalConfig(env, 'LOGS', ['otlp', 'console', 'none'], warnings),
+      batch: {
+        scheduledDelayMillis: positiveInt(env, 'OTEL_BLRP_SCHEDULE_DELAY', 1000, warnings),
+        exportTimeoutMillis: positiveInt(env, 'OTEL_BLRP_EXPORT_TIMEOUT', 30000, warnings),
+        maxQueueSize: positiveInt(env, 'OTEL_BLRP_MAX_QUEUE_SIZE', DEFAULT_LOG_QUEUE_SIZE, warnings),
+        maxExportBatchSize: positiveInt(env, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', 1024, warnings),
+      },
+    },
     metrics: {
       // "prometheus" is accepted and means what GET /metrics always does.
       ...signalConfig(env, 'METRICS', ['otlp', 'console', 'none', 'prometheus'], warnings),

@@ -27,6 +27,7 @@ export function createLogsPipeline(config: OtelConfig, resource: Resource): Logs
     processors.push(
       new BatchLogRecordProcessor({
         exporter: new OTLPLogExporter({ url: config.logs.otlp.url, headers: config.logs.otlp.headers }),
+        ...config.logs.batch,
       }),
     );
   }

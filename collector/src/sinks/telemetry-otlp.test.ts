@@ -383,6 +383,20 @@ describe('OTEL_* switches', () => {
     expect(receiver.requests).toHaveLength(0);
   });
 
+  test('a full 10,000-event batch gives 10,000 records (the queue holds a whole batch)', async () => {
+    const receiver = await new OtlpReceiver().start();
+    const [template] = scenario();
+    const batch = Array.from({ length: 10_000 }, (_, i) => ({ ...template, id: `bulk-${i}` }));
+    try {
+      await runTelemetry({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${receiver.url}/v1/logs` }, { batches: [batch] });
+    } finally {
+      await receiver.stop();
+    }
+    const ids = new Set(receiver.logRecords().map((r) => r.attributes['authwatch.event.id']));
+    console.log(`10,000 events → ${ids.size} distinct records in ${receiver.requests.length} OTLP requests`);
+    expect(ids.size).toBe(10_000);
+  }, 60_000);
+
   test('only what reaches the sink is exported: rejected events produce no record, only a count', async () => {
     // The collector calls sink.write() only after a commit; a refused batch never reaches it and is
     // reported through rejected(n). The real-app version of this is in telemetry-app.test.ts.
