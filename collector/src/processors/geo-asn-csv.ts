@@ -35,9 +35,9 @@ export class AsnCsvTable {
       }
       return id;
     };
-    this.v4 = loadRanges(ipv4CsvPath, orgId, (n) => Number(n), (size) => new Uint32Array(size));
+    this.v4 = loadRanges(ipv4CsvPath, orgId, decimalNumber, (size) => new Uint32Array(size));
     this.v6 = ipv6CsvPath
-      ? loadRanges(ipv6CsvPath, orgId, (n) => BigInt(n) >> 64n, (size) => new BigUint64Array(size))
+      ? loadRanges(ipv6CsvPath, orgId, (b, s, e) => BigInt(b.toString('latin1', s, e)) >> 64n, (size) => new BigUint64Array(size))
       : { starts: new BigUint64Array(0), ends: new BigUint64Array(0), asns: new Uint32Array(0), orgIndex: new Uint32Array(0), size: 0 };
   }
 
@@ -73,35 +73,59 @@ export class AsnCsvTable {
   }
 }
 
+/** An unsigned decimal that fits a double (IPv4 as a number), read straight from the bytes. */
+function decimalNumber(buf: Buffer, start: number, end: number): number {
+  let n = 0;
+  for (let i = start; i < end; i++) n = n * 10 + (buf[i] - 48);
+  return n;
+}
+
 function loadRanges<A extends Uint32Array | BigUint64Array>(
   path: string,
   orgId: (name: string) => number,
-  parse: (decimal: string) => A extends Uint32Array ? number : bigint,
+  parse: (buf: Buffer, start: number, end: number) => number | bigint,
   alloc: (size: number) => A,
 ): RangeTable<A> {
-  const text = readFileSync(path, 'utf8');
-  const lines = text.split('\n');
-  const starts = alloc(lines.length);
-  const ends = alloc(lines.length);
-  const asns = new Uint32Array(lines.length);
-  const orgIndex = new Uint32Array(lines.length);
+  // Scan the bytes instead of splitting a 20 MB string into lines: startup stays fast and the
+  // transient memory small.
+  const buf = readFileSync(path);
+  let rows = 0;
+  for (let i = 0; i < buf.length; i++) if (buf[i] === 10) rows++;
+  rows++;
+  const starts = alloc(rows);
+  const ends = alloc(rows);
+  const asns = new Uint32Array(rows);
+  const orgIndex = new Uint32Array(rows);
+  const put = (arr: A, i: number, v: number | bigint) => ((arr as unknown as (number | bigint)[])[i] = v);
   let size = 0;
-  for (const line of lines) {
-    if (line.length === 0) continue;
-    const c1 = line.indexOf(',');
-    const c2 = line.indexOf(',', c1 + 1);
-    const c3 = line.indexOf(',', c2 + 1);
-    if (c1 < 0 || c2 < 0 || c3 < 0) continue;
-    const asn = Number(line.slice(c2 + 1, c3));
-    if (!Number.isInteger(asn) || asn <= 0) continue;
-    let org = line.slice(c3 + 1).trimEnd();
-    // RFC 4180 quoting: "Cloudflare, Inc." and "" for a literal quote.
-    if (org.startsWith('"') && org.endsWith('"')) org = org.slice(1, -1).replace(/""/g, '"');
-    (starts as unknown as Array<unknown>)[size] = parse(line.slice(0, c1));
-    (ends as unknown as Array<unknown>)[size] = parse(line.slice(c1 + 1, c2));
-    asns[size] = asn;
-    orgIndex[size] = orgId(org);
-    size++;
+  let pos = 0;
+  while (pos < buf.length) {
+    let eol = buf.indexOf(10, pos);
+    if (eol < 0) eol = buf.length;
+    const c1 = buf.indexOf(44, pos);
+    const c2 = c1 < 0 ? -1 : buf.indexOf(44, c1 + 1);
+    const c3 = c2 < 0 ? -1 : buf.indexOf(44, c2 + 1);
+    if (c1 > 0 && c3 > 0 && c3 < eol) {
+      let asn = 0;
+      for (let i = c2 + 1; i < c3; i++) asn = asn * 10 + (buf[i] - 48);
+      let orgStart = c3 + 1;
+      let orgEnd = eol > orgStart && buf[eol - 1] === 13 ? eol - 1 : eol;
+      let org: string;
+      // RFC 4180 quoting: "Cloudflare, Inc." and "" for a literal quote.
+      if (buf[orgStart] === 34 && buf[orgEnd - 1] === 34) {
+        orgStart++;
+        orgEnd--;
+        org = buf.toString('utf8', orgStart, orgEnd).replace(/""/g, '"');
+      } else org = buf.toString('utf8', orgStart, orgEnd);
+      if (asn > 0) {
+        put(starts, size, parse(buf, pos, c1));
+        put(ends, size, parse(buf, c1 + 1, c2));
+        asns[size] = asn;
+        orgIndex[size] = orgId(org);
+        size++;
+      }
+    }
+    pos = eol + 1;
   }
   return { starts, ends, asns, orgIndex, size };
 }
