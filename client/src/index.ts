@@ -1,0 +1,14 @@
+export { AuthwatchClient } from './client';
+export { guardLogin, enforceSessions } from './express';
+export type { GuardLoginOptions, EnforceSessionsOptions, LoginOutcome } from './express';
+export { CollectorHttpError } from './http';
+export type {
+  AuthwatchClientOptions,
+  AuthwatchEvent,
+  AttributeValue,
+  CheckResult,
+  DenyReason,
+  EventType,
+  Outcome,
+  ReporterStats,
+} from './types';

@@ -1,0 +1,100 @@
+// Shapes shared by the client: the event body of the collector's POST /v1/events (wire contract v1)
+// and the answers of the decision API.
+
+export type EventType =
+  | 'login'
+  | 'logout'
+  | 'session_end'
+  | 'mfa'
+  | 'password_reset'
+  | 'password_change'
+  | 'access';
+
+export type Outcome = 'success' | 'failure';
+
+export type AttributeValue = string | number | boolean;
+
+/** One authentication event, exactly the collector's POST /v1/events body. */
+export interface AuthwatchEvent {
+  /** Idempotency key (≤ 128 chars). The client fills one in so retries never duplicate. */
+  id?: string;
+  /** RFC 3339 or epoch ms. The client stamps the time of report() when absent. */
+  time?: string | number;
+  type: EventType;
+  outcome?: Outcome;
+  /** snake_case code: invalid_password, idle_timeout, … */
+  reason?: string;
+  user: string;
+  user_id?: string;
+  email?: string;
+  /** The raw session id: the collector keeps only a keyed hash of it. */
+  session_id?: string;
+  ip?: string;
+  user_agent?: string;
+  device?: string;
+  app_version?: string;
+  service?: string;
+  entry?: string;
+  /** Flat map, ≤ 32 keys; never a password, secret or token. */
+  attributes?: Record<string, AttributeValue>;
+}
+
+/** Why a login may not proceed, as the collector says it. */
+export type DenyReason = 'user_locked' | 'user_ip_locked' | 'ip_blocked';
+
+export interface CheckResult {
+  allowed: boolean;
+  /** Collector reason when denied; 'check_unavailable' when the collector did not answer in time. */
+  reason?: DenyReason | 'check_unavailable' | string;
+  /** Seconds until the lock ends; null = until an admin unlocks. */
+  retryAfter?: number | null;
+  /** True when the answer is the configured fallback, not the collector's. */
+  degraded?: boolean;
+}
+
+export interface AuthwatchClientOptions {
+  /** Collector base URL, e.g. http://127.0.0.1:4600 */
+  url: string;
+  /** Key with the ingest role (sent as Authorization: Bearer). Omit for a collector in open loopback mode. */
+  ingestKey?: string;
+  /** Time the login path may wait on check() / isSessionEnded(), ms. Default 300. */
+  timeoutMs?: number;
+  /** When the collector does not answer check() in time: false (default) lets the login proceed. */
+  failClosed?: boolean;
+  /** Default `service` stamped on reported events that carry none. */
+  service?: string;
+  /** Events per POST. Default 200. */
+  batchSize?: number;
+  /** How long report() waits to gather a batch, ms. Default 200. */
+  flushIntervalMs?: number;
+  /** Most events kept while the collector is unreachable; the oldest are dropped beyond it. Default 10000. */
+  maxQueue?: number;
+  /** Timeout of one batch POST, ms. Default 10000. */
+  sendTimeoutMs?: number;
+  /** First retry delay, ms (doubles up to maxRetryDelayMs, with jitter). Default 200. */
+  minRetryDelayMs?: number;
+  /** Longest retry delay, ms. Default 30000. */
+  maxRetryDelayMs?: number;
+  /** How long an "is this session ended?" answer is reused, ms. Default 5000. */
+  sessionCacheMs?: number;
+  /** Called for delivery problems (never thrown into the caller's request path). */
+  onError?: (err: Error) => void;
+}
+
+/** Counters that show what happened to reported events. */
+export interface ReporterStats {
+  /** Waiting to be sent. */
+  queued: number;
+  /** In a POST that has not been answered yet. */
+  inFlight: number;
+  /** Acknowledged by the collector (202). */
+  delivered: number;
+  /** Of the delivered ones, already known to the collector (idempotent retries). */
+  duplicates: number;
+  /** Dropped because the queue was full (oldest first). */
+  dropped: number;
+  /** Refused by the collector as invalid (400); these are never retried. */
+  rejected: number;
+  /** Failed POST attempts that will be retried. */
+  retries: number;
+}
