@@ -59,6 +59,17 @@ describe('geo enrichment with the shipped data', () => {
     );
   });
 
+  test('each lookup can be pointed elsewhere or switched off', () => {
+    expect(() => createEnrichers({ AUTHWATCH_GEO_ASN_DB: '/nonexistent/asn' })).toThrow(/ASN data not found: \/nonexistent\/asn/);
+    expect(enrich({ AUTHWATCH_GEO_ASN_DB: 'off' }, { ip: '8.8.8.8' })).toMatchObject({ country: 'US', asn: null, isp: null });
+    expect(enrich({ AUTHWATCH_GEO_COUNTRY_DB: 'off' }, { ip: '8.8.8.8' })).toMatchObject({ country: null, asn: 15169 });
+    const dir = require('node:path').dirname(require.resolve('@ip-location-db/geo-whois-asn-country-mmdb/package.json'));
+    // Separate per-family files, as ip-location-db and MaxMind both ship them.
+    const split = `${dir}/geo-whois-asn-country-ipv4.mmdb,${dir}/geo-whois-asn-country-ipv6.mmdb`;
+    expect(enrich({ AUTHWATCH_GEO_COUNTRY_DB: split }, { ip: '81.2.69.142' }).country).toBe('GB');
+    expect(enrich({ AUTHWATCH_GEO_COUNTRY_DB: split }, { ip: '2001:4860:4860::8888' }).country).toBe('US');
+  });
+
   test('records in the MaxMind GeoLite2/GeoIP2 schema map onto the same fields', () => {
     expect(
       normaliseRecord({

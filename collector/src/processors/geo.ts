@@ -144,7 +144,10 @@ export class GeoLookup {
   private readonly country: MmdbFile[];
   private readonly city: MmdbFile[];
   private readonly asnMmdb: MmdbFile[] = [];
-  private readonly asnCsv: AsnCsvTable[] = [];
+  /** CSV tables load on the first public-address lookup (~1 s, ~60 MB): many deployments and
+   * tests only ever see private addresses and should not pay for them. */
+  private readonly asnCsvPaths: string[] = [];
+  private asnCsvTables: AsnCsvTable[] | null = null;
   private readonly cache: LRUCache<string, GeoResult>;
 
   constructor(config: GeoConfig) {
@@ -152,7 +155,8 @@ export class GeoLookup {
     this.city = config.cityFiles.map(openMmdb);
     for (const path of config.asnFiles) {
       if (path.endsWith('.mmdb')) this.asnMmdb.push(openMmdb(path));
-      else this.asnCsv.push(openAsnCsv(path));
+      else if (!existsSync(path)) throw new Error(`ASN data not found: ${path}`);
+      else this.asnCsvPaths.push(path);
     }
     this.cache = new LRUCache({ max: config.cacheSize });
   }
@@ -161,7 +165,7 @@ export class GeoLookup {
   describe(): string {
     const names = (files: MmdbFile[]) => files.map((f) => f.path).join(', ') || 'none';
     return `country: ${names(this.country)}; city: ${names(this.city)}; asn: ${
-      [...this.asnMmdb.map((f) => f.path), ...this.asnCsv.map((t) => `csv (${t.rangeCount} ranges)`)].join(', ') || 'none'
+      [...this.asnMmdb.map((f) => f.path), ...this.asnCsvPaths.map((p) => `${p} (csv)`)].join(', ') || 'none'
     }`;
   }
 
@@ -196,7 +200,8 @@ export class GeoLookup {
     apply(this.city);
     apply(this.asnMmdb);
     if (out.asn === null) {
-      for (const t of this.asnCsv) {
+      this.asnCsvTables ??= this.asnCsvPaths.map(openAsnCsv);
+      for (const t of this.asnCsvTables) {
         const hit = t.lookup(addr.toByteArray());
         if (hit) {
           out.asn = hit.asn;
