@@ -1,4 +1,4 @@
-import { FieldType, type AnnotationQuery, type Field } from '@grafana/data';
+import { dateTime, FieldType, type AnnotationQuery, type Field } from '@grafana/data';
 import { DataSource } from './datasource';
 import { fakeBackendSrv, type FakeAnswer } from './testing/fakeBackendSrv';
 import { fakeTemplateSrv, type FakeVariable } from './testing/fakeTemplateSrv';
@@ -201,6 +201,17 @@ describe('time series query', () => {
     });
   });
 
+  it('widens a too-fine interval so the collector bucket limit is never hit', async () => {
+    const { ds, requests } = setup({ 'GET /read/timeseries': { data: { interval_ms: 1000, series: [] } } });
+    const wide = request([{ refId: 'A', queryType: 'timeseries' }], 1000);
+    const from = dateTime(TO - 90 * 86_400_000);
+    wide.range = { from, to: dateTime(TO), raw: { from, to: dateTime(TO) } };
+    await ds.query(wide);
+    const interval = Number(requests[0].params.get('interval_ms'));
+    expect((90 * 86_400_000) / interval).toBeLessThanOrEqual(10_000);
+    expect(interval % 1000).toBe(0);
+  });
+
   it('returns one time/number frame per series with the key as a label', async () => {
     const { ds } = setup({
       'GET /read/timeseries': {
@@ -342,6 +353,13 @@ describe('testDatasource', () => {
     expect(result.status).toBe('success');
     expect(result.message).toContain('role read');
     expect(requests[0].url).toBe(`${PROXY}/read/whoami`);
+  });
+
+  it('rejects a key whose role cannot read', async () => {
+    const { ds } = setup({ 'GET /read/whoami': { data: { role: 'ingest', key: 'app' } } });
+    const result = await ds.testDatasource();
+    expect(result.status).toBe('error');
+    expect(result.message).toMatch(/^Key rejected: .*role ingest/);
   });
 
   it.each([

@@ -21,7 +21,7 @@ import {
   timeseriesFrames,
   type FrameOptions,
 } from './frames';
-import { clampLimit, filterParams, interpolateFilter, rangeParams } from './params';
+import { clampLimit, filterParams, interpolateFilter, MAX_SESSIONS_LIMIT, rangeParams } from './params';
 import {
   DEFAULT_QUERY,
   type AuthwatchOptions,
@@ -40,6 +40,16 @@ export const ANNOTATION_TYPES = 'lockout,unlock,admin';
 
 /** Fields GET /v1/values/:field answers for (template variables). */
 export const VALUE_FIELDS = ['user', 'service', 'reason', 'country', 'type', 'ip', 'outcome'] as const;
+
+/** The collector answers at most this many buckets per series (collector MAX_BUCKETS is 11,000). */
+export const MAX_BUCKETS = 10_000;
+
+/** Grafana's interval for the panel, widened when the range would need more buckets than allowed. */
+export function bucketInterval(range: TimeRange, intervalMs: number): number {
+  const span = Math.max(0, range.to.valueOf() - range.from.valueOf());
+  const wanted = Math.max(1000, Math.round(intervalMs || 60_000));
+  return Math.max(wanted, Math.ceil(span / MAX_BUCKETS / 1000) * 1000);
+}
 
 export class DataSource extends DataSourceApi<AuthwatchQuery, AuthwatchOptions> {
   readonly client: CollectorClient;
@@ -172,7 +182,7 @@ export class DataSource extends DataSourceApi<AuthwatchQuery, AuthwatchOptions> 
       user: interpolateFilter(this.templateSrv, query.user, scopedVars),
       // Active sessions are current whatever the dashboard range; history is bounded by it.
       ...(state === 'active' ? {} : rangeParams(range)),
-      limit: clampLimit(query.limit, DEFAULT_QUERY.limit ?? 500),
+      limit: clampLimit(query.limit, DEFAULT_QUERY.limit ?? 500, MAX_SESSIONS_LIMIT),
     };
   }
 
@@ -186,7 +196,7 @@ export class DataSource extends DataSourceApi<AuthwatchQuery, AuthwatchOptions> 
   timeseriesParams(query: AuthwatchQuery, range: TimeRange, intervalMs: number, scopedVars: ScopedVars = {}): Params {
     return {
       ...rangeParams(range),
-      interval_ms: Math.max(1000, Math.round(intervalMs || 60_000)),
+      interval_ms: bucketInterval(range, intervalMs),
       group_by: query.groupBy ?? 'outcome',
       ...filterParams(query, this.templateSrv, scopedVars),
     };
@@ -217,6 +227,12 @@ export class DataSource extends DataSourceApi<AuthwatchQuery, AuthwatchOptions> 
     }
     try {
       const who = await this.client.get<WhoamiResponse>('/whoami', {}, 'checking the read key');
+      if (who.role !== 'read' && who.role !== 'admin') {
+        return {
+          status: 'error',
+          message: `Key rejected: the read key "${who.key}" has role ${who.role}; queries need a key with role read (or admin).`,
+        };
+      }
       return {
         status: 'success',
         message: `Connected to the Authwatch collector; the read key "${who.key}" has role ${who.role}.`,

@@ -80,10 +80,12 @@ export function rangeParams(range: TimeRange): Params {
 }
 
 export const MAX_LIMIT = 1000;
+/** Sessions are listed whole by the sessions panel (virtualized, 10k+ rows); the collector allows 50,000. */
+export const MAX_SESSIONS_LIMIT = 50_000;
 
-export function clampLimit(limit: number | undefined, fallback: number): number {
+export function clampLimit(limit: number | undefined, fallback: number, max = MAX_LIMIT): number {
   if (!limit || !Number.isFinite(limit) || limit < 1) {
     return fallback;
   }
-  return Math.min(Math.floor(limit), MAX_LIMIT);
+  return Math.min(Math.floor(limit), max);
 }
