@@ -218,7 +218,7 @@ try {
     for (const size of M.p4sizes) {
       const dbFile = join(tmp, `p4-${size}.db`);
       const load = await runJsonProcess([join(root, 'bench/bulk-load.mjs'), JSON.stringify({ templateDb, dbFile, count: size, days: 30 })], { cwd: root, name: 'bulk-load' });
-      log(`bulk-loaded ${size.toLocaleString('en-US')} events in ${fmt(load.total_s, 1)} s (insert ${fmt(load.insert_s, 1)} s, indexes ${fmt(load.index_s, 1)} s)`);
+      log(`bulk-loaded ${size.toLocaleString('en-US')} events (+ ${load.sessions.toLocaleString('en-US')} sessions, ${load.lockouts.toLocaleString('en-US')} lockouts) in ${fmt(load.total_s, 1)} s (insert ${fmt(load.insert_s, 1)} s, indexes ${fmt(load.index_s, 1)} s)`);
       const c = await start([collectorMain(), '--no-demo'], `collector (P4 ${size})`, {
         AUTHWATCH_HOST: '127.0.0.1', AUTHWATCH_PORT: '0', AUTHWATCH_STORE: `sqlite:${dbFile}`, AUTHWATCH_DEMO: '0',
         AUTHWATCH_INGEST_KEYS: keys.ingest, AUTHWATCH_READ_KEYS: keys.read, AUTHWATCH_ADMIN_KEYS: keys.admin,
@@ -293,6 +293,7 @@ function p4Queries(now) {
   const week = now - 7 * 86_400_000;
   return [
     { name: 'events latest 100', path: '/v1/events?limit=100' },
+    { name: 'events last 24h', path: `/v1/events?from=${day}&to=${now}&limit=100` },
     { name: 'events user', path: `/v1/events?user=${userName(42)}&limit=100` },
     { name: 'events failures 24h', path: `/v1/events?type=login&outcome=failure&from=${day}&to=${now}&limit=100` },
     { name: 'events reason 7d', path: `/v1/events?reason=invalid_password&from=${week}&to=${now}&limit=100` },
@@ -306,8 +307,15 @@ function p4Queries(now) {
   ];
 }
 
-// The time-series route is the core's choice (not in the wire contract's table); filled in once known.
+// GET /v1/timeseries and /v1/stats (the core's routes behind the data source's time-series and
+// stat query types): failures by reason / service / country, as the dashboards ask for them.
 function timeSeriesQueries(now) {
-  void now;
-  return [];
+  const day = now - 86_400_000;
+  const week = now - 7 * 86_400_000;
+  return [
+    { name: 'timeseries reason 24h', path: `/v1/timeseries?type=login&outcome=failure&group_by=reason&from=${day}&to=${now}` },
+    { name: 'timeseries country 7d', path: `/v1/timeseries?type=login&outcome=failure&group_by=country&from=${week}&to=${now}` },
+    { name: 'timeseries service 30d', path: `/v1/timeseries?outcome=failure&group_by=service&from=${now - 30 * 86_400_000}&to=${now}` },
+    { name: 'stats 24h', path: `/v1/stats?from=${day}&to=${now}` },
+  ];
 }
