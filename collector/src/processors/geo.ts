@@ -196,8 +196,10 @@ export class GeoLookup {
         }
       }
     };
-    apply(this.country);
+    // City data first: its country, city and coordinates come from one record and agree with
+    // each other; the country database fills in where the city database has nothing.
     apply(this.city);
+    apply(this.country);
     apply(this.asnMmdb);
     if (out.asn === null) {
       this.asnCsvTables ??= this.asnCsvPaths.map(openAsnCsv);
