@@ -177,6 +177,7 @@ const input = JSON.parse(fs.readFileSync(0, 'utf8'));
   if (input.rejected) t.rejected(input.rejected);
   await t.sink.close();
   await t.shutdown();
+  process.exit(0); // as the collector's main does after close()
 })().catch((err) => { console.error(err); process.exit(1); });
 `;
 
@@ -395,6 +396,16 @@ describe('OTEL_* switches', () => {
     const ids = new Set(receiver.logRecords().map((r) => r.attributes['authwatch.event.id']));
     console.log(`10,000 events → ${ids.size} distinct records in ${receiver.requests.length} OTLP requests`);
     expect(ids.size).toBe(10_000);
+  }, 60_000);
+
+  test('an unreachable backend is reported on stderr, and the collector still shuts down', async () => {
+    const receiver = await new OtlpReceiver().start();
+    await receiver.stop(); // nothing listens on this port any more
+    const t0 = Date.now();
+    const output = await runTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }, { batches: [scenario()] });
+    console.log(`child finished in ${Date.now() - t0} ms:\n${output}`);
+    expect(output).toMatch(/authwatch telemetry: export failed: .*ECONNREFUSED/);
+    expect(output).toMatch(/telemetry not flushed after 4000 ms; giving up/);
   }, 60_000);
 
   test('only what reaches the sink is exported: rejected events produce no record, only a count', async () => {

@@ -1,6 +1,7 @@
 // Telemetry out: one OpenTelemetry log record per stored event, the authwatch_* metrics (GET
 // /metrics for Prometheus, OTLP push when configured) and the HTTP request duration histogram.
 // Configured by the standard OTEL_* variables (see otel-config.ts and docs/telemetry.md).
+import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { Sink } from '../pipeline';
@@ -31,14 +32,34 @@ export interface Telemetry {
 }
 
 const METER_NAME = '@authwatch/collector';
+// Two of these (flush, then shutdown) stay under docker stop's 10 s grace period.
+const SHUTDOWN_TIMEOUT_MS = 4000;
 
-/** Logs each distinct problem once, so a broken backend cannot flood stderr. */
-function onceLogger(): (what: string, err: unknown) => void {
-  const seen = new Set<string>();
+const REPEAT_AFTER_MS = 5 * 60_000;
+
+/**
+ * Waits for `work`, but at most SHUTDOWN_TIMEOUT_MS: an unreachable OTLP backend (the exporter
+ * retries for up to 30 s) must not hold up the collector's shutdown.
+ */
+async function settleWithin(work: Promise<void>, onTimeout: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+  });
+  const result = await Promise.race([work, timeout]);
+  clearTimeout(timer);
+  if (result === 'timeout') onTimeout();
+}
+
+/** Logs each distinct problem at most once per 5 minutes, so a broken backend cannot flood stderr. */
+function throttledReporter(): (what: string, err: unknown) => void {
+  const last = new Map<string, number>();
   return (what, err) => {
     const key = `${what}: ${err instanceof Error ? err.message : String(err)}`;
-    if (seen.has(key)) return;
-    seen.add(key);
+    const now = Date.now();
+    if (now - (last.get(key) ?? -Infinity) < REPEAT_AFTER_MS) return;
+    last.set(key, now);
     console.error(`authwatch telemetry: ${key}`);
   };
 }
@@ -46,7 +67,10 @@ function onceLogger(): (what: string, err: unknown) => void {
 export function createTelemetry(opts: TelemetryOptions): Telemetry {
   const config = readOtelConfig(opts.env);
   for (const w of config.warnings) console.error(`authwatch telemetry: ${w}`);
-  const report = onceLogger();
+  const report = throttledReporter();
+  // Export failures (backend down, 4xx) reach the SDK's global error handler, which otherwise
+  // only talks to an unregistered diag logger, i.e. says nothing.
+  setGlobalErrorHandler((err) => report('export failed', err));
 
   const resource = defaultResource().merge(
     resourceFromAttributes({ ...config.resourceAttributes, [ATTR_SERVICE_NAME]: config.serviceName }),
@@ -75,8 +99,12 @@ export function createTelemetry(opts: TelemetryOptions): Telemetry {
         }
       }
     },
-    async close() {
-      await logs?.provider.forceFlush();
+    close() {
+      if (!logs) return Promise.resolve();
+      return settleWithin(
+        logs.provider.forceFlush().catch((err: unknown) => report('flush', err)),
+        () => report('flush', new Error(`log records not flushed after ${SHUTDOWN_TIMEOUT_MS} ms; giving up`)),
+      );
     },
   };
 
@@ -88,10 +116,11 @@ export function createTelemetry(opts: TelemetryOptions): Telemetry {
     rejected: (count) => auth.rejected(count),
     shutdown() {
       // Flushes pending log records and pushes a last metrics export before exit.
-      shutdownOnce ??= Promise.allSettled([logs?.provider.shutdown(), metrics.provider.shutdown()]).then(
-        (results) => {
+      shutdownOnce ??= settleWithin(
+        Promise.allSettled([logs?.provider.shutdown(), metrics.provider.shutdown()]).then((results) => {
           for (const r of results) if (r.status === 'rejected') report('shutdown', r.reason);
-        },
+        }),
+        () => report('shutdown', new Error(`telemetry not flushed after ${SHUTDOWN_TIMEOUT_MS} ms; giving up`)),
       );
       return shutdownOnce;
     },
