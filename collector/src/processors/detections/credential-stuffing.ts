@@ -1,8 +1,8 @@
 // credential_stuffing: one address replaying a list of stolen username/password pairs (OWASP
 // Automated Threat OAT-008). Unlike a spray, each account is tried about once with its own
-// password, most pairs fail, and a small share succeed (published campaign success rates are in
-// the 0.1–2 % range; OWASP Credential Stuffing Prevention Cheat Sheet), while many names do not
-// exist on this site at all. Default: at least 20 distinct accounts from one IP within 10 minutes,
+// password, most pairs fail and a small share succeed (commonly reported campaign success rates
+// are 0.1–2 %), while many names do not exist on this site at all (OWASP Credential Stuffing
+// Prevention Cheat Sheet). Default: at least 20 distinct accounts from one IP within 10 minutes,
 // at least 80 % of attempts failing, and either at least one success or at least half of the
 // failures naming an unknown account (invalid_user…).
 import type { Processor } from '../../pipeline';
