@@ -19,6 +19,8 @@ export interface LiveCollector {
   url: string;
   port: number;
   child: ChildProcess;
+  /** The SQLite file of this collector's store. */
+  storeFile: string;
   /** Ends the process (SIGTERM by default; SIGKILL for a crash) and waits for it. */
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** Starts a new process on the same port and store (after stop()). */
@@ -70,12 +72,14 @@ function launch(port: number, store: string, env: NodeJS.ProcessEnv): Promise<{ 
 
 export async function startCollector(env: NodeJS.ProcessEnv = {}): Promise<LiveCollector> {
   const dir = mkdtempSync(join(tmpdir(), 'authwatch-client-test-'));
-  const store = `sqlite:${join(dir, 'authwatch.db')}`;
+  const storeFile = join(dir, 'authwatch.db');
+  const store = `sqlite:${storeFile}`;
   let current = await launch(0, store, env);
   const live: LiveCollector = {
     url: current.url,
     port: current.port,
     child: current.child,
+    storeFile,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       const child = current.child;
       if (child.exitCode !== null || child.signalCode !== null) return;

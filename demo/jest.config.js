@@ -1,0 +1,8 @@
+/** Demo tests: the demo app against a live collector, and `npm start` end to end on a temp store. */
+module.exports = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+  testTimeout: 180000,
+};
