@@ -4,7 +4,7 @@
 import type { Page } from 'playwright-core';
 
 import type { Harness } from './page/main';
-import { realisticEvents } from './seed';
+import { realisticEvents, seedCollector } from './seed';
 import { browserAvailable, DS_NAME, Stack, startStack } from './stack';
 
 const run = browserAvailable() ? describe : describe.skip;
@@ -35,8 +35,7 @@ run('built data source in Chromium, through the route proxy, against a live coll
 
   beforeAll(async () => {
     stack = await startStack();
-    const ingest = await stack.collector.request('POST', '/v1/events', 'ingest', realisticEvents());
-    expect(ingest.status).toBe(202);
+    await seedCollector(stack.collector);
     ({ page } = await stack.openPage('Editor'));
   });
 

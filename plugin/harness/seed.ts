@@ -2,6 +2,28 @@
 // different countries, browsers and devices; sessions ended in different ways; a brute-force
 // attempt, a locked account and a password-spraying address.
 
+/** Policy the realistic data is made for (a second lock of the same key is permanent). */
+export const seedPolicy = { permanent_after: 1 };
+
+interface CollectorLike {
+  request(method: string, path: string, key: 'ingest' | 'read' | 'admin', body?: unknown): Promise<{ status: number; body: unknown }>;
+}
+
+/** Sets the policy and ingests the realistic events; throws with the collector's answer if refused. */
+export async function seedCollector(collector: CollectorLike, now = Date.now()): Promise<SeedEvent[]> {
+  const current = (await collector.request('GET', '/v1/policy', 'read')).body as Record<string, unknown>;
+  const policy = await collector.request('PUT', '/v1/policy', 'admin', { ...current, ...seedPolicy });
+  if (policy.status !== 200) {
+    throw new Error(`PUT /v1/policy answered ${policy.status}: ${JSON.stringify(policy.body)}`);
+  }
+  const events = realisticEvents(now);
+  const ingest = await collector.request('POST', '/v1/events', 'ingest', events);
+  if (ingest.status !== 202) {
+    throw new Error(`POST /v1/events answered ${ingest.status}: ${JSON.stringify(ingest.body)}`);
+  }
+  return events;
+}
+
 export interface SeedEvent {
   id: string;
   time: number;
@@ -107,7 +129,8 @@ export function realisticEvents(now = Date.now()): SeedEvent[] {
     }
   });
   // A second, mobile session for two people.
-  add({ time: now - 35 * minute, type: 'login', outcome: 'success', user: 'alice.martin', session_id: 'sess-alice.martin-2', ip: ips.paris, user_agent: userAgents.safariIphone, service: 'payments-portal' });
+  add({ time: now - 14 * minute, type: 'login', outcome: 'success', user: 'alice.martin', session_id: 'sess-alice.martin-2', ip: ips.paris, user_agent: userAgents.safariIphone, service: 'payments-portal' });
+  add({ time: now - 3 * minute, type: 'access', outcome: 'success', reason: 'report_download', user: 'alice.martin', session_id: 'sess-alice.martin-2', ip: ips.paris, user_agent: userAgents.safariIphone, service: 'payments-portal' });
   add({ time: now - 50 * minute, type: 'login', outcome: 'success', user: 'bob.nguyen', session_id: 'sess-bob.nguyen-2', ip: ips.seattle, user_agent: userAgents.safariIphone, service: 'payments-portal' });
 
   // Brute force against one account from one address: the 6th failure locks the account.
@@ -117,6 +140,13 @@ export function realisticEvents(now = Date.now()): SeedEvent[] {
   // Someone who forgot their password.
   for (let k = 0; k < 6; k++) {
     add({ time: now - (4 - k * 0.4) * minute, type: 'login', outcome: 'failure', reason: 'invalid_password', user: 'julia.rossi', ip: ips.milan, user_agent: userAgents.firefoxWindows, service: 'admin-console' });
+  }
+  // A repeat offender: locked an hour ago (expired since), locked again now; with the policy's
+  // permanent_after: 1 the second lock lasts until an admin unlocks it.
+  for (const at of [70, 3]) {
+    for (let k = 0; k < 6; k++) {
+      add({ time: now - at * minute + k * 15_000, type: 'login', outcome: 'failure', reason: 'invalid_password', user: 'tom.becker', ip: ips.berlin, user_agent: userAgents.chromeWindows, service: 'hr-portal' });
+    }
   }
   // Password spraying: one address, many accounts, one try each.
   const sprayed = ['admin', 'root', 'test', 'support', 'info', 'sales', 'backup', 'oracle', 'postgres', 'guest', 'user', 'demo', 'ftp', 'www', 'git', 'jenkins', 'ubuntu', 'pi', 'operator', 'webmaster', 'mysql', 'nagios', 'deploy', 'ansible'];

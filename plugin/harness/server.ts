@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { extname, join, normalize } from 'node:path';
+import { dirname, extname, join, normalize } from 'node:path';
 
 import { BuiltPlugin, discoverPlugins } from './plugins';
 import { buildUpstream, DataSourceSecrets, OrgRole, PluginRoute, readRoutes, RouteError } from './routes';
@@ -36,6 +36,8 @@ export interface HarnessServerOptions {
   vendorJsPath: string;
   datasources: HarnessDataSource[];
 }
+
+const grafanaIconsDir = join(dirname(require.resolve('@grafana/ui')), '..', 'public', 'img', 'icons');
 
 const mimeTypes: Record<string, string> = {
   '.js': 'application/javascript; charset=utf-8',
@@ -123,6 +125,11 @@ export class HarnessServer {
     }
     if (path === '/harness/vendor.js') {
       return this.file(res, this.options.vendorJsPath);
+    }
+    const icon = /^\/public\/build\/img\/icons\/([a-z-]+\/[a-z0-9-]+\.svg)$/.exec(path);
+    if (icon) {
+      // Grafana serves @grafana/ui's icon set under public/build/img/icons; Icon fetches from there.
+      return this.file(res, join(grafanaIconsDir, icon[1]));
     }
     const pub = /^\/public\/plugins\/([^/]+)\/(.+)$/.exec(path);
     if (pub) {

@@ -52,6 +52,8 @@ export interface Stack {
   leaks: Leak[];
   pageErrors: string[];
   openPage(role: OrgRole, login?: string): Promise<{ page: Page; session: string }>;
+  /** Makes `session` the browser's Grafana login again (one profile holds one login cookie, as in a real browser). */
+  activate(session: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -95,9 +97,12 @@ export async function startStack(): Promise<Stack> {
     requests,
     leaks,
     pageErrors,
+    async activate(session) {
+      await browser.context.addCookies([{ name: 'grafana_session', value: session, url: server.url }]);
+    },
     async openPage(role, login = role.toLowerCase()) {
       const session = server.login({ login, role });
-      await browser.context.addCookies([{ name: 'grafana_session', value: session, url: server.url }]);
+      await this.activate(session);
       const page = await browser.context.newPage();
       page.on('pageerror', (err) => pageErrors.push(err.message));
       page.on('request', async (req) => {

@@ -17,6 +17,7 @@ import {
   PanelData,
   PanelPlugin,
   PanelProps,
+  standardEditorsRegistry,
   TimeRange,
   toDataFrame,
 } from '@grafana/data';
@@ -32,6 +33,10 @@ installDefine();
 provideShared(sharedModules);
 installRuntime();
 setAppEvents(new EventBusSrv());
+// Grafana core registers its option editors at boot; panels' option builders look them up by id.
+// The harness renders no options pane, so each id only needs to exist.
+const editorIds = ['text', 'strings', 'number', 'slider', 'boolean', 'radio', 'select', 'multi-select', 'unit', 'color', 'field-name', 'links', 'mappings', 'thresholds', 'interval', 'timezone', 'stats-picker', 'fieldColor', 'color-scheme', 'custom'];
+standardEditorsRegistry.setInit(() => editorIds.map((id) => ({ id, name: id, editor: () => null })));
 
 export interface SerializedFrame {
   name?: string;
@@ -100,6 +105,8 @@ interface PanelState {
   width: number;
   height: number;
   version: number;
+  /** A new mount is a new panel (fresh component state); a refresh keeps it. */
+  mountId: number;
 }
 
 let root: Root | undefined;
@@ -138,6 +145,7 @@ function HarnessPanel({ state }: { state: PanelState }) {
         <PanelChrome title={state.title} width={state.width} height={state.height} loadingState={state.data.state}>
           {(innerWidth, innerHeight) => (
             <Panel
+              key={state.mountId}
               id={1}
               data={{ ...state.data, series }}
               timeRange={state.data.timeRange}
@@ -243,6 +251,7 @@ const harness = {
       width: o.width ?? 1300,
       height: o.height ?? 520,
       version: (current?.version ?? 0) + 1,
+      mountId: (current?.mountId ?? 0) + 1,
       dsName: o.dsName,
       targets: o.targets,
       range,
@@ -252,6 +261,15 @@ const harness = {
     return { queryMs, renderMs, rows, state: data.state, errors: data.errors };
   },
   refreshCount: () => refreshes,
+  /** Calls one of the data source's action methods directly, as a page script could (bypassing the UI). */
+  async callAction(dsName: string, method: 'terminateSession' | 'terminateUserSessions' | 'unlockUser' | 'unlockIp', arg: string) {
+    const ds = (await getDataSourceSrv().get(dsName)) as unknown as Record<string, (a: string) => Promise<unknown>>;
+    try {
+      return { ok: true as const, result: await ds[method](arg) };
+    } catch (err) {
+      return { ok: false as const, message: err instanceof Error ? err.message : JSON.stringify(err) };
+    }
+  },
 };
 
 (window as unknown as { authwatchHarness: typeof harness }).authwatchHarness = harness;

@@ -4,6 +4,7 @@ import { useCallback, useState } from 'react';
 import type { PanelData } from '@grafana/data';
 import { getDataSourceSrv } from '@grafana/runtime';
 
+import { download } from './csv';
 import { refreshDashboard } from './refresh';
 import { AuthwatchActions, isAuthwatchActions, PendingAction } from './types';
 
@@ -93,22 +94,15 @@ export function useRowActions(data: PanelData) {
     }
   }, [pending, getDataSource]);
 
-  const exportCsv = useCallback(async () => {
+  /** Server-side CSV of every login event matching the panel's query filters and time range. */
+  const exportEventsCsv = useCallback(async () => {
     try {
       if (!target) {
         throw new Error('The panel has no query to export');
       }
-      const url = (await getDataSource()).csvUrl(target, timeRange);
-      // A plain link download: the browser streams every row of the query through the proxy route.
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = '';
-      a.rel = 'noopener';
-      document.body.appendChild(a);
-      a.click();
-      a.remove();
+      download('', (await getDataSource()).csvUrl(target, timeRange));
     } catch (err) {
-      setMessage({ severity: 'error', title: 'Could not export CSV', text: describeError(err) });
+      setMessage({ severity: 'error', title: 'Could not export the events CSV', text: describeError(err) });
     }
   }, [getDataSource, target, timeRange]);
 
@@ -119,7 +113,7 @@ export function useRowActions(data: PanelData) {
     request: setPending,
     cancel: useCallback(() => setPending(undefined), []),
     confirm,
-    exportCsv,
+    exportEventsCsv,
     dismissMessage: useCallback(() => setMessage(undefined), []),
   };
 }

@@ -5,6 +5,7 @@ import { css } from '@emotion/css';
 import { GrafanaTheme2, PanelProps } from '@grafana/data';
 import { Alert, Button, Icon, Input, useStyles2 } from '@grafana/ui';
 
+import { downloadText, lockoutCsvColumns, sessionCsvColumns, toCsv } from '../csv';
 import { userCanAct } from '../permissions';
 import { lockoutRows, sessionRows } from '../rows';
 import { filterRows, nextSort, SortState, sortRows } from '../table';
@@ -69,27 +70,50 @@ export function SessionsPanel({ data, options, height, timeZone }: PanelProps<Pa
       ? `${shown === total ? total : `${shown} of ${total}`} ${noun}${total === 1 ? '' : 's'} · ${sessions.filter((s) => s.state === 'active').length} active`
       : `${shown === total ? total : `${shown} of ${total}`} ${noun}${total === 1 ? '' : 's'}`;
 
+  // All rows of the query, not only the ones on screen, in the table's current order.
+  const exportRows = () => {
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+    if (mode === 'sessions') {
+      downloadText(`authwatch-sessions-${stamp}.csv`, toCsv(sortRows(sessions, sColumns, sessionSort), sessionCsvColumns));
+    } else {
+      downloadText(`authwatch-lockouts-${stamp}.csv`, toCsv(sortRows(lockouts, lColumns, lockoutSort), lockoutCsvColumns));
+    }
+  };
+
   const messageHeight = actions.message ? 56 : 0;
   const tableHeight = Math.max(80, height - TOOLBAR_HEIGHT - messageHeight);
 
   return (
     <div className={styles.wrapper} data-testid="authwatch-sessions-panel" data-mode={mode}>
       <div className={styles.toolbar}>
-        <Input
-          className={styles.filter}
-          prefix={<Icon name="search" />}
-          placeholder={mode === 'sessions' ? 'Filter by user, IP, country, browser…' : 'Filter by user, IP, scope…'}
-          value={filter}
-          onChange={(e) => setFilter(e.currentTarget.value)}
-          aria-label="Quick filter"
-        />
+        <div className={styles.filter}>
+          <Input
+            prefix={<Icon name="search" />}
+            placeholder={mode === 'sessions' ? 'Filter by user, IP, country, browser…' : 'Filter by user, IP, scope…'}
+            value={filter}
+            onChange={(e) => setFilter(e.currentTarget.value)}
+            aria-label="Quick filter"
+          />
+        </div>
         <span className={styles.summary} data-testid="authwatch-summary">
           {summary}
         </span>
         {(options.showExport ?? true) && (
-          <Button size="sm" variant="secondary" icon="download-alt" onClick={actions.exportCsv}>
-            Export CSV
-          </Button>
+          <>
+            <Button size="sm" variant="secondary" icon="download-alt" onClick={exportRows} tooltip="Every row of this query as CSV">
+              Export CSV
+            </Button>
+            <Button
+              size="sm"
+              variant="secondary"
+              fill="outline"
+              icon="file-alt"
+              onClick={actions.exportEventsCsv}
+              tooltip="Every login event matching this query's filters and time range, from the collector"
+            >
+              Events CSV
+            </Button>
+          </>
         )}
       </div>
       {actions.message && (
@@ -144,7 +168,7 @@ const getStyles = (theme: GrafanaTheme2) => ({
     flexShrink: 0,
     padding: theme.spacing(0, 1),
   }),
-  filter: css({ maxWidth: 320 }),
+  filter: css({ width: 320, flexShrink: 1, minWidth: 160 }),
   summary: css({ flexGrow: 1, color: theme.colors.text.secondary, fontSize: theme.typography.bodySmall.fontSize, whiteSpace: 'nowrap' }),
   message: css({ margin: theme.spacing(0, 1, 1, 1), flexShrink: 0 }),
   endedRow: css({ color: theme.colors.text.secondary }),

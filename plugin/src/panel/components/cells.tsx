@@ -25,7 +25,7 @@ export function Muted({ children }: { children: React.ReactNode }) {
 
 export function SessionStatus({ row }: { row: SessionRow }) {
   if (row.state === 'active') {
-    return <Badge color="green" icon="circle-mono" text="Active" />;
+    return <Badge color="green" icon="check-circle" text="Active" />;
   }
   const reason = humanize(row.endReason);
   const badge = <Badge color={row.endReason === 'terminated_by_admin' ? 'orange' : 'darkgrey'} text="Ended" />;
@@ -98,7 +98,7 @@ export function IpCell({ ip }: { ip: string | null }) {
 
 export function ScopeBadge({ row }: { row: LockoutRow }) {
   const color = row.scope === 'ip' ? 'red' : row.scope === 'user_ip' ? 'purple' : 'orange';
-  const icon: IconName = row.scope === 'ip' ? 'globe' : 'lock';
+  const icon: IconName = row.scope === 'ip' ? 'shield-exclamation' : 'lock';
   return <Badge color={color} icon={icon} text={scopeLabels[row.scope] ?? row.scope} />;
 }
 
