@@ -41,6 +41,13 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   // The generator (and any real proxy) sets X-Forwarded-For; trust it from loopback only.
   app.set('trust proxy', 'loopback');
   app.use(cookieParser());
+  // Grafana alert notifications (the compose stack's default webhook contact point): logged so the
+  // demo shows the whole loop from attack to alert. Registered before the small body limit below.
+  app.post('/hooks/grafana-alerts', express.json({ limit: '2mb' }), (req: Request, res: Response) => {
+    const body = req.body as { status?: string; alerts?: Array<{ status?: string; labels?: Record<string, string> }> };
+    for (const a of body?.alerts ?? []) log(`grafana alert ${a.labels?.alertname ?? '?'}: ${a.status ?? body.status ?? '?'}`);
+    res.status(204).end();
+  });
   app.use(express.json({ limit: '16kb' }));
   app.use(express.urlencoded({ extended: false, limit: '16kb' }));
 

@@ -115,6 +115,25 @@ test('a session an admin ends in Authwatch is refused by the demo app', async ()
   expect(b.hasCookie('demo_sid')).toBe(false);
 });
 
+test('Grafana alert notifications posted to the webhook are logged', async () => {
+  const lines: string[] = [];
+  const hooked = createDemoApp({ client, users: DEMO_USERS, log: (l) => lines.push(l) });
+  const s = hooked.app.listen(0, '127.0.0.1');
+  await new Promise((r) => s.once('listening', r));
+  try {
+    const res = await fetch(`http://127.0.0.1:${(s.address() as AddressInfo).port}/hooks/grafana-alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'firing', alerts: [{ status: 'firing', labels: { alertname: 'LockoutStorm' } }] }),
+    });
+    expect(res.status).toBe(204);
+    expect(lines).toEqual(['grafana alert LockoutStorm: firing']);
+  } finally {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
 test('passwords and raw session ids never reach the collector store', async () => {
   const dave = DEMO_USERS.find((u) => u.name === 'dave')!;
   const b = new SimulatedBrowser(baseUrl, firefox, randomAddress(HOME_BLOCKS.FR[0].cidr));

@@ -56,7 +56,7 @@ describe('docker-compose.yml', () => {
     expect(r.status).toBe(0);
   });
 
-  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, ComposeService> };
+  const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
   const services = compose.services;
 
   test('runs Grafana, the collector, Prometheus, the OpenTelemetry Collector, Loki and the demo', () => {
@@ -86,6 +86,25 @@ describe('docker-compose.yml', () => {
       providers: Array<{ options: { path: string } }>;
     };
     expect(mounts).toContain(`./plugin/src/dashboards:${provider.providers[0].options.path}:ro`);
+  });
+
+  test('every environment variable the Grafana provisioning files use is set for the Grafana container', () => {
+    const env = services.grafana.environment ?? {};
+    const used = new Set<string>();
+    for (const dir of ['datasources', 'plugins', 'dashboards', 'alerting']) {
+      const full = join(root, 'provisioning', dir);
+      if (!existsSync(full)) continue;
+      for (const f of readdirSync(full).filter((n) => /\.ya?ml$/.test(n))) {
+        const text = readFileSync(join(full, f), 'utf8')
+          .split('\n')
+          .filter((l) => !l.trimStart().startsWith('#'))
+          .join('\n');
+        // Grafana expands $VAR, ${VAR} and $__env{VAR}; {{ $labels.x }} templates start lower-case.
+        for (const m of text.matchAll(/\$__env\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\{?([A-Z][A-Z0-9_]*)\}?/g)) used.add(m[1] ?? m[2]);
+      }
+    }
+    expect(used.size).toBeGreaterThan(0);
+    expect([...used].filter((v) => !(v in env)).sort()).toEqual([]);
   });
 
   test('the collector needs keys on 0.0.0.0: the compose file gives it ingest, read and admin keys', () => {
