@@ -32,6 +32,7 @@ function launch(name, script, argv, env, ready) {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  child.authwatchName = name;
   children.add(child);
   let found;
   const readyLine = new Promise((resolve, reject) => {
@@ -56,10 +57,28 @@ function launch(name, script, argv, env, ready) {
   return readyLine;
 }
 
+/**
+ * Stops the demo first so it can deliver what it has queued, then the collector (after the demo
+ * exited, or 5 s at most).
+ */
 function stop(signal) {
-  stopping = true;
-  for (const child of children) child.kill(signal);
   if (children.size === 0) process.exit(exitCode);
+  if (stopping) {
+    for (const child of children) child.kill(signal);
+    return;
+  }
+  stopping = true;
+  const demo = [...children].find((c) => c.authwatchName === 'demo');
+  const rest = () => {
+    for (const child of children) if (child !== demo) child.kill(signal);
+  };
+  if (!demo) return rest();
+  const timer = setTimeout(rest, 5_000);
+  demo.once('exit', () => {
+    clearTimeout(timer);
+    rest();
+  });
+  demo.kill(signal);
 }
 
 process.on('SIGINT', () => stop('SIGINT'));

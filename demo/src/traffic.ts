@@ -4,6 +4,7 @@
 // burst against one account (→ lockout, HTTP 429), a password spray from one address, an
 // impossible-travel login and a login from a new device.
 
+import { setMaxListeners } from 'node:events';
 import { SimulatedBrowser } from './browser';
 import { ATTACK_BLOCKS, HOME_BLOCKS, TRAVEL_BLOCK, randomAddress } from './ip-ranges';
 import { USER_AGENTS, type UserAgentName } from './user-agents';
@@ -63,6 +64,8 @@ export function startTraffic(options: TrafficOptions): TrafficHandle {
   const pace = options.pace ?? 1;
   const attackEveryMs = options.attackEveryMs ?? 240_000;
   const stopper = new AbortController();
+  // Every pending sleep listens for the stop; the opening phase has a dozen at once.
+  setMaxListeners(1000, stopper.signal);
   const counts: Record<string, number> = {};
   const count = (k: string): void => {
     counts[k] = (counts[k] ?? 0) + 1;
