@@ -51,6 +51,74 @@ function topFailing(field: 'ip' | 'user', label: string) {
     .height(9);
 }
 
+/**
+ * Where logins come from, two layers: every login at its city coordinates (when the enrichment data
+ * has them and the data source shows details), and logins counted per country (always available:
+ * country codes resolve through Grafana's built-in countries gazetteer).
+ */
+function loginMap() {
+  const logins = { queryType: 'events', format: 'table', eventType: 'login', limit: 1000, ...VARIABLE_FILTERS } as const;
+  const markerStyle = (size: object, opacity: number) => ({
+    size,
+    color: { field: 'outcome', fixed: 'blue' },
+    opacity,
+    symbol: { fixed: 'img/icons/marker/circle.svg', mode: 'fixed' },
+  });
+  return new geomap.PanelBuilder()
+    .title('Login locations')
+    .description('Logins by country (sized by count), and each login at its city when coordinates are known.')
+    .datasource(AUTHWATCH_DS)
+    .withTarget(authwatch(logins).refId('A'))
+    .withTarget(authwatch(logins).refId('B'))
+    .withTransformation({
+      id: 'groupBy',
+      filter: { id: 'byRefId', options: 'B' },
+      options: {
+        fields: {
+          country: { aggregations: [], operation: 'groupby' },
+          id: { aggregations: ['count'], operation: 'aggregate' },
+        },
+      },
+    })
+    .withTransformation({ id: 'organize', filter: { id: 'byRefId', options: 'B' }, options: { renameByName: { 'id (count)': 'Logins' } } })
+    .view(new geomap.MapViewConfigBuilder().id('zero').lat(30).lon(10).zoom(1))
+    .controls(new geomap.ControlsOptionsBuilder().showZoom(true).mouseWheelZoom(true))
+    .basemap(new common.MapLayerOptionsBuilder().type('default').name('Basemap'))
+    .layers([
+      new common.MapLayerOptionsBuilder()
+        .type('markers')
+        .name('Logins by country')
+        .filterData({ id: 'byRefId', options: 'B' })
+        .location(
+          new common.FrameGeometrySourceBuilder()
+            .mode(common.FrameGeometrySourceMode.Lookup)
+            .lookup('country')
+            .gazetteer('public/gazetteer/countries.json'),
+        )
+        .config({
+          showLegend: false,
+          style: { ...markerStyle({ field: 'Logins', min: 5, max: 30, fixed: 5 }, 0.4), color: { fixed: 'blue' } },
+        })
+        .tooltip(true),
+      new common.MapLayerOptionsBuilder()
+        .type('markers')
+        .name('Logins (city)')
+        .filterData({ id: 'byRefId', options: 'A' })
+        .location(new common.FrameGeometrySourceBuilder().mode(common.FrameGeometrySourceMode.Coords).latitude('latitude').longitude('longitude'))
+        .config({ showLegend: true, style: markerStyle({ fixed: 6 }, 0.7) })
+        .tooltip(true),
+    ])
+    .tooltip(new geomap.TooltipOptionsBuilder().mode(geomap.TooltipMode.Details))
+    .mappings([
+      {
+        type: dashboard.MappingType.ValueToText,
+        options: { success: { color: 'green', index: 0 }, failure: { color: 'red', index: 1 } },
+      },
+    ])
+    .height(10)
+    .span(12);
+}
+
 export function loginActivity(): dashboard.Dashboard {
   const builder = new dashboard.DashboardBuilder('Login activity')
     .uid('authwatch-login-activity')
@@ -115,41 +183,7 @@ export function loginActivity(): dashboard.Dashboard {
     )
     .withPanel(topFailing('ip', 'IP').span(6))
     .withPanel(topFailing('user', 'User').span(6))
-    .withPanel(
-      new geomap.PanelBuilder()
-        .title('Login locations')
-        .description('Where logins came from (events with coordinates; needs the data source detail toggle).')
-        .datasource(AUTHWATCH_DS)
-        .withTarget(authwatch({ queryType: 'events', format: 'table', eventType: 'login', limit: 1000, ...VARIABLE_FILTERS }))
-        .view(new geomap.MapViewConfigBuilder().id('zero').lat(30).lon(10).zoom(1))
-        .controls(new geomap.ControlsOptionsBuilder().showZoom(true).mouseWheelZoom(true))
-        .basemap(new common.MapLayerOptionsBuilder().type('default').name('Basemap'))
-        .layers([
-          new common.MapLayerOptionsBuilder()
-            .type('markers')
-            .name('Logins')
-            .location(new common.FrameGeometrySourceBuilder().mode(common.FrameGeometrySourceMode.Coords).latitude('latitude').longitude('longitude'))
-            .config({
-              showLegend: true,
-              style: {
-                size: { fixed: 6 },
-                color: { field: 'outcome', fixed: 'blue' },
-                opacity: 0.6,
-                symbol: { fixed: 'img/icons/marker/circle.svg', mode: 'fixed' },
-              },
-            })
-            .tooltip(true),
-        ])
-        .tooltip(new geomap.TooltipOptionsBuilder().mode(geomap.TooltipMode.Details))
-        .mappings([
-          {
-            type: dashboard.MappingType.ValueToText,
-            options: { success: { color: 'green', index: 0 }, failure: { color: 'red', index: 1 } },
-          },
-        ])
-        .height(10)
-        .span(12),
-    )
+    .withPanel(loginMap())
     .withPanel(
       new dashboard.PanelBuilder()
         .type('authwatch-sessions-panel')
