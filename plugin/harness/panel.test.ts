@@ -75,7 +75,7 @@ run('sessions & lockouts panel (built) in Chromium against a live collector', ()
     mkdirSync(screenshotDir, { recursive: true });
     const canvas = page.getByTestId('harness-canvas');
     for (const theme of ['light', 'dark'] as const) {
-      await mount(page, { targets: sessionsQuery(), options: { mode: 'sessions' }, theme, title: 'Sessions', width: 1340, height: 540 });
+      await mount(page, { targets: sessionsQuery(), options: { mode: 'sessions' }, theme, title: 'Sessions', width: 1340, height: 800 });
       await row(page, 'alice.martin').first().waitFor();
       await page.mouse.move(0, 0);
       await canvas.screenshot({ path: join(screenshotDir, `sessions-${theme}.png`) });

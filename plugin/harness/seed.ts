@@ -131,7 +131,7 @@ export function realisticEvents(now = Date.now()): SeedEvent[] {
   // A second, mobile session for two people.
   add({ time: now - 14 * minute, type: 'login', outcome: 'success', user: 'alice.martin', session_id: 'sess-alice.martin-2', ip: ips.paris, user_agent: userAgents.safariIphone, service: 'payments-portal' });
   add({ time: now - 3 * minute, type: 'access', outcome: 'success', reason: 'report_download', user: 'alice.martin', session_id: 'sess-alice.martin-2', ip: ips.paris, user_agent: userAgents.safariIphone, service: 'payments-portal' });
-  add({ time: now - 50 * minute, type: 'login', outcome: 'success', user: 'bob.nguyen', session_id: 'sess-bob.nguyen-2', ip: ips.seattle, user_agent: userAgents.safariIphone, service: 'payments-portal' });
+  add({ time: now - 22 * minute, type: 'login', outcome: 'success', user: 'bob.nguyen', session_id: 'sess-bob.nguyen-2', ip: ips.seattle, user_agent: userAgents.safariIphone, service: 'payments-portal' });
 
   // Brute force against one account from one address: the 6th failure locks the account.
   for (let k = 0; k < 7; k++) {

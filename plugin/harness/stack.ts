@@ -90,6 +90,9 @@ export async function startStack(): Promise<Stack> {
     }
   };
 
+  const activate = async (session: string) => {
+    await browser.context.addCookies([{ name: 'grafana_session', value: session, url: server.url }]);
+  };
   return {
     collector,
     server,
@@ -97,12 +100,10 @@ export async function startStack(): Promise<Stack> {
     requests,
     leaks,
     pageErrors,
-    async activate(session) {
-      await browser.context.addCookies([{ name: 'grafana_session', value: session, url: server.url }]);
-    },
+    activate,
     async openPage(role, login = role.toLowerCase()) {
       const session = server.login({ login, role });
-      await this.activate(session);
+      await activate(session);
       const page = await browser.context.newPage();
       page.on('pageerror', (err) => pageErrors.push(err.message));
       page.on('request', async (req) => {

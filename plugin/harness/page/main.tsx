@@ -140,7 +140,7 @@ function HarnessPanel({ state }: { state: PanelState }) {
       <div
         data-testid="harness-canvas"
         data-theme={state.theme}
-        style={{ padding: 16, background: theme.colors.background.canvas, width: state.width, boxSizing: 'content-box' }}
+        style={{ padding: 16, background: theme.colors.background.canvas, width: state.width + 32 }}
       >
         <PanelChrome title={state.title} width={state.width} height={state.height} loadingState={state.data.state}>
           {(innerWidth, innerHeight) => (

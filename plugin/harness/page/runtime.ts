@@ -171,7 +171,7 @@ class HarnessDataSourceSrv implements DataSourceSrv {
     let instance = this.instances.get(settings.uid);
     if (!instance) {
       instance = importModule('/' + settings.meta.module).then((mod) => {
-        const plugin = (mod as { plugin?: DataSourcePlugin }).plugin;
+        const plugin = (mod as { plugin?: DataSourcePlugin<DataSourceApi> }).plugin;
         if (!plugin?.DataSourceClass) {
           throw new Error(`${settings.meta.module} does not export a data source plugin`);
         }

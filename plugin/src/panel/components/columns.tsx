@@ -55,7 +55,7 @@ export function sessionColumns(ctx: SessionColumnContext): Array<Column<SessionR
     {
       id: 'lastSeen',
       header: 'Last seen',
-      width: 'minmax(100px, 0.9fr)',
+      width: 'minmax(128px, 0.9fr)',
       sortValue: (r) => r.lastSeenAt,
       render: (r) => <TimeCell value={r.lastSeenAt} timeZone={ctx.timeZone} relative />,
     },
