@@ -23,6 +23,8 @@ export default defineConfig([
       '**/lib-cov',
       '**/coverage',
       '**/dist/',
+      // bundles the browser harness builds for its test page
+      'harness/.build/',
       '**/artifacts/',
       '**/work/',
       '**/ci/',
