@@ -88,7 +88,7 @@ export class AuthwatchClient {
       const { status, body } = await requestJson(
         this.baseUrl,
         `v1/sessions/${encodeURIComponent(sessionId)}`,
-        { method: 'GET', key: this.options.ingestKey, timeoutMs: this.timeoutMs },
+        { method: 'GET', key: this.options.ingestKey, timeoutMs: this.timeoutMs, label: 'GET /v1/sessions/:id' },
       );
       let ended: boolean;
       if (status === 404) ended = false;

@@ -8,6 +8,8 @@ export interface JsonResponse {
 
 export interface JsonRequest {
   method: 'GET' | 'POST';
+  /** How errors name the request; a path that carries a session id must never appear in logs. */
+  label?: string;
   key?: string;
   body?: unknown;
   timeoutMs: number;
@@ -38,7 +40,7 @@ export async function requestJson(baseUrl: string, path: string, req: JsonReques
   } catch (err) {
     const e = err as Error;
     const what = e.name === 'TimeoutError' ? `no answer within ${req.timeoutMs} ms` : e.message;
-    throw new CollectorHttpError(`authwatch collector ${req.method} ${path}: ${what}`);
+    throw new CollectorHttpError(`authwatch collector ${req.label ?? `${req.method} /${path}`}: ${what}`);
   }
   const text = await res.text();
   let body: unknown = null;

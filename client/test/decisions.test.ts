@@ -83,7 +83,15 @@ test('a login through guardLogin still works while the collector is frozen', asy
 });
 
 test('isSessionEnded(): unknown → false, ended → true (cached), frozen collector → fail open', async () => {
-  const client = new AuthwatchClient({ url: collector.url, ingestKey: KEYS.ingest, timeoutMs: 250, flushIntervalMs: 10, sessionCacheMs: 5_000 });
+  const errors: string[] = [];
+  const client = new AuthwatchClient({
+    url: collector.url,
+    ingestKey: KEYS.ingest,
+    timeoutMs: 250,
+    flushIntervalMs: 10,
+    sessionCacheMs: 5_000,
+    onError: (e) => errors.push(e.message),
+  });
   expect(await client.isSessionEnded('s-yvonne-1')).toBe(false);
   client.report({ type: 'login', outcome: 'success', user: 'yvonne', session_id: 's-yvonne-2' });
   client.report({ type: 'logout', outcome: 'success', user: 'yvonne', session_id: 's-yvonne-2' });
@@ -92,5 +100,7 @@ test('isSessionEnded(): unknown → false, ended → true (cached), frozen colle
   // An ended session stays ended: answered from the cache even while the collector is frozen.
   expect(await whileFrozen(() => client.isSessionEnded('s-yvonne-2'))).toBe(true);
   expect(await whileFrozen(() => client.isSessionEnded('s-yvonne-3'))).toBe(false);
+  // The failure is reported, without the session id (a credential) in the message.
+  expect(errors).toEqual(['authwatch collector GET /v1/sessions/:id: no answer within 250 ms']);
   await client.close();
 });
