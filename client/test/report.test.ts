@@ -66,18 +66,22 @@ test('collector killed (-9) and restarted mid-stream: nothing acknowledged or qu
 
   const total = 1200;
   let sent = 0;
+  let killed = false;
   const started = Date.now();
+  // The app keeps reporting throughout; the second half is only reported once the collector is down.
   const stream = (async () => {
     while (sent < total) {
       for (let j = 0; j < 40 && sent < total; j++, sent++) {
         withErrors.report({ type: 'login', outcome: sent % 3 ? 'success' : 'failure', reason: sent % 3 ? undefined : 'invalid_password', user, ip: '73.12.0.9' });
       }
       await sleep(15);
+      while (sent >= total / 2 && !killed) await sleep(5);
     }
   })();
-  while (sent < 400) await sleep(5);
+  while (sent < 400 || withErrors.stats().delivered === 0) await sleep(5);
   const deliveredBeforeCrash = withErrors.stats().delivered;
   await collector.stop('SIGKILL');
+  killed = true;
   await sleep(600);
   const duringOutage = withErrors.stats();
   await collector.restart();
