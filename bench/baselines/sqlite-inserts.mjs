@@ -2,7 +2,8 @@
 // Baseline for P2: bare better-sqlite3 inserting the same rows the collector stores for the P2
 // batch, into a copy of a database file the collector created (same columns, indexes, triggers),
 // with the collector's journal_mode / synchronous, 1,000 rows per transaction. Prints JSON.
-// Options (one JSON argument): templateDb, dbFile, bodyFile, seconds, synchronous, journal_mode.
+// Options (one JSON argument): templateDb, dbFile, bodyFile, seconds, synchronous, journal_mode,
+// batchSize (default: the whole body).
 import Database from 'better-sqlite3';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { describeEvents, rowMapper, toStored } from '../lib/store-schema.mjs';
@@ -21,7 +22,8 @@ const idCol = names.indexOf('id');
 
 const events = JSON.parse(readFileSync(o.bodyFile, 'utf8'));
 const now = Date.now();
-const rows = events.map((e) => toRow(toStored(e, { time: now, receivedAt: now, userAgents: USER_AGENTS })));
+// batchSize < 1,000 measures smaller transactions (batchSize 1: durable commits per second).
+const rows = events.slice(0, o.batchSize ?? events.length).map((e) => toRow(toStored(e, { time: now, receivedAt: now, userAgents: USER_AGENTS })));
 // Unique ids per batch: "b<batch>-<row>".
 const batch = db.transaction((batchNo) => {
   for (let k = 0; k < rows.length; k++) {

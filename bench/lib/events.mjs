@@ -10,9 +10,9 @@ export const USER_AGENTS = [
   'PaymentPortal/5.2.1 (Android 13; SM-S911B)',
 ];
 // Public addresses in well-known networks (US, DE, GB, JP, BR, AU, IN, FR) so geo/ASN lookups hit.
-const IP_PREFIXES = ['8.8.', '81.2.', '2.125.', '126.0.', '177.37.', '1.128.', '49.36.', '90.84.'];
-const SERVICES = ['payment-portal', 'admin-console', 'mobile-api', 'sshd'];
-const FAIL_REASONS = ['invalid_password', 'unknown_user', 'mfa_failed', 'account_disabled'];
+export const IP_PREFIXES = ['8.8.', '81.2.', '2.125.', '126.0.', '177.37.', '1.128.', '49.36.', '90.84.'];
+export const SERVICES = ['payment-portal', 'admin-console', 'mobile-api', 'sshd'];
+export const FAIL_REASONS = ['invalid_password', 'unknown_user', 'mfa_failed', 'account_disabled'];
 
 /** Small seeded PRNG (mulberry32). */
 export function rng(seed = 1) {

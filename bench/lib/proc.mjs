@@ -109,3 +109,32 @@ export function runJsonProcess(args, { env = {}, cwd, name = args[0], nodeArgs =
     });
   });
 }
+
+/** CPU time (user + system) a live process has used, in clock ticks (Linux /proc). */
+export function cpuTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime, stime
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Waits until a process is idle (under 5% of one core over a second), at most maxMs; resolves
+ * with how long it stayed busy. Work a server queued during one load (sinks, checkpoints) would
+ * otherwise be billed to the next measurement.
+ */
+export async function settle(pid, maxMs = 30000) {
+  const t0 = Date.now();
+  let before = cpuTicks(pid);
+  while (Date.now() - t0 < maxMs) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = cpuTicks(pid);
+    if (now === null || before === null) break;
+    if (now - before <= 5) break; // 100 ticks/s: 5 ticks = 5%
+    before = now;
+  }
+  return Date.now() - t0;
+}

@@ -65,7 +65,7 @@ function walk(dir) {
 }
 
 // Plausible enrichment for bulk-loaded rows, keyed by the generators' IP prefixes and UA order.
-const GEO = {
+export const GEO = {
   '8.8.': ['US', 'Mountain View', 15169, 'Google LLC', 37.4, -122.1],
   '81.2.': ['GB', 'London', 20712, 'Andrews & Arnold Ltd', 51.5, -0.1],
   '2.125.': ['GB', 'Boxford', 12576, 'EE Limited', 51.8, 0.9],
@@ -75,7 +75,7 @@ const GEO = {
   '49.36.': ['IN', 'Mumbai', 55836, 'Reliance Jio', 19.1, 72.9],
   '90.84.': ['FR', 'Paris', 3215, 'Orange S.A.', 48.9, 2.3],
 };
-const UA = [
+export const UA = [
   ['Chrome', '124.0.0.0', 'Windows', '10', 'desktop'],
   ['Safari', '17.4', 'Mac OS', '10.15.7', 'desktop'],
   ['Firefox', '125.0', 'Linux', null, 'desktop'],
