@@ -27,11 +27,15 @@ export class AttemptWindow {
   attempts = 0;
   failures = 0;
   unknownUserFailures = 0;
-  /** Distinct users with at least one failure in the window. */
+  /** Distinct users with at least one failure in the window (when users are tracked). */
   failingUsers = 0;
   lastUser = '';
 
-  constructor(private readonly windowMs: number) {}
+  /** Per-key maps cost a lookup per event: a window keyed by user tracks IPs only, and vice versa. */
+  constructor(
+    private readonly windowMs: number,
+    private readonly track: { users: boolean; ips: boolean },
+  ) {}
 
   get distinctUsers(): number {
     return this.perUser.size;
@@ -49,18 +53,21 @@ export class AttemptWindow {
     if (a.t > this.latest) this.latest = a.t;
     this.entries.push(a);
     this.attempts++;
-    let u = this.perUser.get(a.user);
-    if (!u) {
-      u = { attempts: 0, failures: 0 };
-      this.perUser.set(a.user, u);
+    let u: PerUser | undefined;
+    if (this.track.users) {
+      u = this.perUser.get(a.user);
+      if (!u) {
+        u = { attempts: 0, failures: 0 };
+        this.perUser.set(a.user, u);
+      }
+      u.attempts++;
     }
-    u.attempts++;
     if (a.failure) {
       this.failures++;
-      if (u.failures++ === 0) this.failingUsers++;
+      if (u && u.failures++ === 0) this.failingUsers++;
       if (a.unknownUser) this.unknownUserFailures++;
     }
-    if (a.ip) this.perIp.set(a.ip, (this.perIp.get(a.ip) ?? 0) + 1);
+    if (this.track.ips && a.ip) this.perIp.set(a.ip, (this.perIp.get(a.ip) ?? 0) + 1);
     this.lastUser = a.user;
     this.prune();
   }
@@ -90,15 +97,15 @@ export class AttemptWindow {
 
   private drop(a: Attempt): void {
     this.attempts--;
-    const u = this.perUser.get(a.user)!;
-    u.attempts--;
+    const u = this.track.users ? this.perUser.get(a.user)! : undefined;
+    if (u) u.attempts--;
     if (a.failure) {
       this.failures--;
-      if (--u.failures === 0) this.failingUsers--;
+      if (u && --u.failures === 0) this.failingUsers--;
       if (a.unknownUser) this.unknownUserFailures--;
     }
-    if (u.attempts === 0) this.perUser.delete(a.user);
-    if (a.ip) {
+    if (u && u.attempts === 0) this.perUser.delete(a.user);
+    if (this.track.ips && a.ip) {
       const n = (this.perIp.get(a.ip) ?? 1) - 1;
       if (n === 0) this.perIp.delete(a.ip);
       else this.perIp.set(a.ip, n);

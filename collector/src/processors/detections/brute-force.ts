@@ -15,7 +15,7 @@ export function createBruteForceDetection(config: DetectionConfig): Processor {
     async process(events, ctx) {
       for (const e of events) {
         if (!isLoginAttempt(e) || e.outcome !== 'failure') continue;
-        const w = windows.upsert(e.user, () => new AttemptWindow(windowMs));
+        const w = windows.upsert(e.user, () => new AttemptWindow(windowMs, { users: false, ips: true }));
         w.add({ t: e.time, user: e.user, ip: e.ip, failure: true, unknownUser: isUnknownUserFailure(e) });
         if (w.failures >= failures && cooldown.take(e.user, e.time)) {
           ctx.emit(

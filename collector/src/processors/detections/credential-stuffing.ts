@@ -21,7 +21,7 @@ export function createCredentialStuffingDetection(config: DetectionConfig): Proc
     async process(events, ctx) {
       for (const e of events) {
         if (!isLoginAttempt(e) || !e.ip) continue;
-        const w = windows.upsert(e.ip, () => new AttemptWindow(windowMs));
+        const w = windows.upsert(e.ip, () => new AttemptWindow(windowMs, { users: true, ips: false }));
         w.add({ t: e.time, user: e.user, ip: e.ip, failure: e.outcome === 'failure', unknownUser: isUnknownUserFailure(e) });
         if (w.distinctUsers < users) continue;
         const ratio = w.failures / w.attempts;

@@ -19,7 +19,7 @@ export function createPasswordSprayDetection(config: DetectionConfig): Processor
     async process(events, ctx) {
       for (const e of events) {
         if (!isLoginAttempt(e) || !e.ip) continue;
-        const w = windows.upsert(e.ip, () => new AttemptWindow(windowMs));
+        const w = windows.upsert(e.ip, () => new AttemptWindow(windowMs, { users: true, ips: false }));
         const failure = e.outcome === 'failure';
         w.add({ t: e.time, user: e.user, ip: e.ip, failure, unknownUser: isUnknownUserFailure(e) });
         if (!failure || w.failingUsers < users) continue;

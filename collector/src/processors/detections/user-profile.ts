@@ -121,7 +121,9 @@ export function createUserProfileDetections(config: DetectionConfig): Processor 
       function checkTravel(e: StoredEvent, p: UserProfile): boolean {
         if (e.latitude === null || e.longitude === null) return false;
         const prev = p.last_located;
-        const km = prev ? distanceKm(prev.lat, prev.lon, e.latitude, e.longitude) : 0;
+        // Same coordinates (same city record) is the common case: no trigonometry for it.
+        const same = prev !== null && prev.lat === e.latitude && prev.lon === e.longitude;
+        const km = prev && !same ? distanceKm(prev.lat, prev.lon, e.latitude, e.longitude) : 0;
         let changed = false;
         if (!prev || (e.time >= prev.t && (km >= 1 || e.time - prev.t >= LOCATION_REFRESH_MS))) {
           p.last_located = { t: e.time, lat: e.latitude, lon: e.longitude, country: e.country, city: e.city };
