@@ -39,7 +39,10 @@ async function main(): Promise<void> {
   const url = `http://${addr.address}:${addr.port}`;
   console.log(`authwatch demo app listening on ${url} (reporting to ${collectorUrl})`);
 
-  const traffic = withTraffic ? startTraffic({ baseUrl: url, users: DEMO_USERS, log }) : undefined;
+  // The generator talks to the app over loopback even when it listens on every interface
+  // (in a container): the app trusts X-Forwarded-For from loopback only.
+  const local = addr.address === '0.0.0.0' || addr.address === '::' ? `http://127.0.0.1:${addr.port}` : url;
+  const traffic = withTraffic ? startTraffic({ baseUrl: local, users: DEMO_USERS, log }) : undefined;
   if (traffic) log('traffic generator running (logins, typos, brute force, password spray, impossible travel, new device)');
 
   let stopping = false;
