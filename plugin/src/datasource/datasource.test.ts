@@ -346,6 +346,25 @@ describe('template variables', () => {
   });
 });
 
+describe('interpolateVariablesInQueries (Open in Explore)', () => {
+  it('resolves variables into plain filters: multi as a comma list, All as no filter', () => {
+    const { ds } = setup(
+      {},
+      {
+        variables: [
+          { name: 'users', value: ['alice', 'bob'] },
+          { name: 'service', value: '$__all', options: ['portal', 'api'] },
+        ],
+      }
+    );
+    const [q] = ds.interpolateVariablesInQueries(
+      [{ refId: 'A', queryType: 'events', format: 'logs', user: '$users', service: '$service', reason: 'invalid_password' }],
+      {}
+    );
+    expect(q).toEqual({ refId: 'A', queryType: 'events', format: 'logs', user: 'alice,bob', service: undefined, reason: 'invalid_password' });
+  });
+});
+
 describe('testDatasource', () => {
   it('succeeds with the key role from /v1/whoami', async () => {
     const { ds, requests } = setup({ 'GET /read/whoami': { data: { role: 'read', key: 'grafana' } } });

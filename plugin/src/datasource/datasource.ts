@@ -21,7 +21,7 @@ import {
   timeseriesFrames,
   type FrameOptions,
 } from './frames';
-import { clampLimit, filterParams, interpolateFilter, MAX_SESSIONS_LIMIT, rangeParams } from './params';
+import { clampLimit, FILTER_PARAMS, filterParams, interpolateFilter, MAX_SESSIONS_LIMIT, rangeParams } from './params';
 import {
   DEFAULT_QUERY,
   type AuthwatchOptions,
@@ -83,6 +83,21 @@ export class DataSource extends DataSourceApi<AuthwatchQuery, AuthwatchOptions> 
 
   filterQuery(query: AuthwatchQuery): boolean {
     return !query.hide;
+  }
+
+  /**
+   * Resolves variables when queries leave the dashboard (Open in Explore, panel links): multi
+   * values become a comma list, which the collector splits; "All" clears the filter.
+   */
+  interpolateVariablesInQueries(queries: AuthwatchQuery[], scopedVars: ScopedVars): AuthwatchQuery[] {
+    return queries.map((query) => {
+      const resolved: AuthwatchQuery = { ...query };
+      for (const [field] of FILTER_PARAMS) {
+        const values = interpolateFilter(this.templateSrv, query[field], scopedVars);
+        resolved[field] = values ? values.join(',') : undefined;
+      }
+      return resolved;
+    });
   }
 
   async query(request: DataQueryRequest<AuthwatchQuery>): Promise<DataQueryResponse> {

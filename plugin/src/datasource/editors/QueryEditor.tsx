@@ -3,6 +3,7 @@ import type { QueryEditorProps, SelectableValue } from '@grafana/data';
 import { Combobox, InlineField, InlineFieldRow, Input, MultiCombobox, RadioButtonGroup, type ComboboxOption } from '@grafana/ui';
 import type { DataSource } from '../datasource';
 import { STAT_FIELDS } from '../frames';
+import { MAX_LIMIT, MAX_SESSIONS_LIMIT } from '../params';
 import type {
   AuthwatchOptions,
   AuthwatchQuery,
@@ -156,13 +157,13 @@ export function QueryEditor({ query, onChange, onRunQuery }: QueryEditorPropsT) 
           </InlineField>
         )}
         {(queryType === 'events' || queryType === 'sessions' || queryType === 'annotations') && (
-          <InlineField label="Limit" tooltip="Rows to fetch, at most 1000">
+          <InlineField label="Limit" tooltip={`Rows to fetch, at most ${queryType === 'sessions' ? '50,000' : '1,000'}`}>
             <Input
               id={`authwatch-limit-${query.refId}`}
               type="number"
               width={10}
               min={1}
-              max={1000}
+              max={queryType === 'sessions' ? MAX_SESSIONS_LIMIT : MAX_LIMIT}
               defaultValue={query.limit ?? 500}
               onBlur={(e) => update({ limit: Number(e.currentTarget.value) || undefined })}
             />
