@@ -91,6 +91,7 @@ describe('events query', () => {
     const { data } = await ds.query(request([{ refId: 'A', queryType: 'events', format: 'logs' }]));
     const frame = data[0];
     expect(frame.meta?.preferredVisualisationType).toBe('logs');
+    expect(frame.meta?.custom?.frameType).toBe('LabeledTimeValues');
     expect(shape(frame)).toEqual({
       time: FieldType.time,
       body: FieldType.string,

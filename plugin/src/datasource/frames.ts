@@ -148,7 +148,9 @@ export function eventsLogsFrame(response: EventsResponse, options: FrameOptions)
   const frame = createDataFrame({
     refId: options.refId,
     name: 'events',
-    meta: { preferredVisualisationType: 'logs', custom: { total: response.total } },
+    // frameType LabeledTimeValues: Grafana releases before the dataplane logs parser read the
+    // per-row `labels` field only with this marker; newer ones read it either way.
+    meta: { preferredVisualisationType: 'logs', custom: { total: response.total, frameType: 'LabeledTimeValues' } },
     fields: [
       { name: 'time', type: FieldType.time, values: events.map((e) => e.time) },
       { name: 'body', type: FieldType.string, values: events.map((e) => eventLine(e, options.showDetails)) },
