@@ -1,4 +1,5 @@
-import type { DataQuery, TimeRange } from '@grafana/data';
+import type { TimeRange } from '@grafana/data';
+import type { DataQuery } from '@grafana/schema';
 
 export type PanelMode = 'sessions' | 'lockouts';
 

@@ -7,7 +7,6 @@ export function useNow(ticking: boolean): number {
     if (!ticking) {
       return;
     }
-    setNow(Date.now());
     const timer = window.setInterval(() => setNow(Date.now()), 1000);
     return () => window.clearInterval(timer);
   }, [ticking]);

@@ -130,3 +130,16 @@ test('a Viewer gets no action buttons', async () => {
   expect(screen.queryByRole('button', { name: /^End (this|all)/ })).not.toBeInTheDocument();
   expect(screen.queryByRole('columnheader', { name: 'Actions' })).not.toBeInTheDocument();
 });
+
+test('a query of the wrong type says what to change', async () => {
+  fakeDataSource();
+  const props = {
+    data: panelData(),
+    options: { mode: 'lockouts', showActions: true, showExport: true } as PanelOptions,
+    height: 400,
+    width: 1200,
+    timeZone: 'utc',
+  } as unknown as PanelProps<PanelOptions>;
+  render(<SessionsPanel {...props} />);
+  expect(await screen.findByText('This panel shows lockouts: set the Authwatch query type to Lockouts')).toBeInTheDocument();
+});

@@ -7,7 +7,7 @@ import { Alert, Button, Icon, Input, useStyles2 } from '@grafana/ui';
 
 import { downloadText, lockoutCsvColumns, sessionCsvColumns, toCsv } from '../csv';
 import { userCanAct } from '../permissions';
-import { lockoutRows, sessionRows } from '../rows';
+import { isLockoutsFrame, isSessionsFrame, lockoutRows, sessionRows } from '../rows';
 import { filterRows, nextSort, SortState, sortRows } from '../table';
 import type { LockoutRow, PanelOptions, SessionRow } from '../types';
 import { useNow } from '../useNow';
@@ -80,6 +80,13 @@ export function SessionsPanel({ data, options, height, timeZone }: PanelProps<Pa
     }
   };
 
+  const wrongQuery = data.series.length > 0 && !data.series.some(mode === 'sessions' ? isSessionsFrame : isLockoutsFrame);
+  const emptyText = wrongQuery
+    ? `This panel shows ${mode}: set the Authwatch query type to ${mode === 'sessions' ? 'Sessions' : 'Lockouts'}`
+    : mode === 'sessions'
+      ? 'No sessions match this query'
+      : 'No accounts or addresses are locked';
+
   const messageHeight = actions.message ? 56 : 0;
   const tableHeight = Math.max(80, height - TOOLBAR_HEIGHT - messageHeight);
 
@@ -129,7 +136,7 @@ export function SessionsPanel({ data, options, height, timeZone }: PanelProps<Pa
       {total === 0 ? (
         <div className={styles.empty} style={{ height: tableHeight }}>
           <Icon name={mode === 'sessions' ? 'users-alt' : 'unlock'} size="xl" />
-          {mode === 'sessions' ? 'No sessions match this query' : 'No accounts or addresses are locked'}
+          {emptyText}
         </div>
       ) : mode === 'sessions' ? (
         <VirtualTable<SessionRow>
