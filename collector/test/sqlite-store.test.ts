@@ -1,0 +1,60 @@
+// Runs the store contract against the SQLite store on temp files, plus SQLite specifics.
+import Database from 'better-sqlite3';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { SqliteStore, sqlitePathFromUrl } from '../src/store/sqlite';
+import type { CoreStore } from '../src/store/store';
+import { tempDir } from './helpers/server';
+import { storeContract } from './store-contract';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+storeContract('sqlite', {
+  async create() {
+    const dir = tempDir();
+    dirs.push(dir);
+    return new SqliteStore(join(dir, 'nested', 'store.db'));
+  },
+  async reopen(store: CoreStore) {
+    const file = (store as SqliteStore).file;
+    await store.close();
+    return new SqliteStore(file);
+  },
+});
+
+describe('sqlite specifics', () => {
+  test('WAL journal, synchronous=FULL, migrations recorded once', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const file = join(dir, 'a.db');
+    await new SqliteStore(file).close();
+    const again = new SqliteStore(file);
+    await again.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: 'initial' }]);
+    db.close();
+  });
+
+  test('the query plan uses an index for filtered event queries', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const file = join(dir, 'a.db');
+    await new SqliteStore(file).close();
+    const db = new Database(file, { readonly: true });
+    const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join(' | ');
+    expect(plan("SELECT * FROM events WHERE user = 'a' AND time >= 1 ORDER BY time DESC, seq DESC LIMIT 10")).toMatch(/USING INDEX events_user_time/);
+    expect(plan('SELECT * FROM events WHERE time >= 1 ORDER BY time DESC, seq DESC LIMIT 10')).toMatch(/USING INDEX events_time/);
+    expect(plan("SELECT * FROM sessions WHERE ended_at IS NULL AND last_seen_at < 5")).toMatch(/sessions_active_seen/);
+    expect(plan("SELECT count(*) FROM failures WHERE key = 'u:a' AND time > 1")).toMatch(/failures_key_time/);
+    db.close();
+  });
+
+  test('store URLs', () => {
+    expect(sqlitePathFromUrl('sqlite:/tmp/x.db')).toBe('/tmp/x.db');
+    expect(sqlitePathFromUrl('sqlite:./data/authwatch.db')).toBe(join(process.cwd(), 'data/authwatch.db'));
+  });
+});
