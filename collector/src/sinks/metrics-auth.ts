@@ -5,6 +5,7 @@
 import type { Attributes, Counter, Meter } from '@opentelemetry/api';
 import type { StoredEvent } from '../schema/stored-event';
 import { INGEST_TYPES, SYSTEM_TYPES } from '../schema/stored-event';
+import { DETECTION_KINDS } from '../processors/detections/config';
 import { LabelLimiter, NONE, SERVICE_NAME, SNAKE_CASE } from './metrics-labels';
 
 export interface GaugeSource {
@@ -16,14 +17,8 @@ export interface GaugeSource {
 export const LABEL_CAPS = { reason: 100, service: 100, kind: 50, scope: 10 } as const;
 
 export const LOCKOUT_SCOPES = ['user', 'user_ip', 'ip'] as const;
-export const DETECTION_KINDS = [
-  'brute_force',
-  'password_spray',
-  'credential_stuffing',
-  'impossible_travel',
-  'new_device',
-  'new_country',
-] as const;
+// The kinds the detections processor raises, pre-initialised at 0 (see the constructor).
+export { DETECTION_KINDS };
 
 /** Counts per distinct label set within one batch, so a 10,000-event batch costs a few add() calls. */
 class BatchCounts {
