@@ -16,8 +16,13 @@ function where(url) {
   return url.replace(/^file:\/\//, '');
 }
 
-/** Summarises one or more profiles: top functions and packages by self time, idle excluded. */
-export function summarise(profiles, topN = 20) {
+/**
+ * Summarises one or more profiles: top functions and packages by self time, idle excluded.
+ * `windows` ([{from, to}] in µs of the monotonic clock, i.e. process.hrtime.bigint() / 1000n in
+ * any process on this machine) keeps only the samples taken inside them, so startup and idle
+ * stretches do not dilute a load phase.
+ */
+export function summarise(profiles, topN = 20, windows = null) {
   const byFn = new Map();
   const byPkg = new Map();
   let total = 0;
@@ -25,7 +30,13 @@ export function summarise(profiles, topN = 20) {
   for (const p of profiles) {
     const nodes = new Map(p.nodes.map((n) => [n.id, n]));
     const self = new Map();
-    p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)));
+    let t = p.startTime;
+    p.samples.forEach((id, i) => {
+      const dt = p.timeDeltas[i] ?? 0;
+      t += dt;
+      if (windows && !windows.some((w) => t >= w.from && t <= w.to)) return;
+      self.set(id, (self.get(id) ?? 0) + dt);
+    });
     for (const [id, us] of self) {
       const cf = nodes.get(id).callFrame;
       if (cf.functionName === '(idle)') {
@@ -55,10 +66,13 @@ export function summarise(profiles, topN = 20) {
   };
 }
 
-export function summariseProfileDir(dir, topN = 20) {
+export function summariseProfileDir(dir, topN = 20, windows = null) {
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
-  return { files, ...summarise(files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8'))), topN) };
+  return { files, ...summarise(files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8'))), topN, windows) };
 }
+
+/** Now on the monotonic clock the profiles use, in µs. */
+export const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
 
 // CLI: node bench/lib/cpuprofile.mjs <file-or-dir> [topN]
 if (import.meta.url === `file://${process.argv[1]}`) {
