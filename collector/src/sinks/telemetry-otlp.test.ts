@@ -85,6 +85,9 @@ class OtlpReceiver {
   private server: Server | undefined;
   url = '';
 
+  /** HTTP status every request gets (200 = accept). */
+  constructor(private readonly status = 200) {}
+
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -94,7 +97,7 @@ class OtlpReceiver {
         let json: unknown = null;
         if (String(req.headers['content-type']).startsWith('application/json')) json = JSON.parse(raw);
         this.requests.push({ path: req.url ?? '', headers: req.headers, raw, json });
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+        res.writeHead(this.status, { 'content-type': 'application/json' }).end('{}');
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
@@ -188,7 +191,14 @@ interface ChildInput {
 
 /** Runs createTelemetry in a fresh node process with exactly these OTEL_* variables. */
 async function runTelemetry(otelEnv: Record<string, string>, input: ChildInput): Promise<string> {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...otelEnv };
+  // A generous flush bound so a loaded machine cannot cut the final export short; the test of the
+  // default bound overrides it.
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    AUTHWATCH_TELEMETRY_FLUSH_TIMEOUT_MS: '30000',
+    ...otelEnv,
+  };
   const child = spawn(process.execPath, ['-e', CHILD], { cwd: REPO, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -398,14 +408,31 @@ describe('OTEL_* switches', () => {
     expect(ids.size).toBe(10_000);
   }, 60_000);
 
-  test('an unreachable backend is reported on stderr, and the collector still shuts down', async () => {
+  test('a backend refusing the export (HTTP 400) is reported on stderr', async () => {
+    const receiver = await new OtlpReceiver(400).start();
+    let output: string;
+    try {
+      output = await runTelemetry({ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: `${receiver.url}/v1/logs` }, { batches: [scenario()] });
+    } finally {
+      await receiver.stop();
+    }
+    console.log(output);
+    expect(receiver.requests.length).toBeGreaterThan(0);
+    expect(output).toMatch(/authwatch telemetry: export failed: /);
+  }, 60_000);
+
+  test('an unreachable backend does not hang shutdown: the child exits after reporting it', async () => {
     const receiver = await new OtlpReceiver().start();
     await receiver.stop(); // nothing listens on this port any more
     const t0 = Date.now();
-    const output = await runTelemetry({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }, { batches: [scenario()] });
+    // runTelemetry fails the test if the child does not exit 0 (jest's timeout catches a hang).
+    const output = await runTelemetry(
+      { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, AUTHWATCH_TELEMETRY_FLUSH_TIMEOUT_MS: '' },
+      { batches: [scenario()] },
+    );
     console.log(`child finished in ${Date.now() - t0} ms:\n${output}`);
-    expect(output).toMatch(/authwatch telemetry: export failed: .*ECONNREFUSED/);
-    expect(output).toMatch(/telemetry not flushed after 4000 ms; giving up/);
+    // Either the exporter gave up retrying first, or our 4 s flush/shutdown bound cut it short.
+    expect(output).toMatch(/export failed: .*ECONNREFUSED|not flushed after 4000 ms; giving up/);
   }, 60_000);
 
   test('only what reaches the sink is exported: rejected events produce no record, only a count', async () => {
@@ -455,6 +482,7 @@ describe('the real collector exports one record per stored event', () => {
         AUTHWATCH_STORE: `sqlite:${join(dir, 'authwatch.db')}`,
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_BLRP_SCHEDULE_DELAY: '100',
+        AUTHWATCH_TELEMETRY_FLUSH_TIMEOUT_MS: '30000',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

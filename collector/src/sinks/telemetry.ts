@@ -32,19 +32,25 @@ export interface Telemetry {
 }
 
 const METER_NAME = '@authwatch/collector';
-// Two of these (flush, then shutdown) stay under docker stop's 10 s grace period.
-const SHUTDOWN_TIMEOUT_MS = 4000;
+// Default bound for the final flush and for shutdown: two of these stay under docker stop's 10 s
+// grace period. AUTHWATCH_TELEMETRY_FLUSH_TIMEOUT_MS changes it.
+const DEFAULT_FLUSH_TIMEOUT_MS = 4000;
+
+function flushTimeout(env: NodeJS.ProcessEnv): number {
+  const n = Number(env.AUTHWATCH_TELEMETRY_FLUSH_TIMEOUT_MS);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_FLUSH_TIMEOUT_MS;
+}
 
 const REPEAT_AFTER_MS = 5 * 60_000;
 
 /**
- * Waits for `work`, but at most SHUTDOWN_TIMEOUT_MS: an unreachable OTLP backend (the exporter
- * retries for up to 30 s) must not hold up the collector's shutdown.
+ * Waits for `work`, but at most `ms`: an unreachable OTLP backend (the exporter retries for up to
+ * 30 s) must not hold up the collector's shutdown.
  */
-async function settleWithin(work: Promise<void>, onTimeout: () => void): Promise<void> {
+async function settleWithin(ms: number, work: Promise<void>, onTimeout: () => void): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), SHUTDOWN_TIMEOUT_MS);
+    timer = setTimeout(() => resolve('timeout'), ms);
     timer.unref();
   });
   const result = await Promise.race([work, timeout]);
@@ -68,6 +74,7 @@ export function createTelemetry(opts: TelemetryOptions): Telemetry {
   const config = readOtelConfig(opts.env);
   for (const w of config.warnings) console.error(`authwatch telemetry: ${w}`);
   const report = throttledReporter();
+  const flushMs = flushTimeout(opts.env);
   // Export failures (backend down, 4xx) reach the SDK's global error handler, which otherwise
   // only talks to an unregistered diag logger, i.e. says nothing.
   setGlobalErrorHandler((err) => report('export failed', err));
@@ -102,8 +109,9 @@ export function createTelemetry(opts: TelemetryOptions): Telemetry {
     close() {
       if (!logs) return Promise.resolve();
       return settleWithin(
+        flushMs,
         logs.provider.forceFlush().catch((err: unknown) => report('flush', err)),
-        () => report('flush', new Error(`log records not flushed after ${SHUTDOWN_TIMEOUT_MS} ms; giving up`)),
+        () => report('flush', new Error(`log records not flushed after ${flushMs} ms; giving up`)),
       );
     },
   };
@@ -117,10 +125,11 @@ export function createTelemetry(opts: TelemetryOptions): Telemetry {
     shutdown() {
       // Flushes pending log records and pushes a last metrics export before exit.
       shutdownOnce ??= settleWithin(
+        flushMs,
         Promise.allSettled([logs?.provider.shutdown(), metrics.provider.shutdown()]).then((results) => {
           for (const r of results) if (r.status === 'rejected') report('shutdown', r.reason);
         }),
-        () => report('shutdown', new Error(`telemetry not flushed after ${SHUTDOWN_TIMEOUT_MS} ms; giving up`)),
+        () => report('shutdown', new Error(`telemetry not flushed after ${flushMs} ms; giving up`)),
       );
       return shutdownOnce;
     },
