@@ -96,6 +96,17 @@ test('npm start on a fresh store: sessions, failures and the brute-force lockout
     );
     expect(Object.keys(seen).sort()).toEqual(['failures', 'lockout', 'sessions']);
     expect(s.output()).toMatch(/authwatch demo app listening on http:\/\/127\.0\.0\.1:\d+/);
+
+    // The scripted attacks of the first minute are what the collector's detections look for.
+    const wanted = ['brute_force', 'new_country', 'new_device', 'password_spray'];
+    const detected = new Map<string, number>();
+    while (Date.now() < deadline && !wanted.every((k) => detected.has(k))) {
+      const d = await get<{ events: Array<{ reason: string | null }> }>(`${url}/v1/events?type=detection&limit=100`);
+      for (const e of d.events) if (e.reason && !detected.has(e.reason)) detected.set(e.reason, (Date.now() - t0) / 1000);
+      if (!wanted.every((k) => detected.has(k))) await sleep(1000);
+    }
+    console.log(`detections: ${[...detected].map(([k, t]) => `${k} after ${t} s`).join(', ') || 'none'}`);
+    expect([...detected.keys()]).toEqual(expect.arrayContaining(wanted));
     expect(s.output()).toMatch(/Query it:/);
 
     // SIGTERM to start.mjs alone: it passes it on and exits once its children did.
