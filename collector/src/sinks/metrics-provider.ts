@@ -17,7 +17,11 @@ export interface MetricsPipeline {
   metricsHandler: RequestHandler;
 }
 
-export function createMetricsPipeline(config: OtelConfig, resource: Resource): MetricsPipeline {
+export function createMetricsPipeline(
+  config: OtelConfig,
+  resource: Resource,
+  report: (what: string, err: unknown) => void,
+): MetricsPipeline {
   // No own server (the collector's express app serves /metrics), no otel_scope_* labels and no
   // target_info family: the exposition holds exactly the authwatch_* families.
   const prometheus = new PrometheusExporter({
@@ -56,13 +60,13 @@ export function createMetricsPipeline(config: OtelConfig, resource: Resource): M
   const metricsHandler: RequestHandler = async (_req, res) => {
     try {
       const { resourceMetrics, errors } = await prometheus.collect();
-      for (const err of errors) console.error('authwatch telemetry: metric collection error:', err);
+      for (const err of errors) report('metric collection error', err);
       res
         .status(200)
         .type('text/plain; version=0.0.4; charset=utf-8')
         .send(serializer.serialize(resourceMetrics));
     } catch (err) {
-      console.error('authwatch telemetry: /metrics failed:', err);
+      report('/metrics failed', err);
       res.status(500).type('text/plain').send('# metrics collection failed\n');
     }
   };

@@ -82,7 +82,7 @@ export function createTelemetry(opts: TelemetryOptions): Telemetry {
   const resource = defaultResource().merge(
     resourceFromAttributes({ ...config.resourceAttributes, [ATTR_SERVICE_NAME]: config.serviceName }),
   );
-  const metrics = createMetricsPipeline(config, resource);
+  const metrics = createMetricsPipeline(config, resource, report);
   const meter = metrics.provider.getMeter(METER_NAME);
   const auth = new AuthMetrics(meter, opts.gauges, (err) => report('gauge read failed', err));
   const httpMiddleware = createHttpMetrics(meter);
