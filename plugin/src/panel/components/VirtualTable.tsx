@@ -69,26 +69,60 @@ export function VirtualTable<R>({ rows, columns, rowKey, sort, onSort, height, l
         {items.map((item) => {
           const row = rows[item.index];
           return (
-            <div
+            <VirtualRow
               key={rowKey(row)}
-              role="row"
-              aria-rowindex={item.index + 2}
-              data-row-index={item.index}
+              row={row}
+              index={item.index}
+              start={item.start}
+              size={item.size}
+              columns={columns}
+              template={template}
               className={cx(styles.row, rowClassName?.(row))}
-              style={{ gridTemplateColumns: template, height: item.size, transform: `translateY(${item.start}px)` }}
-            >
-              {columns.map((column) => (
-                <div key={column.id} role="gridcell" className={cx(styles.cell, column.align === 'right' && styles.right)}>
-                  {column.render(row)}
-                </div>
-              ))}
-            </div>
+              cellClassName={styles.cell}
+              rightClassName={styles.right}
+            />
           );
         })}
       </div>
     </div>
   );
 }
+
+interface RowProps<R> {
+  row: R;
+  index: number;
+  start: number;
+  size: number;
+  columns: Array<Column<R>>;
+  template: string;
+  className: string;
+  cellClassName: string;
+  rightClassName: string;
+}
+
+/**
+ * One row; memoized so scrolling renders only the rows that come into view (cells format dates
+ * and build tooltips, which is too much to redo for every visible row on every frame).
+ */
+function RowView<R>({ row, index, start, size, columns, template, className, cellClassName, rightClassName }: RowProps<R>) {
+  return (
+    <div
+      role="row"
+      aria-rowindex={index + 2}
+      data-row-index={index}
+      className={className}
+      style={{ gridTemplateColumns: template, height: size, transform: `translateY(${start}px)` }}
+    >
+      {columns.map((column) => (
+        <div key={column.id} role="gridcell" className={cx(cellClassName, column.align === 'right' && rightClassName)}>
+          {column.render(row)}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+const VirtualRow = React.memo(RowView) as typeof RowView;
 
 const getStyles = (theme: GrafanaTheme2) => ({
   scroll: css({
