@@ -147,6 +147,9 @@ maybe('Prometheus end to end: FailedLoginSpike and CollectorDown against the rea
       await scrapedAfter(sent);
     }
     expect(await loginCounts()).toEqual({ success: 21, failure: 3 });
+    // The histogram (served with a `# UNIT` line) is ingested too, labelled by route pattern.
+    const posts = await query('authwatch_http_request_duration_seconds_count{route="/v1/events",method="POST",status="202"}');
+    expect(posts.map((s) => Number(s.value[1]))).toEqual([3]);
 
     // Give the rule several evaluations (1 s each) over the normal-traffic data.
     await sleep(8000);
