@@ -1,6 +1,6 @@
 // The core's processors see the full store transaction (sessions, lockouts, policy). The context is
 // a ProcessContext too, so the pluggable processors (detections) run on the same object.
-import { randomUUID } from 'node:crypto';
+import { newEventId } from '../schema/ids';
 import type { ProcessContext } from '../pipeline';
 import type { StoredEvent } from '../schema/stored-event';
 import { blankEvent } from '../schema/stored-event';
@@ -22,5 +22,5 @@ export function derivedEvent(
   now: number,
   fields: Pick<StoredEvent, 'time' | 'type' | 'user'> & Partial<StoredEvent>,
 ): StoredEvent {
-  return blankEvent({ id: randomUUID(), received_at: now, ...fields });
+  return blankEvent({ id: newEventId(now), received_at: now, ...fields });
 }

@@ -2,7 +2,7 @@
 // (hot path) and the OpenAPI components (schema/openapi.ts). Maps a request event onto a StoredEvent.
 import { FormatRegistry, Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { randomUUID } from 'node:crypto';
+import { newEventId } from './ids';
 import { isIP } from 'node:net';
 import { INGEST_TYPES, SYSTEM_TYPES, blankEvent, type StoredEvent } from './stored-event';
 import { reasonTableMarkdown } from './reasons';
@@ -154,7 +154,7 @@ function toStored(ev: IngestEvent, opts: ValidateOptions): StoredEvent | null {
   }
   if (ev.ip != null && !isIP(ev.ip)) return null;
   return blankEvent({
-    id: ev.id ?? randomUUID(),
+    id: ev.id ?? newEventId(opts.now),
     time,
     received_at: opts.now,
     type: ev.type,
