@@ -21,8 +21,11 @@ export function ensurePluginBuilt(): void {
   }
 }
 
+/** The bundle is stale when the page sources or the installed packages (package-lock) changed. */
 function newestSource(): number {
-  return Math.max(...readdirSync(pageDir).map((f) => statSync(join(pageDir, f)).mtimeMs));
+  const lock = join(pluginDir, '..', 'package-lock.json');
+  const inputs = [...readdirSync(pageDir).map((f) => join(pageDir, f)), ...(existsSync(lock) ? [lock] : [])];
+  return Math.max(...inputs.map((f) => statSync(f).mtimeMs));
 }
 
 export async function ensurePageBundle(): Promise<string> {
