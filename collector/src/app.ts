@@ -57,7 +57,8 @@ export async function createCollector(config: Config, log: Logger = createLogger
   const pipeline = new Pipeline({
     store,
     enrichers: createEnrichers(config.env),
-    processors: [createSessionProcessor(), createLockoutProcessor(), ...createDetections(config.env)],
+    processors: [createSessionProcessor(), createLockoutProcessor()],
+    isolatedProcessors: createDetections(config.env),
     sinks: [telemetry.sink, ...createNotificationSinks(config.env)],
     log,
   });

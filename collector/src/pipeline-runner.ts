@@ -23,7 +23,13 @@ interface Job {
 export interface PipelineDeps {
   store: CoreStore;
   enrichers: Enricher[];
+  /** Sessions and lockout: a failure here fails the batch (its counts must be exact). */
   processors: (CoreProcessor | Processor)[];
+  /**
+   * Pluggable processors (detections): each runs in its own savepoint; if one throws, its writes
+   * and emitted events are dropped and logged, and the batch is still stored.
+   */
+  isolatedProcessors?: Processor[];
   sinks: Sink[];
   log: Logger;
   clock?: () => number;
@@ -143,6 +149,15 @@ export class Pipeline {
     if (fresh.length) {
       const ctx = await this.context(tx, (e) => emitted.push(e));
       for (const p of this.deps.processors) await p.process(fresh, ctx);
+      for (const p of this.deps.isolatedProcessors ?? []) {
+        const mark = emitted.length;
+        try {
+          await tx.savepoint(() => p.process(fresh, ctx));
+        } catch (err) {
+          emitted.length = mark;
+          this.deps.log.error('processor failed; batch stored without its results', { processor: p.name, error: String(err) });
+        }
+      }
       if (emitted.length) await tx.insertEvents(emitted);
     }
     return { result: { accepted: fresh.length, duplicates: events.length - fresh.length }, committed: fresh.concat(emitted) };
