@@ -19,6 +19,7 @@ export function filterSql(
   f: EventFilter,
   param: (n: number) => string = () => '?',
   extra: { sql: string; params: unknown[] }[] = [],
+  like: 'LIKE' | 'ILIKE' = 'LIKE',
 ): SqlWhere {
   const clauses: string[] = [];
   const params: unknown[] = [];
@@ -35,8 +36,9 @@ export function filterSql(
     else clauses.push(`"${col}" IN (${vals.map((v) => p(v)).join(', ')})`);
   }
   if (f.q) {
-    const pattern = `%${escapeLike(f.q.toLowerCase())}%`;
-    clauses.push('(' + TEXT_COLUMNS.map((c) => `lower("${c}") LIKE ${p(pattern)} ESCAPE '\\'`).join(' OR ') + ')');
+    // SQLite's LIKE is already case-insensitive (ASCII) — no lower() per row; PostgreSQL uses ILIKE.
+    const pattern = `%${escapeLike(f.q)}%`;
+    clauses.push('(' + TEXT_COLUMNS.map((c) => `"${c}" ${like} ${p(pattern)} ESCAPE '\\'`).join(' OR ') + ')');
   }
   for (const e of extra) {
     let sql = e.sql;

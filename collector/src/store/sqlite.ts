@@ -422,7 +422,7 @@ export class SqliteStore implements CoreStore {
   async distinctValues(field: ValueField, filter: EventFilter, limit: number): Promise<string[]> {
     const { q, ...rest } = filter;
     const extra = [{ sql: `"${field}" IS NOT NULL`, params: [] as unknown[] }];
-    if (q) extra.push({ sql: `lower("${field}") LIKE ? ESCAPE '\\'`, params: [`%${escapeLike(q.toLowerCase())}%`] });
+    if (q) extra.push({ sql: `"${field}" LIKE ? ESCAPE '\\'`, params: [`%${escapeLike(q)}%`] });
     const w = filterSql(rest, undefined, extra);
     return this.rdb.prepare(`SELECT DISTINCT "${field}" FROM events ${w.where} ORDER BY 1 LIMIT ?`).pluck().all(...w.params, limit) as string[];
   }
