@@ -6,7 +6,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from '../log';
 import type { Sink } from '../pipeline';
 import type { StoredEvent } from '../schema/stored-event';
-import { matchesRule, notificationEvent, summary, type NotificationEvent, Throttle } from './notify-rules';
+import { matchesRule, notificationEvent, summary, type NotificationEvent, Throttle, waitAtMost } from './notify-rules';
 
 export interface EmailOptions {
   smtpUrl: string;
@@ -20,6 +20,8 @@ export interface EmailOptions {
   queueSize: number;
   log: Logger;
   clock?: () => number;
+  /** How long close() waits for queued mail (default 15 s). */
+  closeTimeoutMs?: number;
 }
 
 export interface EmailStats {
@@ -78,7 +80,12 @@ export function mailText(n: NotificationEvent): string {
 
 export function createEmailSink(o: EmailOptions): EmailSink {
   const clock = o.clock ?? Date.now;
-  const transport: Transporter = nodemailer.createTransport(o.smtpUrl);
+  // nodemailer's defaults wait minutes on a silent server; notifications are not worth that.
+  const transport: Transporter = nodemailer.createTransport(o.smtpUrl, {
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  });
   const queue: Mail[] = [];
   const waiters: (() => void)[] = [];
   const s = { sent: 0, failed: 0, dropped: 0, no_recipient: 0 };
@@ -155,7 +162,10 @@ export function createEmailSink(o: EmailOptions): EmailSink {
         s.failed += queue.length;
         queue.length = 0;
       }
-      if (pending() > 0) await new Promise<void>((r) => waiters.push(r));
+      // Shutdown waits for the mail being sent and the queue, but not for ever.
+      if (pending() > 0) await waitAtMost(new Promise<void>((r) => waiters.push(r)), o.closeTimeoutMs ?? 15_000);
+      s.dropped += queue.length;
+      queue.length = 0;
       transport.close();
     },
   };

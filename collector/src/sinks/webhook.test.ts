@@ -194,6 +194,24 @@ test('throttled per user and kind; the queue is bounded and says what it dropped
   await small.s.close();
 });
 
+test('shutdown does not hang on a receiver that never answers', async () => {
+  const silent = createServer(() => {
+    /* never responds */
+  });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  try {
+    const { s, lines } = sink({ url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}/`, timeoutMs: 200, maxAttempts: 5, concurrency: 1 });
+    s.write([detection('new_device', 'alice'), detection('new_device', 'bob')]);
+    await s.close(); // resolves although the receiver never answers
+    expect(s.stats()).toMatchObject({ delivered: 0, queued: 0 });
+    expect(s.stats().failed + s.stats().dropped).toBe(2);
+    expect(lines.join('')).toMatch(/webhook delivery given up/);
+  } finally {
+    silent.closeAllConnections();
+    await new Promise((r) => silent.close(r));
+  }
+});
+
 test('bad configuration is a clear startup error', () => {
   expect(() => createNotificationSinks({ AUTHWATCH_WEBHOOK_URL: 'not a url' })).toThrow(/AUTHWATCH_WEBHOOK_URL/);
   expect(() => createNotificationSinks({ AUTHWATCH_WEBHOOK_URL: 'ftp://x/' })).toThrow(/http/);

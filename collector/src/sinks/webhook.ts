@@ -8,7 +8,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from '../log';
 import type { Sink } from '../pipeline';
 import type { StoredEvent } from '../schema/stored-event';
-import { matchesRule, notificationEvent, summary, Throttle } from './notify-rules';
+import { matchesRule, notificationEvent, summary, Throttle, waitAtMost } from './notify-rules';
 
 export interface WebhookOptions {
   url: string;
@@ -61,6 +61,8 @@ export function createWebhookSink(o: WebhookOptions): WebhookSink {
   const timers = new Set<NodeJS.Timeout>();
   let inFlight = 0;
   let closed = false;
+  /** Aborts requests still in flight when shutdown stops waiting. */
+  const shutdown = new AbortController();
   const waiters: (() => void)[] = [];
   const s = { delivered: 0, retried: 0, failed: 0, dropped: 0 };
 
@@ -97,7 +99,7 @@ export function createWebhookSink(o: WebhookOptions): WebhookSink {
           ...(o.secret ? { 'x-authwatch-signature': signBody(o.secret, d.body) } : {}),
         },
         body: d.body,
-        signal: AbortSignal.timeout(o.timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(o.timeoutMs), shutdown.signal]),
       });
       status = res.status;
       await res.body?.cancel().catch(() => undefined);
@@ -158,7 +160,13 @@ export function createWebhookSink(o: WebhookOptions): WebhookSink {
       for (const t of timers) clearTimeout(t);
       s.failed += timers.size;
       timers.clear();
-      if (pending() > 0) await new Promise<void>((r) => waiters.push(r));
+      if (pending() > 0) await waitAtMost(new Promise<void>((r) => waiters.push(r)), o.timeoutMs);
+      s.dropped += queue.length; // still queued when shutdown gave up waiting
+      queue.length = 0;
+      if (inFlight > 0) {
+        shutdown.abort();
+        await new Promise<void>((r) => waiters.push(r)); // aborted requests settle at once
+      }
     },
   };
 }
