@@ -110,7 +110,7 @@ try {
     }
   })();
   raw.schema = { table: schema.table, columns: schema.columns.length, indexes: schema.indexes.map((i) => i.name), triggers: schema.triggers.map((t) => t.name), pragmas };
-  console.log(`collector schema: table ${schema.table}, ${schema.columns.length} columns, indexes [${raw.schema.indexes.join(', ')}], journal_mode=${pragmas.journal_mode}, synchronous=${pragmas.synchronous}`);
+  console.log(`collector schema: table ${schema.table}, ${schema.columns.length} columns, indexes [${raw.schema.indexes.join(', ')}]; connection pragmas (applied to the SQLite baselines): ${Object.entries(pragmas.settings).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 
   const singleBody = JSON.stringify(makeEvent(rng(7), { id: '[<id>]' }));
   const batchFile = join(tmp, 'batch-1000.json');
@@ -151,7 +151,7 @@ try {
     await stop(hs);
     // What the disk allows: durable (synchronous=FULL) one-row commits per second, bare SQLite.
     const commits = await runJsonProcess(
-      [join(root, 'bench/baselines/sqlite-inserts.mjs'), JSON.stringify({ templateDb, dbFile: join(tmp, 'baseline-commits.db'), bodyFile: plainBatchFile, seconds: 2, batchSize: 1, synchronous: pragmas.synchronous, journal_mode: pragmas.journal_mode })],
+      [join(root, 'bench/baselines/sqlite-inserts.mjs'), JSON.stringify({ templateDb, dbFile: join(tmp, 'baseline-commits.db'), bodyFile: plainBatchFile, seconds: 2, batchSize: 1, pragmas: pragmas.settings })],
       { cwd: root, name: 'sqlite-commits' },
     );
     const sum = (k) => rounds.reduce((n, r) => n + r[k].ok2xx, 0) / rounds.reduce((n, r) => n + r[k].duration_s, 0);
@@ -175,7 +175,7 @@ try {
     const rounds = [];
     for (let i = 0; i < M.rounds; i++) {
       const sqlite = await runJsonProcess(
-        [join(root, 'bench/baselines/sqlite-inserts.mjs'), JSON.stringify({ templateDb, dbFile: join(tmp, `baseline-inserts-${i}.db`), bodyFile: plainBatchFile, seconds: M.p2sqlite, synchronous: pragmas.synchronous, journal_mode: pragmas.journal_mode })],
+        [join(root, 'bench/baselines/sqlite-inserts.mjs'), JSON.stringify({ templateDb, dbFile: join(tmp, `baseline-inserts-${i}.db`), bodyFile: plainBatchFile, seconds: M.p2sqlite, pragmas: pragmas.settings })],
         { cwd: root, name: 'sqlite-inserts' },
       );
       const from = monotonicMicros();
@@ -272,7 +272,7 @@ try {
       }
       const now = Date.now();
       const queries = p4Queries(now);
-      const r = await runJsonProcess([join(root, 'bench/load/queries.mjs'), JSON.stringify({ url: c.url, headers: readH, repeat: M.p4repeat, warm: 2, queries })], { cwd: root, name: 'query client' });
+      const r = await runJsonProcess([join(root, 'bench/load/queries.mjs'), JSON.stringify({ url: c.url, headers: readH, repeat: M.p4repeat, warm: quick ? 1 : 2, budgetMs: quick ? 15_000 : 60_000, queries })], { cwd: root, name: 'query client' });
       raw.P4[size] = { load, results: r.results, rss_mib: rssMiB(c.pid) };
       await stop(c);
       const worst = r.results.reduce((a, b) => (b.p95 > a.p95 ? b : a));
@@ -283,7 +283,7 @@ try {
         line: `P4 queries with ${size.toLocaleString('en-US')} events, worst p95 per kind: ${families(r.results)}; worst ${fmt(worst.p95, 1)} ms (${worst.name})${bad.length ? `; non-200: ${bad.map((q) => `${q.name} ${JSON.stringify(q.statuses)}`).join(', ')}` : ''}`,
       });
       for (const q of r.results) {
-        console.log(`     ${q.name.padEnd(22)} p50 ${fmt(q.p50, 1).padStart(7)} ms  p95 ${fmt(q.p95, 1).padStart(7)} ms  rows ${q.returned ?? '-'}${q.total !== null ? ` of ${q.total}` : ''}  ${JSON.stringify(q.statuses)}`);
+        console.log(`     ${q.name.padEnd(22)} p50 ${fmt(q.p50, 1).padStart(7)} ms  p95 ${fmt(q.p95, 1).padStart(7)} ms  rows ${q.returned ?? '-'}${q.total !== null ? ` of ${q.total}` : ''}  ${q.runs} runs ${JSON.stringify(q.statuses)}`);
       }
       rmSync(dbFile, { force: true });
       rmSync(`${dbFile}-wal`, { force: true });

@@ -2,7 +2,7 @@
 // Baseline for P2: bare better-sqlite3 inserting the same rows the collector stores for the P2
 // batch, into a copy of a database file the collector created (same columns, indexes, triggers),
 // with the collector's journal_mode / synchronous, 1,000 rows per transaction. Prints JSON.
-// Options (one JSON argument): templateDb, dbFile, bodyFile, seconds, synchronous, journal_mode,
+// Options (one JSON argument): templateDb, dbFile, bodyFile, seconds, pragmas ({name: value}),
 // batchSize (default: the whole body).
 import Database from 'better-sqlite3';
 import { copyFileSync, readFileSync } from 'node:fs';
@@ -12,8 +12,9 @@ import { USER_AGENTS } from '../lib/events.mjs';
 const o = JSON.parse(process.argv[2]);
 copyFileSync(o.templateDb, o.dbFile);
 const db = new Database(o.dbFile);
-db.pragma(`journal_mode = ${o.journal_mode}`);
-db.pragma(`synchronous = ${o.synchronous}`);
+// The collector's own connection settings (collectorPragmas), e.g. journal_mode, synchronous,
+// cache_size, wal_autocheckpoint.
+for (const [name, value] of Object.entries(o.pragmas ?? { journal_mode: o.journal_mode, synchronous: o.synchronous })) db.pragma(`${name} = ${value}`);
 
 const { table, columns } = describeEvents(db);
 const { names, toRow } = rowMapper(columns);

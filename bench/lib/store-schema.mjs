@@ -26,31 +26,36 @@ export function describeEvents(db) {
 }
 
 /**
- * The synchronous / journal_mode pragmas the collector's SQLite store sets, read from its source
- * (pragmas are per connection, so they cannot be read back from the file).
+ * The pragmas the collector's SQLite store sets on its connection (journal_mode, synchronous,
+ * cache_size, wal_autocheckpoint…), read from its source, since pragmas are per connection and
+ * cannot be read back from the file. The baselines apply the same ones, so that they compare the
+ * work and not the tuning.
  */
 export function collectorPragmas(root) {
-  const found = { synchronous: null, journal_mode: null, source: null };
+  const found = { settings: {}, source: null };
   const dirs = [join(root, 'collector/src/store'), join(root, 'collector/dist/store')];
   for (const dir of dirs) {
     let files = [];
     try {
-      files = walk(dir).filter((f) => /\.(ts|js)$/.test(f) && !/\.test\./.test(f));
+      files = walk(dir).filter((f) => /sqlite.*\.(ts|js)$/.test(f) && !/\.test\.|migrations/.test(f));
     } catch {
       continue;
     }
     for (const f of files) {
       const text = readFileSync(f, 'utf8');
-      const s = /synchronous\s*=\s*'?(\w+)/i.exec(text);
-      const j = /journal_mode\s*=\s*'?(\w+)/i.exec(text);
-      if (s && !found.synchronous) (found.synchronous = s[1].toUpperCase()), (found.source = f);
-      if (j && !found.journal_mode) found.journal_mode = j[1].toUpperCase();
+      for (const m of text.matchAll(/pragma\(\s*['"`]\s*(\w+)\s*=\s*([\w-]+)\s*['"`]\s*\)/gi)) {
+        const name = m[1].toLowerCase();
+        if (!(name in found.settings)) found.settings[name] = m[2];
+        found.source ??= f;
+      }
     }
-    if (found.synchronous || found.journal_mode) break;
+    if (found.source) break;
   }
-  // SQLite's defaults when the store sets nothing.
-  found.synchronous ??= 'FULL';
-  found.journal_mode ??= 'WAL';
+  // SQLite's defaults for the two that matter most, when the store sets nothing.
+  found.settings.journal_mode ??= 'WAL';
+  found.settings.synchronous ??= 'FULL';
+  found.journal_mode = found.settings.journal_mode.toUpperCase();
+  found.synchronous = found.settings.synchronous.toUpperCase();
   return found;
 }
 
