@@ -2,6 +2,7 @@
 import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { blankEvent } from '../src/schema/stored-event';
 import { SqliteStore, sqlitePathFromUrl } from '../src/store/sqlite';
 import type { CoreStore } from '../src/store/store';
 import { tempDir } from './helpers/server';
@@ -35,7 +36,11 @@ describe('sqlite specifics', () => {
     await again.close();
     const db = new Database(file, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: 'initial' }]);
+    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
+      { version: 1, name: 'initial' },
+      { version: 2, name: 'event_counts_rollup' },
+      { version: 3, name: 'event_counts_hour_rollup' },
+    ]);
     db.close();
   });
 
@@ -51,6 +56,27 @@ describe('sqlite specifics', () => {
     expect(plan("SELECT * FROM sessions WHERE ended_at IS NULL AND last_seen_at < 5")).toMatch(/sessions_active_seen/);
     expect(plan("SELECT count(*) FROM failures WHERE key = 'u:a' AND time > 1")).toMatch(/failures_key_time/);
     db.close();
+  });
+
+  test('migrations 2 and 3 backfill the rollups from existing events', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const file = join(dir, 'a.db');
+    const first = new SqliteStore(file);
+    const t0 = Date.parse('2026-05-01T00:00:00Z');
+    await first.write((tx) => tx.insertEvents(Array.from({ length: 50 }, (_, i) => blankEvent({ id: `m${i}`, time: t0 + i * 30_000, type: 'login', user: 'u', outcome: i % 2 ? 'failure' : 'success' }))));
+    await first.close();
+    // Make the file look like it was written before migration 2.
+    const raw = new Database(file);
+    raw.exec('DROP TABLE event_counts; DROP TABLE event_counts_hour; DELETE FROM schema_migrations WHERE version >= 2;');
+    raw.close();
+    const again = new SqliteStore(file);
+    const rows = await again.timeseries({ from: t0, to: t0 + 3_600_000 }, 600_000, 'outcome');
+    expect(rows.reduce((n, r) => n + r.count, 0)).toBe(50);
+    expect(rows.filter((r) => r.key === 'failure').map((r) => r.count)).toEqual([10, 10, 5]);
+    const hourly = await again.timeseries({ from: t0, to: t0 + 7_200_000 }, 3_600_000, null);
+    expect(hourly).toEqual([{ bucket: t0, key: null, count: 50 }]);
+    await again.close();
   });
 
   test('store URLs', () => {

@@ -236,6 +236,54 @@ export function storeContract(name: string, factory: StoreFactory): void {
         expect(await store.distinctValues('ip', {}, 2)).toEqual(['192.0.2.0', '192.0.2.1']);
       });
 
+      test('timeseries over long ranges agrees with a direct count (rollup + partial minutes), also after a purge', async () => {
+        let seed = 7;
+        const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+        const pick = <T>(xs: T[]) => xs[rnd(xs.length)];
+        const many = Array.from({ length: 600 }, (_, i) =>
+          event(1000 + i, {
+            time: T0 + rnd(3 * 3_600_000),
+            type: pick(['login', 'login', 'access', 'logout'] as const),
+            outcome: pick(['success', 'failure', null] as const),
+            reason: pick(['invalid_password', null, 'report_download']),
+            service: pick(['api', 'portal', null]),
+            country: pick(['NL', 'DE', null]),
+          }),
+        );
+        await store.write((tx) => tx.insertEvents(many));
+        const all = [...many];
+        for (let i = 0; i < 30; i++) all.push(event(i, { service: i < 10 ? 'api' : 'portal', ip: `192.0.2.${i % 4}`, reason: i % 2 ? 'invalid_password' : null, country: i % 5 === 0 ? 'DE' : 'NL' }));
+        const expected = (events: StoredEvent[], f: { from: number; to: number; outcome?: string[]; service?: string[] }, interval: number, group: 'outcome' | 'country' | 'type' | null) => {
+          const m = new Map<string, { bucket: number; key: string | null; count: number }>();
+          for (const e of events) {
+            if (e.time < f.from || e.time >= f.to) continue;
+            if (f.outcome && !f.outcome.includes(e.outcome as string)) continue;
+            if (f.service && !f.service.includes(e.service as string)) continue;
+            const bucket = Math.floor(e.time / interval) * interval;
+            const key = group ? (e[group] as string | null) : null;
+            const k = `${bucket}|${key}`;
+            const cur = m.get(k) ?? { bucket, key, count: 0 };
+            cur.count++;
+            m.set(k, cur);
+          }
+          return [...m.values()].sort((a, b) => a.bucket - b.bucket || String(a.key).localeCompare(String(b.key)));
+        };
+        const cases: [{ from: number; to: number; outcome?: string[]; service?: string[] }, number, 'outcome' | 'country' | 'type' | null][] = [
+          [{ from: T0 - 1, to: T0 + 4 * 3_600_000 }, 3_600_000, 'outcome'],
+          [{ from: T0 + 12_345, to: T0 + 2 * 3_600_000 + 7_777 }, 600_000, 'country'],
+          [{ from: T0 + 30_000, to: T0 + 90_000 }, 60_000, 'type'],
+          [{ from: T0 + 61_000, to: T0 + 3 * 3_600_000, outcome: ['failure'], service: ['api', 'portal'] }, 300_000, null],
+          [{ from: T0, to: T0 + 3 * 3_600_000 }, 45_000, 'type'],
+          [{ from: T0 - 3_600_000 + 5, to: T0 + 3 * 3_600_000 + 61_001 }, 3_600_000, 'country'],
+          [{ from: T0 + 59_999, to: T0 + 2 * 3_600_000 + 1 }, 7_200_000, 'outcome'],
+        ];
+        for (const [f, interval, group] of cases) expect(await store.timeseries(f, interval, group)).toEqual(expected(all, f, interval, group));
+        const cut = T0 + 3_600_000 + 25_000;
+        await store.purgeEventsBefore(cut);
+        const left = all.filter((e) => e.time >= cut);
+        for (const [f, interval, group] of cases) expect(await store.timeseries(f, interval, group)).toEqual(expected(left, f, interval, group));
+      });
+
       test('purgeEventsBefore deletes older events and says how many', async () => {
         expect(await store.purgeEventsBefore(T0 + 10_000)).toBe(10);
         expect((await store.queryEvents({}, { limit: 1, cursor: null, order: 'asc' })).total).toBe(20);

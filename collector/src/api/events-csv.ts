@@ -1,13 +1,26 @@
 // GET /v1/events.csv: the filtered event list as CSV, streamed row by row from the store with
 // backpressure (memory stays flat however many rows match).
 import { Router } from 'express';
-import { once } from 'node:events';
+import type { Response } from 'express';
 import type { ApiContext } from './context';
 import { csvHeader, csvRow } from './csv';
 import { choice, eventFilter, int } from './params';
 import { hidesDetails, redact } from './redact';
 
 const CHUNK_BYTES = 64 * 1024;
+
+/** Resolves on 'drain' or 'close', removing both listeners (no listener build-up over a long export). */
+function drained(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
 
 export function eventCsvRoutes(ctx: ApiContext): Router {
   const r = Router();
@@ -36,7 +49,7 @@ export function eventCsvRoutes(ctx: ApiContext): Router {
         const ok = res.write(buf);
         buf = '';
         if (!ok) {
-          await Promise.race([once(res, 'drain'), once(res, 'close')]);
+          await drained(res);
           if (res.destroyed) break;
         }
       }

@@ -106,6 +106,13 @@ function migrate(db: Db): void {
   }
 }
 
+/** Rollup tables (migrations 2, 3), coarsest first: whole hours, then whole minutes, then events. */
+const ROLLUPS = [
+  { table: 'event_counts_hour', ms: 3_600_000 },
+  { table: 'event_counts', ms: 60_000 },
+] as const;
+type RollupRow = [number, string, string, string, string, string, number];
+
 const ACTIVE_LOCK = 'unlocked_at IS NULL AND (locked_until IS NULL OR locked_until > @now)';
 
 export class SqliteStore implements CoreStore {
@@ -153,6 +160,12 @@ export class SqliteStore implements CoreStore {
     return {
       insertEvent: db.prepare(
         `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${EVENT_COLUMNS.map(() => '?').join(', ')})`,
+      ),
+      bumpCounts: ROLLUPS.map((r) =>
+        db.prepare(
+          `INSERT INTO ${r.table} (bucket, type, outcome, reason, service, country, count) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (bucket, type, outcome, reason, service, country) DO UPDATE SET count = count + excluded.count`,
+        ),
       ),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       putMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
@@ -230,9 +243,26 @@ export class SqliteStore implements CoreStore {
         }
       },
       insertEvents: async (events) => {
-        const ins = s().insertEvent;
+        const st = s();
         const out = new Array<boolean>(events.length);
-        for (let i = 0; i < events.length; i++) out[i] = ins.run(eventParams(events[i])).changes === 1;
+        // Rollups of what was actually inserted: one upsert per distinct key and level.
+        const counts = ROLLUPS.map(() => new Map<string, RollupRow>());
+        for (let i = 0; i < events.length; i++) {
+          const e = events[i];
+          out[i] = st.insertEvent.run(eventParams(e)).changes === 1;
+          if (!out[i]) continue;
+          const dims = `${e.type}\u0000${e.outcome ?? ''}\u0000${e.reason ?? ''}\u0000${e.service ?? ''}\u0000${e.country ?? ''}`;
+          for (let l = 0; l < ROLLUPS.length; l++) {
+            const bucket = Math.floor(e.time / ROLLUPS[l].ms) * ROLLUPS[l].ms;
+            const k = `${bucket}\u0000${dims}`;
+            const c = counts[l].get(k);
+            if (c) c[6]++;
+            else counts[l].set(k, [bucket, e.type, e.outcome ?? '', e.reason ?? '', e.service ?? '', e.country ?? '', 1]);
+          }
+        }
+        counts.forEach((m, l) => {
+          for (const c of m.values()) st.bumpCounts[l].run(c);
+        });
         return out;
       },
       getPolicy: async () => policy(),
@@ -399,12 +429,63 @@ export class SqliteStore implements CoreStore {
   }
 
   async timeseries(filter: EventFilter, intervalMs: number, group: GroupField | null) {
-    const w = filterSql(filter);
-    const key = group ? `"${group}"` : 'NULL';
-    const rows = this.rdb
-      .prepare(`SELECT (time / CAST(? AS INTEGER)) * ? AS bucket, ${key} AS key, count(*) AS count FROM events ${w.where} GROUP BY bucket, key ORDER BY bucket`)
-      .all(intervalMs, intervalMs, ...w.params) as { bucket: number; key: string | null; count: number }[];
-    return rows;
+    const out = new Map<string, { bucket: number; key: string | null; count: number }>();
+    const add = (rows: { bucket: number; key: string | null; count: number }[]) => {
+      for (const r of rows) {
+        const key = r.key === '' ? null : r.key;
+        const k = `${r.bucket}\u0000${key ?? ''}\u0000${key === null ? 0 : 1}`;
+        const cur = out.get(k);
+        if (cur) cur.count += r.count;
+        else out.set(k, { bucket: r.bucket, key, count: r.count });
+      }
+    };
+    // better-sqlite3 binds JS numbers as REAL: CAST keeps the division an integer division.
+    const fromEvents = (f: EventFilter) => {
+      const w = filterSql(f);
+      const key = group ? `"${group}"` : 'NULL';
+      return this.rdb
+        .prepare(`SELECT (time / CAST(? AS INTEGER)) * ? AS bucket, ${key} AS key, count(*) AS count FROM events ${w.where} GROUP BY bucket, key`)
+        .all(intervalMs, intervalMs, ...w.params) as { bucket: number; key: string | null; count: number }[];
+    };
+    // Whole hours / minutes come from the rollups when the filter only uses their dimensions;
+    // the partial pieces at either end (and anything else) from the events themselves.
+    const rollupsOk = !filter.user?.length && !filter.ip?.length && !filter.q && filter.from !== undefined && filter.to !== undefined;
+    const fromRollup = (level: number, from: number, to: number) => {
+      const clauses = ['bucket >= ?', 'bucket < ?'];
+      const params: unknown[] = [from, to];
+      for (const col of ['type', 'outcome', 'reason', 'service', 'country'] as const) {
+        const vals = filter[col];
+        if (!vals?.length) continue;
+        clauses.push(`"${col}" IN (${vals.map(() => '?').join(', ')})`);
+        params.push(...vals);
+      }
+      const key = group ? `"${group}"` : 'NULL';
+      return this.rdb
+        .prepare(
+          `SELECT (bucket / CAST(? AS INTEGER)) * ? AS bucket, ${key} AS key, sum(count) AS count FROM ${ROLLUPS[level].table} WHERE ${clauses.join(' AND ')} GROUP BY 1, 2`,
+        )
+        .all(intervalMs, intervalMs, ...params) as { bucket: number; key: string | null; count: number }[];
+    };
+    const piece = (from: number, to: number, level: number): void => {
+      if (from >= to) return;
+      if (level >= ROLLUPS.length || !rollupsOk) {
+        add(fromEvents({ ...filter, from, to }));
+        return;
+      }
+      const ms = ROLLUPS[level].ms;
+      const fromA = Math.ceil(from / ms) * ms;
+      const toA = Math.floor(to / ms) * ms;
+      if (intervalMs % ms !== 0 || fromA >= toA) {
+        piece(from, to, level + 1);
+        return;
+      }
+      add(fromRollup(level, fromA, toA));
+      piece(from, fromA, level + 1);
+      piece(toA, to, level + 1);
+    };
+    if (rollupsOk) piece(filter.from!, filter.to!, 0);
+    else add(fromEvents(filter));
+    return [...out.values()].sort((a, b) => a.bucket - b.bucket || String(a.key).localeCompare(String(b.key)));
   }
 
   async eventStats(filter: EventFilter) {
@@ -446,7 +527,22 @@ export class SqliteStore implements CoreStore {
   }
 
   async purgeEventsBefore(before: number): Promise<number> {
-    return this.write(async () => this.db.prepare('DELETE FROM events WHERE time < ?').run(before).changes);
+    return this.write(async () => {
+      const deleted = this.db.prepare('DELETE FROM events WHERE time < ?').run(before).changes;
+      // Whole buckets before the cut go; the bucket the cut falls in is recounted.
+      for (const r of ROLLUPS) {
+        const b = Math.floor(before / r.ms) * r.ms;
+        this.db.prepare(`DELETE FROM ${r.table} WHERE bucket <= ?`).run(b);
+        this.db
+          .prepare(
+            `INSERT INTO ${r.table} (bucket, type, outcome, reason, service, country, count)
+             SELECT ?, type, ifnull(outcome, ''), ifnull(reason, ''), ifnull(service, ''), ifnull(country, ''), count(*)
+             FROM events WHERE time >= ? AND time < ? GROUP BY 2, 3, 4, 5, 6`,
+          )
+          .run(b, b, b + r.ms);
+      }
+      return deleted;
+    });
   }
 
   async close(): Promise<void> {
