@@ -25,7 +25,7 @@ const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : argv[arg
 const want = (id) => !only || only.includes(id);
 
 const M = quick
-  ? { rounds: 2, p1s: 3, p1conn: 10, p2sqlite: 3, p2s: 4, p2conn: 2, p3s: 6, p4sizes: [100_000, 1_000_000], p4repeat: 10 }
+  ? { rounds: 2, p1s: 3, p1conn: 10, p2sqlite: 3, p2s: 4, p2conn: 2, p3s: 5, p4sizes: [100_000, 1_000_000], p4repeat: 10 }
   : { rounds: 4, p1s: 8, p1conn: 10, p2sqlite: 6, p2s: 8, p2conn: 2, p3s: 30, p4sizes: [1_000_000, 10_000_000], p4repeat: 50 };
 
 const tmp = mkdtempSync(join(os.tmpdir(), 'authwatch-bench-'));
@@ -272,7 +272,7 @@ try {
       }
       const now = Date.now();
       const queries = p4Queries(now);
-      const r = await runJsonProcess([join(root, 'bench/load/queries.mjs'), JSON.stringify({ url: c.url, headers: readH, repeat: M.p4repeat, warm: quick ? 1 : 2, budgetMs: quick ? 15_000 : 60_000, queries })], { cwd: root, name: 'query client' });
+      const r = await runJsonProcess([join(root, 'bench/load/queries.mjs'), JSON.stringify({ url: c.url, headers: readH, repeat: M.p4repeat, warm: quick ? 1 : 2, budgetMs: quick ? 8_000 : 60_000, queries })], { cwd: root, name: 'query client' });
       raw.P4[size] = { load, results: r.results, rss_mib: rssMiB(c.pid) };
       await stop(c);
       const worst = r.results.reduce((a, b) => (b.p95 > a.p95 ? b : a));

@@ -3,6 +3,7 @@
 // and path parameters. Every answer must be a documented status (never a 5xx), every 4xx a JSON
 // body with an "error" string, the process must stay up, and nothing accepted before is lost.
 // AUTHWATCH_FUZZ_RUNS sets the total number of cases (default 10,000; more for a manual run).
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -364,6 +365,48 @@ test.each(endpoints.map((e) => [e.name, e] as const))('fuzz %s', async (name, ep
     { numRuns: runsFor(ep) },
   );
   console.log(`fuzz ${name}: ${runsFor(ep)} cases, statuses ${JSON.stringify(counts)}`);
+});
+
+// "atomic per batch": a 400 stores none of the batch, a 202 all of it (read from the file).
+test('a rejected batch stores nothing and an accepted one stores everything', async () => {
+  let n = 0;
+  const seen = { accepted: 0, rejected: 0 };
+  const db = new Database(join(dir, 'authwatch.db'), { readonly: true, fileMustExist: true });
+  const present = db.prepare('SELECT count(*) FROM events WHERE id = ?').pluck();
+  try {
+    await assertShort(
+      fc.asyncProperty(
+        fc.array(fc.oneof({ weight: 3, arbitrary: validEvent }, { weight: 1, arbitrary: mutatedEvent }), { minLength: 1, maxLength: 20 }).map((events) => {
+          const batch = n++;
+          const ids = events.map((_, k) => `atomic-${batch}-${k}`);
+          return { method: 'POST', path: '/v1/events', contentType: 'application/json', key: keys.ingest, body: JSON.stringify(events.map((e, k) => ({ ...e, id: ids[k] }))), ids } as Req & { ids: string[] };
+        }),
+        async (r) => {
+          const res = await send(r);
+          const stored = r.ids.reduce((sum, id) => sum + (present.get(id) as number), 0);
+          if (res.status === 202) {
+            seen.accepted++;
+            if (stored !== r.ids.length) throw new Error(`202 but ${stored} of ${r.ids.length} stored: ${res.text}`);
+          } else if (res.status === 400) {
+            seen.rejected++;
+            if (stored !== 0) throw new Error(`400 but ${stored} of ${r.ids.length} stored: ${res.text.slice(0, 300)}`);
+            const details = (JSON.parse(res.text) as { details?: { index?: unknown }[] }).details;
+            if (!Array.isArray(details) || details.length === 0 || typeof details[0].index !== 'number') {
+              throw new Error(`400 for a batch without details[].index: ${res.text.slice(0, 300)}`);
+            }
+          } else {
+            throw new Error(`unexpected ${res.status}: ${res.text.slice(0, 300)}`);
+          }
+        },
+      ) as fc.IAsyncProperty<[Req]>,
+      { numRuns: Math.max(100, Math.round(TOTAL / 20)) },
+    );
+  } finally {
+    db.close();
+  }
+  console.log(`atomic batches: ${seen.accepted} accepted whole, ${seen.rejected} rejected whole (400 with details), none partial`);
+  expect(seen.accepted).toBeGreaterThan(0);
+  expect(seen.rejected).toBeGreaterThan(0);
 });
 
 test('a URL over the header limit is refused with 431 and the collector lives on', async () => {
