@@ -238,7 +238,7 @@ try {
     figure({
       id: 'P3', name: '/v1/check latency at 1,000 req/s', value: l.p99, unit: 'ms', target: 'p99 ≤ 2 ms', pass: l.p99 !== null && l.p99 <= 2 && r.errors === 0,
       detail: r,
-      line: `P3 /v1/check at ${r.rate} req/s (achieved ${fmt(r.achieved_rps)}): p50 ${fmt(l.p50, 3)} ms, p99 ${fmt(l.p99, 3)} ms, max ${fmt(l.max, 1)} ms (service time p99 ${fmt(l.service_p99, 3)} ms; bare node:http same client p50 ${fmt(floor.latency_ms.p50, 3)} / p99 ${fmt(floor.latency_ms.p99, 3)} ms); answers ${JSON.stringify(r.body_field_counts)}, statuses ${JSON.stringify(r.statuses)}, errors ${r.errors}`,
+      line: `P3 /v1/check at ${r.rate} req/s (achieved ${fmt(r.achieved_rps)}): p50 ${fmt(l.p50, 3)} ms, p99 ${fmt(l.p99, 3)} ms, max ${fmt(l.max, 1)} ms (service time p99 ${fmt(l.service_p99, 3)} ms; bare node:http same client p50 ${fmt(floor.latency_ms.p50, 3)} / p99 ${fmt(floor.latency_ms.p99, 3)} ms); ${r.stalls.count} stalls > 10 ms covering ${r.stalls.requests} requests (bare: ${floor.stalls.count}); answers ${JSON.stringify(r.body_field_counts)}, statuses ${JSON.stringify(r.statuses)}, errors ${r.errors}`,
     });
   }
 
