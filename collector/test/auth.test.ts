@@ -38,7 +38,7 @@ const ENDPOINTS: [string, string, Access, unknown][] = [
   ['POST', '/v1/ips/192.0.2.1/unlock', 'admin', undefined],
 ];
 const ALLOWED: Record<Access, string[]> = {
-  ingest: ['ingest', 'admin'],
+  ingest: ['ingest'],
   read: ['read', 'admin'],
   ingest_or_read: ['ingest', 'read', 'admin'],
   admin: ['admin'],

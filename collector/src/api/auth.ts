@@ -5,8 +5,10 @@ import type { KeyRing, Role } from '../auth/keys';
 
 export type Access = 'ingest' | 'read' | 'ingest_or_read' | 'admin' | 'any';
 
+// admin = read + actions + policy; sending events and asking /v1/check stay with ingest keys (an
+// admin key is a person's, an ingest key an application's).
 const ALLOWED: Record<Access, readonly Role[]> = {
-  ingest: ['ingest', 'admin'],
+  ingest: ['ingest'],
   read: ['read', 'admin'],
   ingest_or_read: ['ingest', 'read', 'admin'],
   admin: ['admin'],
