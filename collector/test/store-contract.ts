@@ -3,7 +3,7 @@
 // PostgreSQL store runs the same function.
 import { DEFAULT_POLICY } from '../src/schema/policy';
 import { blankEvent, type StoredEvent } from '../src/schema/stored-event';
-import type { CoreStore, SessionRow } from '../src/store/store';
+import type { CoreStore, EventFilter, SessionRow } from '../src/store/store';
 
 export interface StoreFactory {
   /** A new, empty store. */
@@ -278,6 +278,20 @@ export function storeContract(name: string, factory: StoreFactory): void {
           [{ from: T0 + 59_999, to: T0 + 2 * 3_600_000 + 1 }, 7_200_000, 'outcome'],
         ];
         for (const [f, interval, group] of cases) expect(await store.timeseries(f, interval, group)).toEqual(expected(all, f, interval, group));
+        // Event-list totals take the same shortcut; they must be exact too.
+        const total = async (f: EventFilter) => (await store.queryEvents(f, { limit: 1, cursor: null, order: 'desc' })).total;
+        const direct = (f: EventFilter) =>
+          all.filter(
+            (e) =>
+              (f.from === undefined || e.time >= f.from) &&
+              (f.to === undefined || e.time < f.to) &&
+              (!f.outcome || f.outcome.includes(e.outcome as string)) &&
+              (!f.type || f.type.includes(e.type)) &&
+              (!f.country || f.country.includes(e.country as string)),
+          ).length;
+        for (const f of [{}, { from: T0 + 61_001 }, { to: T0 + 2 * 3_600_000 - 1 }, { from: T0 - 5, to: T0 + 3_600_000 + 120_001, outcome: ['failure'] }, { type: ['access', 'logout'], country: ['NL'] }] as EventFilter[]) {
+          expect(await total(f)).toBe(direct(f));
+        }
         const cut = T0 + 3_600_000 + 25_000;
         await store.purgeEventsBefore(cut);
         const left = all.filter((e) => e.time >= cut);
