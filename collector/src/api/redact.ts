@@ -1,6 +1,6 @@
 // AUTHWATCH_HIDE_DETAILS: read-role keys do not see network/location details; admins do.
 import type { Request } from 'express';
-import type { StoredEvent } from '../schema/stored-event';
+import { LOCATION_ATTRIBUTE_KEYS, type StoredEvent } from '../schema/stored-event';
 import { principal } from './auth';
 
 export const HIDDEN_FIELDS = ['ip', 'isp', 'asn', 'city', 'country', 'latitude', 'longitude'] as const;
@@ -13,9 +13,10 @@ export function hidesDetails(req: Request, hideDetails: boolean): boolean {
 export function redact<T extends object>(obj: T): T {
   const out = { ...obj } as Record<string, unknown>;
   for (const f of HIDDEN_FIELDS) if (f in out) out[f] = null;
-  if (out.attributes && typeof out.attributes === 'object' && 'ip' in (out.attributes as object)) {
-    const { ip: _ip, ...rest } = out.attributes as Record<string, unknown>;
-    out.attributes = rest;
+  if (out.attributes && typeof out.attributes === 'object') {
+    const attrs = { ...(out.attributes as Record<string, unknown>) };
+    for (const k of LOCATION_ATTRIBUTE_KEYS) delete attrs[k];
+    out.attributes = attrs;
   }
   return out as T;
 }

@@ -22,6 +22,21 @@ export type EventType = IngestType | SystemType;
 export type Outcome = 'success' | 'failure';
 export type AttributeValue = string | number | boolean;
 
+/**
+ * Attribute keys the collector itself writes that reveal where someone is (detection evidence).
+ * Hidden from readers together with the ip/location fields when details are hidden.
+ */
+export const LOCATION_ATTRIBUTE_KEYS = [
+  'ip',
+  'country',
+  'city',
+  'previous_country',
+  'previous_city',
+  'known_countries',
+  'distance_km',
+  'speed_kmh',
+] as const;
+
 export interface StoredEvent {
   /** Client idempotency key, or a collector-generated id when the client sent none. */
   id: string;

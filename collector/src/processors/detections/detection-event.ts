@@ -8,11 +8,8 @@ import type { DetectionKind } from './config';
 /** Reasons that say the account name does not exist — the mark of a stolen-list replay. */
 const UNKNOWN_USER_REASONS = new Set(['invalid_user', 'unknown_user', 'user_not_found', 'invalid_company', 'no_such_user']);
 
-/**
- * Evidence keys that reveal location: a reader view that hides IP/ISP/location
- * (AUTHWATCH_HIDE_DETAILS) should drop these from detection attributes too.
- */
-export const LOCATION_ATTRIBUTE_KEYS = ['country', 'previous_country', 'previous_city', 'known_countries', 'distance_km', 'speed_kmh'] as const;
+// Evidence keys that reveal location are listed in schema/stored-event.ts (LOCATION_ATTRIBUTE_KEYS)
+// so the API's detail toggle hides them too.
 
 /** Detections about an address rather than an account. */
 export const IP_CENTRED: ReadonlySet<DetectionKind> = new Set(['password_spray', 'credential_stuffing']);
