@@ -10,7 +10,11 @@ import { bulkSessions, seedCollector } from './seed';
 import { browserAvailable, DS_NAME, PANEL_ID, Stack, startStack } from './stack';
 
 const run = browserAvailable() ? describe : describe.skip;
-const screenshotDir = join(__dirname, '..', '..', 'docs', 'screenshots');
+// The README's screenshots are refreshed on purpose (UPDATE_SCREENSHOTS=1); ordinary runs write
+// theirs under .ci/ so a test run never dirties the work tree.
+const screenshotDir = process.env.UPDATE_SCREENSHOTS
+  ? join(__dirname, '..', '..', 'docs', 'screenshots')
+  : join(__dirname, '..', '..', '.ci', 'screenshots');
 
 type Mount = Omit<MountOptions, 'panelId' | 'dsName'> & { dsName?: string };
 
