@@ -25,10 +25,16 @@ function where(url) {
 export function summarise(profiles, topN = 20, windows = null) {
   const byFn = new Map();
   const byPkg = new Map();
+  // Inclusive time of the collector's own functions (each sample counted once per function on
+  // its stack): says which step of the pipeline the self time above belongs to.
+  const inclusive = new Map();
   let total = 0;
   let idle = 0;
   for (const p of profiles) {
     const nodes = new Map(p.nodes.map((n) => [n.id, n]));
+    const parent = new Map();
+    for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const fnKey = (cf) => `${cf.functionName || '(anonymous)'}\t${where(cf.url)}:${cf.lineNumber + 1}`;
     const self = new Map();
     let t = p.startTime;
     p.samples.forEach((id, i) => {
@@ -36,6 +42,16 @@ export function summarise(profiles, topN = 20, windows = null) {
       t += dt;
       if (windows && !windows.some((w) => t >= w.from && t <= w.to)) return;
       self.set(id, (self.get(id) ?? 0) + dt);
+      if (nodes.get(id)?.callFrame.functionName === '(idle)') return;
+      const seen = new Set();
+      for (let n = id; n !== undefined; n = parent.get(n)) {
+        const cf = nodes.get(n).callFrame;
+        if (!cf.url || !cf.url.includes('collector/dist/')) continue;
+        const k = fnKey(cf);
+        if (seen.has(k)) continue;
+        seen.add(k);
+        inclusive.set(k, (inclusive.get(k) ?? 0) + dt);
+      }
     });
     for (const [id, us] of self) {
       const cf = nodes.get(id).callFrame;
@@ -62,6 +78,13 @@ export function summarise(profiles, topN = 20, windows = null) {
         const [fn, location] = k.split('\t');
         return { function: fn, location, self_ms: us / 1000, self_pct: pct(us) };
       }),
+    collector_inclusive: [...inclusive]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, topN)
+      .map(([k, us]) => {
+        const [fn, location] = k.split('\t');
+        return { function: fn, location, total_ms: us / 1000, total_pct: pct(us) };
+      }),
     packages: [...byPkg].sort((a, b) => b[1] - a[1]).slice(0, topN).map(([name, us]) => ({ name, self_ms: us / 1000, self_pct: pct(us) })),
   };
 }
@@ -82,6 +105,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`busy ${s.busy_ms.toFixed(0)} ms, idle ${s.idle_ms.toFixed(0)} ms`);
   console.log('top self time by function:');
   for (const f of s.top) console.log(`  ${f.self_pct.toFixed(1).padStart(5)}%  ${f.function}  ${f.location}`);
+  console.log('collector functions by inclusive time:');
+  for (const f of s.collector_inclusive) console.log(`  ${f.total_pct.toFixed(1).padStart(5)}%  ${f.function}  ${f.location}`);
   console.log('by package:');
   for (const p of s.packages) console.log(`  ${p.self_pct.toFixed(1).padStart(5)}%  ${p.name}`);
 }
