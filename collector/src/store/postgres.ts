@@ -1,0 +1,580 @@
+// PostgreSQL store: the same contract as the SQLite store, for several collector replicas on one
+// database. Every write transaction first takes one transaction-level advisory lock, so writers are
+// serialised across all replicas (lockout counting stays exact) and the lock is released by COMMIT
+// or ROLLBACK whatever happens to the process. Within a process a mutex queues writers so they do
+// not each hold a pooled connection while waiting; the pipeline's group commit batches ingest.
+// Reads use the pool; CSV export streams through a server-side cursor, a batch at a time.
+import pg from 'pg';
+import type { PoolClient, QueryResultRow } from 'pg';
+import type { StoredEvent, AttributeValue, EventType, Outcome } from '../schema/stored-event';
+import { DEFAULT_POLICY } from '../schema/policy';
+import { postgresMigrations } from './migrations/postgres';
+import { migratePostgres } from './postgres-migrate';
+import { Mutex } from './mutex';
+import { decodeCursor, encodeCursor, escapeLike, filterSql } from './filter-sql';
+import { BadQuery } from './store';
+import type {
+  CoreStore,
+  CoreWriteTx,
+  EventFilter,
+  EventPage,
+  GroupField,
+  LockQuery,
+  LockRow,
+  LockScope,
+  NewLock,
+  Policy,
+  SessionQuery,
+  SessionRow,
+  ValueField,
+} from './store';
+
+/** Advisory lock key every write transaction takes ("awwr"). */
+export const WRITE_LOCK_KEY = 0x61777772;
+/** Rows per FETCH when streaming an export. */
+const STREAM_BATCH = 500;
+
+type Row = Record<string, unknown>;
+type Param = (n: number) => string;
+const dollar: Param = (n) => `$${n}`;
+
+// bigint (counts, epoch ms, seq) and numeric (sums) as JS numbers: every value we store fits in 2^53.
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format);
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+const EVENT_COLUMNS = [
+  'id', 'time', 'received_at', 'type', 'outcome', 'reason', 'user', 'user_id', 'email', 'session_id', 'ip',
+  'user_agent', 'device', 'app_version', 'service', 'entry', 'attributes', 'actor', 'country', 'city',
+  'latitude', 'longitude', 'asn', 'isp', 'browser', 'browser_version', 'os', 'os_version', 'device_type',
+] as const;
+const EVENT_COLUMN_TYPES: Record<(typeof EVENT_COLUMNS)[number], string> = {
+  id: 'text', time: 'bigint', received_at: 'bigint', type: 'text', outcome: 'text', reason: 'text', user: 'text', user_id: 'text',
+  email: 'text', session_id: 'text', ip: 'text', user_agent: 'text', device: 'text', app_version: 'text', service: 'text', entry: 'text',
+  attributes: 'jsonb', actor: 'text', country: 'text', city: 'text', latitude: 'float8', longitude: 'float8', asn: 'integer', isp: 'text',
+  browser: 'text', browser_version: 'text', os: 'text', os_version: 'text', device_type: 'text',
+};
+const COLS = EVENT_COLUMNS.map((c) => `"${c}"`).join(', ');
+const SELECT_EVENT = `SELECT seq, ${COLS} FROM events`;
+// One statement per batch: column arrays unnested in order, duplicates (stored or within the batch) skipped.
+const INSERT_EVENTS = `INSERT INTO events (${COLS}) SELECT * FROM unnest(${EVENT_COLUMNS.map((c, i) => `$${i + 1}::${EVENT_COLUMN_TYPES[c]}[]`).join(', ')})
+  ON CONFLICT (id) DO NOTHING RETURNING id`;
+
+function eventValue(e: StoredEvent, c: (typeof EVENT_COLUMNS)[number]): unknown {
+  if (c === 'attributes') return e.attributes ? JSON.stringify(e.attributes) : null;
+  return e[c] ?? null;
+}
+
+function rowToEvent(r: Row): StoredEvent {
+  return {
+    id: r.id as string,
+    time: r.time as number,
+    received_at: r.received_at as number,
+    type: r.type as EventType,
+    outcome: r.outcome as Outcome | null,
+    reason: r.reason as string | null,
+    user: r.user as string,
+    user_id: r.user_id as string | null,
+    email: r.email as string | null,
+    session_id: r.session_id as string | null,
+    ip: r.ip as string | null,
+    user_agent: r.user_agent as string | null,
+    device: r.device as string | null,
+    app_version: r.app_version as string | null,
+    service: r.service as string | null,
+    entry: r.entry as string | null,
+    attributes: (r.attributes ?? null) as Record<string, AttributeValue> | null,
+    actor: r.actor as string | null,
+    country: r.country as string | null,
+    city: r.city as string | null,
+    latitude: r.latitude as number | null,
+    longitude: r.longitude as number | null,
+    asn: r.asn as number | null,
+    isp: r.isp as string | null,
+    browser: r.browser as string | null,
+    browser_version: r.browser_version as string | null,
+    os: r.os as string | null,
+    os_version: r.os_version as string | null,
+    device_type: r.device_type as string | null,
+  };
+}
+
+const rowToSession = (r: Row): SessionRow => r as unknown as SessionRow;
+const rowToLock = (r: Row): LockRow => r as unknown as LockRow;
+
+const ROLLUPS = [
+  { table: 'event_counts_hour', ms: 3_600_000 },
+  { table: 'event_counts', ms: 60_000 },
+] as const;
+type RollupRow = [number, string, string, string, string, string, number];
+const ROLLUP_DIMS = ['type', 'outcome', 'reason', 'service', 'country'] as const;
+
+/** Locks in force at $now (the placeholder is passed in). */
+const activeLock = (now: string) => `unlocked_at IS NULL AND (locked_until IS NULL OR locked_until > ${now})`;
+
+/** Something that runs a query: the pool, or the write transaction's client. */
+interface Queryable {
+  query<R extends QueryResultRow = Row>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+export class PostgresStore implements CoreStore {
+  readonly description: string;
+  private readonly mutex = new Mutex();
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    url: string,
+  ) {
+    this.description = `postgres:${redactUrl(url)}`;
+  }
+
+  /** Connects, migrates (under an advisory lock) and returns the store. */
+  static async open(url: string, options: { max?: number } = {}): Promise<PostgresStore> {
+    const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types: typeParsers });
+    // An idle client losing its server must not crash the process; the next query reconnects.
+    pool.on('error', () => undefined);
+    try {
+      await migratePostgres(pool, postgresMigrations);
+    } catch (e) {
+      await pool.end();
+      throw e;
+    }
+    return new PostgresStore(pool, url);
+  }
+
+  private makeTx(c: PoolClient): CoreWriteTx {
+    let depth = 0;
+    const q = async <R extends QueryResultRow = Row>(sql: string, params: unknown[] = []) => (await c.query<R>(sql, params)).rows;
+    return {
+      getState: async <T>(namespace: string, key: string) => {
+        const r = await q<{ value: T }>('SELECT value FROM state WHERE namespace = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > $3)', [namespace, key, Date.now()]);
+        return r.length ? r[0].value : undefined;
+      },
+      putState: async <T>(namespace: string, key: string, value: T, expiresAt: number | null) => {
+        await q(
+          `INSERT INTO state (namespace, key, value, expires_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+          [namespace, key, JSON.stringify(value), expiresAt],
+        );
+      },
+      pruneState: async (now) => {
+        await q('DELETE FROM state WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
+      },
+      savepoint: async <T>(fn: () => Promise<T>) => {
+        const name = `sp${++depth}`;
+        await c.query(`SAVEPOINT ${name}`);
+        try {
+          const r = await fn();
+          await c.query(`RELEASE SAVEPOINT ${name}`);
+          return r;
+        } catch (e) {
+          await c.query(`ROLLBACK TO SAVEPOINT ${name}`);
+          await c.query(`RELEASE SAVEPOINT ${name}`);
+          throw e;
+        } finally {
+          depth--;
+        }
+      },
+      insertEvents: async (events) => {
+        if (!events.length) return [];
+        const stored = new Set((await q<{ id: string }>(INSERT_EVENTS, EVENT_COLUMNS.map((col) => events.map((e) => eventValue(e, col))))).map((r) => r.id));
+        // The first occurrence of a new id is the one inserted.
+        const out = events.map((e) => stored.delete(e.id));
+        const counts = ROLLUPS.map(() => new Map<string, RollupRow>());
+        events.forEach((e, i) => {
+          if (!out[i]) return;
+          const dims = `${e.type}\u0000${e.outcome ?? ''}\u0000${e.reason ?? ''}\u0000${e.service ?? ''}\u0000${e.country ?? ''}`;
+          ROLLUPS.forEach((r, l) => {
+            const bucket = Math.floor(e.time / r.ms) * r.ms;
+            const k = `${bucket}\u0000${dims}`;
+            const cur = counts[l].get(k);
+            if (cur) cur[6]++;
+            else counts[l].set(k, [bucket, e.type, e.outcome ?? '', e.reason ?? '', e.service ?? '', e.country ?? '', 1]);
+          });
+        });
+        for (let l = 0; l < ROLLUPS.length; l++) {
+          const rows = [...counts[l].values()];
+          if (!rows.length) continue;
+          await q(
+            `INSERT INTO ${ROLLUPS[l].table} AS t (bucket, type, outcome, reason, service, country, count)
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+             ON CONFLICT (bucket, type, outcome, reason, service, country) DO UPDATE SET count = t.count + excluded.count`,
+            [0, 1, 2, 3, 4, 5, 6].map((j) => rows.map((r) => r[j])),
+          );
+        }
+        return out;
+      },
+      getPolicy: async () => readPolicy(c),
+      putPolicy: async (p) => {
+        await q('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', ['policy', JSON.stringify(p)]);
+      },
+      getSession: async (id) => (await q('SELECT * FROM sessions WHERE id = $1', [id])).map(rowToSession)[0],
+      openSession: async (s) => {
+        const r = await c.query(
+          `INSERT INTO sessions (id, "user", user_id, ip, country, city, isp, asn, browser, os, device, device_type, service, started_at, last_seen_at, ended_at, end_reason)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (id) DO NOTHING`,
+          [s.id, s.user, s.user_id, s.ip, s.country, s.city, s.isp, s.asn, s.browser, s.os, s.device, s.device_type, s.service, s.started_at, s.last_seen_at, s.ended_at, s.end_reason],
+        );
+        return r.rowCount === 1;
+      },
+      touchSession: async (id, time, ip, service) => {
+        await q(
+          'UPDATE sessions SET last_seen_at = greatest(last_seen_at, $1), ip = coalesce(ip, $2), service = coalesce(service, $3) WHERE id = $4 AND ended_at IS NULL',
+          [time, ip, service, id],
+        );
+      },
+      endSession: async (id, time, reason) =>
+        (await c.query('UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL', [time, reason, id])).rowCount === 1,
+      activeSessionsOfUser: async (user) => (await q('SELECT * FROM sessions WHERE "user" = $1 AND ended_at IS NULL', [user])).map(rowToSession),
+      idleSessions: async (before, limit) =>
+        (await q('SELECT * FROM sessions WHERE ended_at IS NULL AND last_seen_at < $1 ORDER BY last_seen_at LIMIT $2', [before, limit])).map(rowToSession),
+      activeLocks: async (user, ip, now) => activeLocks(c, user, ip, now),
+      addFailure: async (keys, time, since) => {
+        const out: number[] = [];
+        for (const k of keys) {
+          await q('INSERT INTO failures (key, "time") VALUES ($1, $2)', [k, time]);
+          out.push((await q<{ n: number }>('SELECT count(*) AS n FROM failures WHERE key = $1 AND "time" > $2', [k, since]))[0].n);
+        }
+        return out;
+      },
+      clearFailures: async (keys) => {
+        if (keys.length) await q('DELETE FROM failures WHERE key = ANY($1::text[])', [keys]);
+      },
+      pruneFailures: async (before) => {
+        await q('DELETE FROM failures WHERE "time" < $1', [before]);
+      },
+      countLocks: async (scope: LockScope, user, ip) => {
+        const r =
+          scope === 'user'
+            ? await q<{ n: number }>(`SELECT count(*) AS n FROM lockouts WHERE scope = 'user' AND "user" = $1`, [user])
+            : scope === 'user_ip'
+              ? await q<{ n: number }>(`SELECT count(*) AS n FROM lockouts WHERE scope = 'user_ip' AND "user" = $1 AND ip = $2`, [user, ip])
+              : await q<{ n: number }>(`SELECT count(*) AS n FROM lockouts WHERE scope = 'ip' AND ip = $1`, [ip]);
+        return r[0].n;
+      },
+      insertLock: async (l: NewLock) =>
+        rowToLock(
+          (
+            await q(
+              `INSERT INTO lockouts (scope, "user", ip, failures, locked_at, locked_until, reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+              [l.scope, l.user, l.ip, l.failures, l.locked_at, l.locked_until, l.reason],
+            )
+          )[0],
+        ),
+      unlock: async (sel, now, actor) => {
+        const set = `UPDATE lockouts SET unlocked_at = $1, unlocked_by = $2 WHERE ${activeLock('$1')}`;
+        let rows: Row[];
+        if (sel.user !== undefined && sel.ip !== undefined) rows = await q(`${set} AND "user" = $3 AND ip = $4 RETURNING *`, [now, actor, sel.user, sel.ip]);
+        else if (sel.user !== undefined) rows = await q(`${set} AND "user" = $3 RETURNING *`, [now, actor, sel.user]);
+        else if (sel.ip !== undefined) rows = await q(`${set} AND ip = $3 AND scope IN ('ip', 'user_ip') RETURNING *`, [now, actor, sel.ip]);
+        else rows = [];
+        return rows.map(rowToLock);
+      },
+    };
+  }
+
+  async write<T>(fn: (tx: CoreWriteTx) => Promise<T>): Promise<T> {
+    return this.transaction((c) => fn(this.makeTx(c)));
+  }
+
+  /** One write transaction on a pooled client, holding the cross-replica write lock. */
+  private transaction<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      if (this.closed) throw new Error('store is closed');
+      const c = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        // READ COMMITTED (the default): each statement sees everything committed before it, so
+        // once the lock is granted we read what the previous holder (any replica) wrote.
+        await c.query('BEGIN');
+        await c.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK_KEY]);
+        const result = await fn(c);
+        await c.query('COMMIT');
+        return result;
+      } catch (e) {
+        await c.query('ROLLBACK').catch((err: Error) => (broken = err));
+        throw e;
+      } finally {
+        // A client whose ROLLBACK failed is in an unknown state: drop it rather than reuse it.
+        c.release(broken);
+      }
+    });
+  }
+
+  async getOrCreateMeta(key: string, make: () => string): Promise<string> {
+    return this.transaction(async (c) => {
+      await c.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, make()]);
+      return (await c.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key])).rows[0].value;
+    });
+  }
+
+  async getPolicy(): Promise<Policy> {
+    return readPolicy(this.pool);
+  }
+
+  async activeLocks(user: string | null, ip: string | null, now: number): Promise<LockRow[]> {
+    return activeLocks(this.pool, user, ip, now);
+  }
+
+  async getSession(id: string): Promise<SessionRow | undefined> {
+    return (await this.pool.query('SELECT * FROM sessions WHERE id = $1', [id])).rows.map(rowToSession)[0];
+  }
+
+  async listSessions(q: SessionQuery): Promise<SessionRow[]> {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    const p = (v: unknown) => (params.push(v), `$${params.length}`);
+    if (q.state === 'active') clauses.push('ended_at IS NULL');
+    if (q.state === 'ended') clauses.push('ended_at IS NOT NULL');
+    if (q.user?.length) clauses.push(`"user" = ANY(${p(q.user)}::text[])`);
+    // Sessions that overlap [from, to).
+    if (q.to !== undefined) clauses.push(`started_at < ${p(q.to)}`);
+    if (q.from !== undefined) clauses.push(`(ended_at IS NULL OR ended_at >= ${p(q.from)})`);
+    const where = clauses.length ? 'WHERE ' + clauses.join(' AND ') : '';
+    const rows = await this.pool.query(`SELECT * FROM sessions ${where} ORDER BY started_at DESC, id COLLATE "C" LIMIT ${p(q.limit)}`, params);
+    return rows.rows.map(rowToSession);
+  }
+
+  async listLockouts(q: LockQuery): Promise<LockRow[]> {
+    const clauses: string[] = [];
+    const params: unknown[] = [q.now];
+    const p = (v: unknown) => (params.push(v), `$${params.length}`);
+    if (q.state === 'locked') clauses.push(activeLock('$1'));
+    if (q.user?.length) clauses.push(`"user" = ANY(${p(q.user)}::text[])`);
+    const where = clauses.length ? 'WHERE ' + clauses.join(' AND ') : 'WHERE $1::bigint IS NOT NULL';
+    return (await this.pool.query(`SELECT * FROM lockouts ${where} ORDER BY locked_at DESC, id DESC LIMIT ${p(q.limit)}`, params)).rows.map(rowToLock);
+  }
+
+  async queryEvents(filter: EventFilter, page: { limit: number; cursor: string | null; order: 'asc' | 'desc' }): Promise<EventPage> {
+    const c = page.cursor ? decodeCursor(page.cursor) : null;
+    if (page.cursor && !c) throw new BadQuery('cursor is not valid');
+    const total = await this.countEvents(filter);
+    const cmp = page.order === 'desc' ? '<' : '>';
+    const extra = c ? [{ sql: `("time", seq) ${cmp} (?, ?)`, params: [c.time, c.seq] as unknown[] }] : [];
+    const w = filterSql(filter, dollar, extra, 'ILIKE');
+    const dir = page.order === 'desc' ? 'DESC' : 'ASC';
+    const rows = (await this.pool.query(`${SELECT_EVENT} ${w.where} ORDER BY "time" ${dir}, seq ${dir} LIMIT $${w.params.length + 1}`, [...w.params, page.limit + 1])).rows;
+    const more = rows.length > page.limit;
+    if (more) rows.pop();
+    const last = rows[rows.length - 1];
+    return {
+      events: rows.map(rowToEvent),
+      total,
+      next_cursor: more && last ? encodeCursor(last.time as number, last.seq as number) : null,
+    };
+  }
+
+  async *streamEvents(filter: EventFilter, order: 'asc' | 'desc'): AsyncIterable<StoredEvent> {
+    // A server-side cursor on a client of its own: at most STREAM_BATCH rows in memory at a time.
+    const c = await this.pool.connect();
+    let ok = false;
+    try {
+      const w = filterSql(filter, dollar, [], 'ILIKE');
+      const dir = order === 'desc' ? 'DESC' : 'ASC';
+      await c.query('BEGIN READ ONLY');
+      await c.query(`DECLARE export_cursor NO SCROLL CURSOR FOR ${SELECT_EVENT} ${w.where} ORDER BY "time" ${dir}, seq ${dir}`, w.params);
+      for (;;) {
+        const batch = await c.query(`FETCH ${STREAM_BATCH} FROM export_cursor`);
+        for (const row of batch.rows) yield rowToEvent(row as Row);
+        if (batch.rows.length < STREAM_BATCH) break;
+      }
+      ok = true;
+    } finally {
+      // Stopping early (or an error) ends the transaction, which closes the cursor.
+      const end = await c.query(ok ? 'COMMIT' : 'ROLLBACK').then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      c.release(end);
+    }
+  }
+
+  /** Exact count of matching events: whole hours/minutes from the rollups when the filter allows. */
+  private async countEvents(filter: EventFilter): Promise<number> {
+    const fromEvents = async (f: EventFilter) => {
+      const w = filterSql(f, dollar, [], 'ILIKE');
+      return (await this.pool.query<{ n: number }>(`SELECT count(*) AS n FROM events ${w.where}`, w.params)).rows[0].n;
+    };
+    if (filter.user?.length || filter.ip?.length || filter.q) return fromEvents(filter);
+    const fromRollup = async (level: number, from: number, to: number) => {
+      const r = rollupWhere(filter, from, to);
+      return (await this.pool.query<{ n: number }>(`SELECT coalesce(sum(count), 0) AS n FROM ${ROLLUPS[level].table} ${r.where}`, r.params)).rows[0].n;
+    };
+    const piece = async (from: number, to: number, level: number): Promise<number> => {
+      if (from >= to) return 0;
+      if (level >= ROLLUPS.length) return fromEvents({ ...filter, from, to });
+      const ms = ROLLUPS[level].ms;
+      const fromA = Math.ceil(from / ms) * ms;
+      const toA = Math.floor(to / ms) * ms;
+      if (fromA >= toA) return piece(from, to, level + 1);
+      return (await fromRollup(level, fromA, toA)) + (await piece(from, fromA, level + 1)) + (await piece(toA, to, level + 1));
+    };
+    return piece(filter.from ?? -Number.MAX_SAFE_INTEGER, filter.to ?? Number.MAX_SAFE_INTEGER, 0);
+  }
+
+  async timeseries(filter: EventFilter, intervalMs: number, group: GroupField | null) {
+    type Bucket = { bucket: number; key: string | null; count: number };
+    const out = new Map<string, Bucket>();
+    const add = (rows: Bucket[]) => {
+      for (const r of rows) {
+        const key = r.key === '' ? null : r.key;
+        const k = `${r.bucket}\u0000${key ?? ''}\u0000${key === null ? 0 : 1}`;
+        const cur = out.get(k);
+        if (cur) cur.count += r.count;
+        else out.set(k, { bucket: r.bucket, key, count: r.count });
+      }
+    };
+    const key = group ? `"${group}"` : 'NULL::text';
+    const fromEvents = async (f: EventFilter) => {
+      const w = filterSql(f, (n) => `$${n + 1}`, [], 'ILIKE');
+      return (
+        await this.pool.query<Bucket>(`SELECT ("time" / $1::bigint) * $1::bigint AS bucket, ${key} AS key, count(*) AS count FROM events ${w.where} GROUP BY 1, 2`, [
+          intervalMs,
+          ...w.params,
+        ])
+      ).rows;
+    };
+    const rollupsOk = !filter.user?.length && !filter.ip?.length && !filter.q && filter.from !== undefined && filter.to !== undefined;
+    const fromRollup = async (level: number, from: number, to: number) => {
+      const r = rollupWhere(filter, from, to, 1);
+      return (
+        await this.pool.query<Bucket>(
+          `SELECT (bucket / $1::bigint) * $1::bigint AS bucket, ${key} AS key, sum(count) AS count FROM ${ROLLUPS[level].table} ${r.where} GROUP BY 1, 2`,
+          [intervalMs, ...r.params],
+        )
+      ).rows;
+    };
+    const piece = async (from: number, to: number, level: number): Promise<void> => {
+      if (from >= to) return;
+      if (level >= ROLLUPS.length || !rollupsOk) {
+        add(await fromEvents({ ...filter, from, to }));
+        return;
+      }
+      const ms = ROLLUPS[level].ms;
+      const fromA = Math.ceil(from / ms) * ms;
+      const toA = Math.floor(to / ms) * ms;
+      if (intervalMs % ms !== 0 || fromA >= toA) return piece(from, to, level + 1);
+      add(await fromRollup(level, fromA, toA));
+      await piece(from, fromA, level + 1);
+      await piece(toA, to, level + 1);
+    };
+    if (rollupsOk) await piece(filter.from!, filter.to!, 0);
+    else add(await fromEvents(filter));
+    return [...out.values()].sort((a, b) => a.bucket - b.bucket || String(a.key).localeCompare(String(b.key)));
+  }
+
+  async eventStats(filter: EventFilter) {
+    const w = filterSql(filter, dollar, [], 'ILIKE');
+    return (
+      await this.pool.query<{ logins: number; failures: number; unique_users: number }>(
+        `SELECT count(*) FILTER (WHERE type = 'login' AND outcome = 'success') AS logins,
+                count(*) FILTER (WHERE type = 'login' AND outcome = 'failure') AS failures,
+                count(DISTINCT "user") AS unique_users FROM events ${w.where}`,
+        w.params,
+      )
+    ).rows[0];
+  }
+
+  async distinctValues(field: ValueField, filter: EventFilter, limit: number): Promise<string[]> {
+    const { q, ...rest } = filter;
+    const extra = [{ sql: `"${field}" IS NOT NULL`, params: [] as unknown[] }];
+    if (q) extra.push({ sql: `"${field}" ILIKE ? ESCAPE '\\'`, params: [`%${escapeLike(q)}%`] });
+    const w = filterSql(rest, dollar, extra, 'ILIKE');
+    // Byte order (COLLATE "C"), as SQLite sorts.
+    const rows = await this.pool.query<{ v: string }>(
+      `SELECT DISTINCT "${field}" COLLATE "C" AS v FROM events ${w.where} ORDER BY 1 LIMIT $${w.params.length + 1}`,
+      [...w.params, limit],
+    );
+    return rows.rows.map((r) => r.v);
+  }
+
+  async countActiveSessions(user?: string[]): Promise<number> {
+    const r = user?.length
+      ? await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM sessions WHERE ended_at IS NULL AND "user" = ANY($1::text[])', [user])
+      : await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM sessions WHERE ended_at IS NULL');
+    return r.rows[0].n;
+  }
+
+  async countLockedAccounts(now: number, user?: string[]): Promise<number> {
+    const base = `SELECT count(DISTINCT "user") AS n FROM lockouts WHERE ${activeLock('$1')} AND scope IN ('user', 'user_ip')`;
+    const r = user?.length
+      ? await this.pool.query<{ n: number }>(`${base} AND "user" = ANY($2::text[])`, [now, user])
+      : await this.pool.query<{ n: number }>(base, [now]);
+    return r.rows[0].n;
+  }
+
+  async purgeEventsBefore(before: number): Promise<number> {
+    return this.transaction(async (c) => {
+      const deleted = (await c.query('DELETE FROM events WHERE "time" < $1', [before])).rowCount ?? 0;
+      // Whole buckets before the cut go; the bucket the cut falls in is recounted.
+      for (const r of ROLLUPS) {
+        const b = Math.floor(before / r.ms) * r.ms;
+        await c.query(`DELETE FROM ${r.table} WHERE bucket <= $1`, [b]);
+        await c.query(
+          `INSERT INTO ${r.table} (bucket, type, outcome, reason, service, country, count)
+           SELECT $1::bigint, type, coalesce(outcome, ''), coalesce(reason, ''), coalesce(service, ''), coalesce(country, ''), count(*)
+           FROM events WHERE "time" >= $1 AND "time" < $2 GROUP BY 2, 3, 4, 5, 6`,
+          [b, b + r.ms],
+        );
+      }
+      return deleted;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.mutex.run(async () => {
+      this.closed = true;
+    });
+    await this.pool.end();
+  }
+}
+
+function rollupWhere(filter: EventFilter, from: number, to: number, offset = 0): { where: string; params: unknown[] } {
+  const params: unknown[] = [from, to];
+  const clauses = [`bucket >= $${offset + 1}`, `bucket < $${offset + 2}`];
+  for (const col of ROLLUP_DIMS) {
+    const vals = filter[col];
+    if (!vals?.length) continue;
+    params.push(vals);
+    clauses.push(`${col} = ANY($${offset + params.length}::text[])`);
+  }
+  return { where: 'WHERE ' + clauses.join(' AND '), params };
+}
+
+async function readPolicy(db: Queryable): Promise<Policy> {
+  const r = await db.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', ['policy']);
+  // Merge over the defaults so fields added in later versions get their default.
+  return r.rows.length ? { ...DEFAULT_POLICY, ...(JSON.parse(r.rows[0].value) as Partial<Policy>) } : { ...DEFAULT_POLICY };
+}
+
+async function activeLocks(db: Queryable, user: string | null, ip: string | null, now: number): Promise<LockRow[]> {
+  const r = await db.query(
+    `SELECT * FROM lockouts WHERE ${activeLock('$3')} AND (
+       (scope = 'user' AND "user" = $1) OR (scope = 'user_ip' AND "user" = $1 AND ip = $2) OR (scope = 'ip' AND ip = $2))
+     ORDER BY locked_at`,
+    [user, ip, now],
+  );
+  return r.rows.map(rowToLock);
+}
+
+/** The URL without its password, for banners and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
+
+export function openPostgresStore(url: string): Promise<PostgresStore> {
+  return PostgresStore.open(url);
+}
