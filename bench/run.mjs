@@ -324,10 +324,12 @@ try {
         const r = await runCollectorOnAuthLog({
           startServer: (args, o) => startServer(args, o), root, file, dbFile: join(tmp, 'p5.db'), keys, flag: source.flag,
           countEvents: async (url) => {
-            const res = await fetch(`${url}/v1/events?service=sshd&limit=1`, { headers: readH });
+            // A fresh store: every event in it came from the file (or was derived from one).
+            const res = await fetch(`${url}/v1/events?limit=1`, { headers: readH });
             return ((await res.json()).total ?? 0);
           },
         });
+        if (!r.events) throw new Error('it stored no events from the file');
         const rate = lines / r.seconds;
         const ratio = rate / f2bRate;
         raw.P5.collector = r;
