@@ -81,6 +81,27 @@ describeWithPostgres('postgres store')('postgres store', () => {
       }
     });
 
+    test('U+0000 (failure-key separator, odd input) is stored consistently instead of failing the batch', async () => {
+      const s = await PostgresStore.open(url);
+      try {
+        const counts = await s.write(async (tx) => {
+          await tx.addFailure(['ui:nul\u0000192.0.2.1'], 1000, 0);
+          return tx.addFailure(['ui:nul\u0000192.0.2.1', 'ui:nul\u0000192.0.2.2'], 2000, 0);
+        });
+        expect(counts).toEqual([2, 1]);
+        await s.write(async (tx) => {
+          await tx.insertEvents([blankEvent({ id: 'nul-1', time: 5, type: 'login', user: 'nul\u0000user', attributes: { note: 'a\u0000b' } })]);
+          await tx.putState('ns', 'k\u0000', { v: 'x\u0000y' }, null);
+        });
+        const page = await s.queryEvents({ user: ['nul\u0000user'] }, { limit: 5, cursor: null, order: 'asc' });
+        expect(page.events.map((e) => e.id)).toEqual(['nul-1']);
+        expect((await s.queryEvents({ user: ['\u0000no-match'] }, { limit: 5, cursor: null, order: 'asc' })).total).toBe(0);
+        expect(await s.write((tx) => tx.getState('ns', 'k\u0000'))).toEqual({ v: 'x\ufffdy' });
+      } finally {
+        await s.close();
+      }
+    });
+
     test('the description never shows the password', () => {
       expect(redactUrl('postgres://u:secret@h:5432/db')).toBe('postgres://u:***@h:5432/db');
     });
@@ -96,6 +117,7 @@ describeWithPostgres('postgres store')('postgres store', () => {
               reason: i % 3 ? null : 'invalid_password', ip: `198.51.100.${i % 250}`, service: 'portal', country: 'NL', attributes: { n: i },
             }),
           );
+        const before = (await s.queryEvents({}, { limit: 1, cursor: null, order: 'desc' })).total;
         const t = process.hrtime.bigint();
         for (let b = 0; b < batches; b++) {
           const r = await s.write((tx) => tx.insertEvents(make(b)));
@@ -104,7 +126,7 @@ describeWithPostgres('postgres store')('postgres store', () => {
         const secs = Number(process.hrtime.bigint() - t) / 1e9;
         // eslint-disable-next-line no-console
         console.log(`PostgreSQL batched ingest (store.write + insertEvents + rollups): ${batches * 1000} events in ${secs.toFixed(2)} s = ${Math.round((batches * 1000) / secs)} events/s`);
-        expect((await s.queryEvents({}, { limit: 1, cursor: null, order: 'desc' })).total).toBe(batches * 1000);
+        expect((await s.queryEvents({}, { limit: 1, cursor: null, order: 'desc' })).total).toBe(before + batches * 1000);
         // Streaming crosses several FETCH batches and sees every row once, in order.
         let n = 0;
         let last = Infinity;
@@ -113,7 +135,7 @@ describeWithPostgres('postgres store')('postgres store', () => {
           last = e.time;
           n++;
         }
-        expect(n).toBe(batches * 1000);
+        expect(n).toBe(before + batches * 1000);
       } finally {
         await s.close();
       }

@@ -10,6 +10,7 @@ import type { StoredEvent, AttributeValue, EventType, Outcome } from '../schema/
 import { DEFAULT_POLICY } from '../schema/policy';
 import { postgresMigrations } from './migrations/postgres';
 import { migratePostgres } from './postgres-migrate';
+import { pgJson, pgParam } from './postgres-text';
 import { Mutex } from './mutex';
 import { decodeCursor, encodeCursor, escapeLike, filterSql } from './filter-sql';
 import { BadQuery } from './store';
@@ -66,7 +67,7 @@ const INSERT_EVENTS = `INSERT INTO events (${COLS}) SELECT * FROM unnest(${EVENT
   ON CONFLICT (id) DO NOTHING RETURNING id`;
 
 function eventValue(e: StoredEvent, c: (typeof EVENT_COLUMNS)[number]): unknown {
-  if (c === 'attributes') return e.attributes ? JSON.stringify(e.attributes) : null;
+  if (c === 'attributes') return e.attributes ? pgJson(e.attributes) : null;
   return e[c] ?? null;
 }
 
@@ -122,16 +123,23 @@ interface Queryable {
   query<R extends QueryResultRow = Row>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
 }
 
+/** The same queries with every string parameter made storable (see postgres-text.ts). */
+function cleaned(db: pg.Pool | PoolClient): Queryable {
+  return { query: <R extends QueryResultRow = Row>(sql: string, params?: unknown[]) => db.query<R>(sql, params?.map(pgParam)) };
+}
+
 export class PostgresStore implements CoreStore {
   readonly description: string;
   private readonly mutex = new Mutex();
   private closed = false;
+  private readonly db: Queryable;
 
   private constructor(
     private readonly pool: pg.Pool,
     url: string,
   ) {
     this.description = `postgres:${redactUrl(url)}`;
+    this.db = cleaned(pool);
   }
 
   /** Connects, migrates (under an advisory lock) and returns the store. */
@@ -148,8 +156,9 @@ export class PostgresStore implements CoreStore {
     return new PostgresStore(pool, url);
   }
 
-  private makeTx(c: PoolClient): CoreWriteTx {
+  private makeTx(client: PoolClient): CoreWriteTx {
     let depth = 0;
+    const c = cleaned(client);
     const q = async <R extends QueryResultRow = Row>(sql: string, params: unknown[] = []) => (await c.query<R>(sql, params)).rows;
     return {
       getState: async <T>(namespace: string, key: string) => {
@@ -160,7 +169,7 @@ export class PostgresStore implements CoreStore {
         await q(
           `INSERT INTO state (namespace, key, value, expires_at) VALUES ($1, $2, $3, $4)
            ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
-          [namespace, key, JSON.stringify(value), expiresAt],
+          [namespace, key, pgJson(value), expiresAt],
         );
       },
       pruneState: async (now) => {
@@ -212,7 +221,7 @@ export class PostgresStore implements CoreStore {
       },
       getPolicy: async () => readPolicy(c),
       putPolicy: async (p) => {
-        await q('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', ['policy', JSON.stringify(p)]);
+        await q('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', ['policy', pgJson(p)]);
       },
       getSession: async (id) => (await q('SELECT * FROM sessions WHERE id = $1', [id])).map(rowToSession)[0],
       openSession: async (s) => {
@@ -280,11 +289,11 @@ export class PostgresStore implements CoreStore {
   }
 
   async write<T>(fn: (tx: CoreWriteTx) => Promise<T>): Promise<T> {
-    return this.transaction((c) => fn(this.makeTx(c)));
+    return this.transaction((_c, client) => fn(this.makeTx(client)));
   }
 
   /** One write transaction on a pooled client, holding the cross-replica write lock. */
-  private transaction<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+  private transaction<T>(fn: (c: Queryable, client: PoolClient) => Promise<T>): Promise<T> {
     return this.mutex.run(async () => {
       if (this.closed) throw new Error('store is closed');
       const c = await this.pool.connect();
@@ -294,7 +303,7 @@ export class PostgresStore implements CoreStore {
         // once the lock is granted we read what the previous holder (any replica) wrote.
         await c.query('BEGIN');
         await c.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK_KEY]);
-        const result = await fn(c);
+        const result = await fn(cleaned(c), c);
         await c.query('COMMIT');
         return result;
       } catch (e) {
@@ -323,7 +332,7 @@ export class PostgresStore implements CoreStore {
   }
 
   async getSession(id: string): Promise<SessionRow | undefined> {
-    return (await this.pool.query('SELECT * FROM sessions WHERE id = $1', [id])).rows.map(rowToSession)[0];
+    return (await this.db.query('SELECT * FROM sessions WHERE id = $1', [id])).rows.map(rowToSession)[0];
   }
 
   async listSessions(q: SessionQuery): Promise<SessionRow[]> {
@@ -337,7 +346,7 @@ export class PostgresStore implements CoreStore {
     if (q.to !== undefined) clauses.push(`started_at < ${p(q.to)}`);
     if (q.from !== undefined) clauses.push(`(ended_at IS NULL OR ended_at >= ${p(q.from)})`);
     const where = clauses.length ? 'WHERE ' + clauses.join(' AND ') : '';
-    const rows = await this.pool.query(`SELECT * FROM sessions ${where} ORDER BY started_at DESC, id COLLATE "C" LIMIT ${p(q.limit)}`, params);
+    const rows = await this.db.query(`SELECT * FROM sessions ${where} ORDER BY started_at DESC, id COLLATE "C" LIMIT ${p(q.limit)}`, params);
     return rows.rows.map(rowToSession);
   }
 
@@ -348,7 +357,7 @@ export class PostgresStore implements CoreStore {
     if (q.state === 'locked') clauses.push(activeLock('$1'));
     if (q.user?.length) clauses.push(`"user" = ANY(${p(q.user)}::text[])`);
     const where = clauses.length ? 'WHERE ' + clauses.join(' AND ') : 'WHERE $1::bigint IS NOT NULL';
-    return (await this.pool.query(`SELECT * FROM lockouts ${where} ORDER BY locked_at DESC, id DESC LIMIT ${p(q.limit)}`, params)).rows.map(rowToLock);
+    return (await this.db.query(`SELECT * FROM lockouts ${where} ORDER BY locked_at DESC, id DESC LIMIT ${p(q.limit)}`, params)).rows.map(rowToLock);
   }
 
   async queryEvents(filter: EventFilter, page: { limit: number; cursor: string | null; order: 'asc' | 'desc' }): Promise<EventPage> {
@@ -359,7 +368,7 @@ export class PostgresStore implements CoreStore {
     const extra = c ? [{ sql: `("time", seq) ${cmp} (?, ?)`, params: [c.time, c.seq] as unknown[] }] : [];
     const w = filterSql(filter, dollar, extra, 'ILIKE');
     const dir = page.order === 'desc' ? 'DESC' : 'ASC';
-    const rows = (await this.pool.query(`${SELECT_EVENT} ${w.where} ORDER BY "time" ${dir}, seq ${dir} LIMIT $${w.params.length + 1}`, [...w.params, page.limit + 1])).rows;
+    const rows = (await this.db.query(`${SELECT_EVENT} ${w.where} ORDER BY "time" ${dir}, seq ${dir} LIMIT $${w.params.length + 1}`, [...w.params, page.limit + 1])).rows;
     const more = rows.length > page.limit;
     if (more) rows.pop();
     const last = rows[rows.length - 1];
@@ -378,7 +387,7 @@ export class PostgresStore implements CoreStore {
       const w = filterSql(filter, dollar, [], 'ILIKE');
       const dir = order === 'desc' ? 'DESC' : 'ASC';
       await c.query('BEGIN READ ONLY');
-      await c.query(`DECLARE export_cursor NO SCROLL CURSOR FOR ${SELECT_EVENT} ${w.where} ORDER BY "time" ${dir}, seq ${dir}`, w.params);
+      await c.query(`DECLARE export_cursor NO SCROLL CURSOR FOR ${SELECT_EVENT} ${w.where} ORDER BY "time" ${dir}, seq ${dir}`, w.params.map(pgParam));
       for (;;) {
         const batch = await c.query(`FETCH ${STREAM_BATCH} FROM export_cursor`);
         for (const row of batch.rows) yield rowToEvent(row as Row);
@@ -399,12 +408,12 @@ export class PostgresStore implements CoreStore {
   private async countEvents(filter: EventFilter): Promise<number> {
     const fromEvents = async (f: EventFilter) => {
       const w = filterSql(f, dollar, [], 'ILIKE');
-      return (await this.pool.query<{ n: number }>(`SELECT count(*) AS n FROM events ${w.where}`, w.params)).rows[0].n;
+      return (await this.db.query<{ n: number }>(`SELECT count(*) AS n FROM events ${w.where}`, w.params)).rows[0].n;
     };
     if (filter.user?.length || filter.ip?.length || filter.q) return fromEvents(filter);
     const fromRollup = async (level: number, from: number, to: number) => {
       const r = rollupWhere(filter, from, to);
-      return (await this.pool.query<{ n: number }>(`SELECT coalesce(sum(count), 0) AS n FROM ${ROLLUPS[level].table} ${r.where}`, r.params)).rows[0].n;
+      return (await this.db.query<{ n: number }>(`SELECT coalesce(sum(count), 0) AS n FROM ${ROLLUPS[level].table} ${r.where}`, r.params)).rows[0].n;
     };
     const piece = async (from: number, to: number, level: number): Promise<number> => {
       if (from >= to) return 0;
@@ -434,7 +443,7 @@ export class PostgresStore implements CoreStore {
     const fromEvents = async (f: EventFilter) => {
       const w = filterSql(f, (n) => `$${n + 1}`, [], 'ILIKE');
       return (
-        await this.pool.query<Bucket>(`SELECT ("time" / $1::bigint) * $1::bigint AS bucket, ${key} AS key, count(*) AS count FROM events ${w.where} GROUP BY 1, 2`, [
+        await this.db.query<Bucket>(`SELECT ("time" / $1::bigint) * $1::bigint AS bucket, ${key} AS key, count(*) AS count FROM events ${w.where} GROUP BY 1, 2`, [
           intervalMs,
           ...w.params,
         ])
@@ -444,7 +453,7 @@ export class PostgresStore implements CoreStore {
     const fromRollup = async (level: number, from: number, to: number) => {
       const r = rollupWhere(filter, from, to, 1);
       return (
-        await this.pool.query<Bucket>(
+        await this.db.query<Bucket>(
           `SELECT (bucket / $1::bigint) * $1::bigint AS bucket, ${key} AS key, sum(count) AS count FROM ${ROLLUPS[level].table} ${r.where} GROUP BY 1, 2`,
           [intervalMs, ...r.params],
         )
@@ -472,7 +481,7 @@ export class PostgresStore implements CoreStore {
   async eventStats(filter: EventFilter) {
     const w = filterSql(filter, dollar, [], 'ILIKE');
     return (
-      await this.pool.query<{ logins: number; failures: number; unique_users: number }>(
+      await this.db.query<{ logins: number; failures: number; unique_users: number }>(
         `SELECT count(*) FILTER (WHERE type = 'login' AND outcome = 'success') AS logins,
                 count(*) FILTER (WHERE type = 'login' AND outcome = 'failure') AS failures,
                 count(DISTINCT "user") AS unique_users FROM events ${w.where}`,
@@ -487,7 +496,7 @@ export class PostgresStore implements CoreStore {
     if (q) extra.push({ sql: `"${field}" ILIKE ? ESCAPE '\\'`, params: [`%${escapeLike(q)}%`] });
     const w = filterSql(rest, dollar, extra, 'ILIKE');
     // Byte order (COLLATE "C"), as SQLite sorts.
-    const rows = await this.pool.query<{ v: string }>(
+    const rows = await this.db.query<{ v: string }>(
       `SELECT DISTINCT "${field}" COLLATE "C" AS v FROM events ${w.where} ORDER BY 1 LIMIT $${w.params.length + 1}`,
       [...w.params, limit],
     );
@@ -496,16 +505,16 @@ export class PostgresStore implements CoreStore {
 
   async countActiveSessions(user?: string[]): Promise<number> {
     const r = user?.length
-      ? await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM sessions WHERE ended_at IS NULL AND "user" = ANY($1::text[])', [user])
-      : await this.pool.query<{ n: number }>('SELECT count(*) AS n FROM sessions WHERE ended_at IS NULL');
+      ? await this.db.query<{ n: number }>('SELECT count(*) AS n FROM sessions WHERE ended_at IS NULL AND "user" = ANY($1::text[])', [user])
+      : await this.db.query<{ n: number }>('SELECT count(*) AS n FROM sessions WHERE ended_at IS NULL');
     return r.rows[0].n;
   }
 
   async countLockedAccounts(now: number, user?: string[]): Promise<number> {
     const base = `SELECT count(DISTINCT "user") AS n FROM lockouts WHERE ${activeLock('$1')} AND scope IN ('user', 'user_ip')`;
     const r = user?.length
-      ? await this.pool.query<{ n: number }>(`${base} AND "user" = ANY($2::text[])`, [now, user])
-      : await this.pool.query<{ n: number }>(base, [now]);
+      ? await this.db.query<{ n: number }>(`${base} AND "user" = ANY($2::text[])`, [now, user])
+      : await this.db.query<{ n: number }>(base, [now]);
     return r.rows[0].n;
   }
 

@@ -1,0 +1,156 @@
+// Scale-out: three real collector processes (collector/dist/main.js) on one PostgreSQL database,
+// as behind a load balancer. Lockouts must be exact across replicas, sessions and idempotency
+// shared. Prints the numbers.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeWithPostgres, TestDatabases } from './helpers/postgres-db';
+
+const root = join(__dirname, '..');
+const main = join(root, 'dist', 'main.js');
+const KEYS = { ingest: 'replica-ingest-key', read: 'replica-read-key', admin: 'replica-admin-key' } as const;
+type Role = keyof typeof KEYS;
+
+function newestMtime(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+interface Replica {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  exit: Promise<number | null>;
+  req(method: string, path: string, role: Role, body?: unknown): Promise<{ status: number; body: any }>;
+}
+
+async function startReplica(name: string, store: string): Promise<Replica> {
+  const child = spawn(process.execPath, [main, '--no-demo'], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      AUTHWATCH_HOST: '127.0.0.1',
+      AUTHWATCH_PORT: '0',
+      AUTHWATCH_STORE: store,
+      AUTHWATCH_INGEST_KEYS: `app:${KEYS.ingest}`,
+      AUTHWATCH_READ_KEYS: `grafana:${KEYS.read}`,
+      AUTHWATCH_ADMIN_KEYS: `ops:${KEYS.admin}`,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const m = /authwatch collector listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearInterval(timer);
+        resolve(m[1]);
+      } else if (child.exitCode !== null) {
+        clearInterval(timer);
+        reject(new Error(`replica ${name} exited with ${child.exitCode}:\n${err}`));
+      }
+    }, 25);
+  });
+  const req: Replica['req'] = async (method, path, role, body) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${KEYS[role]}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  return { name, url, child, exit, req };
+}
+
+const dbs = new TestDatabases();
+
+describeWithPostgres('replicas')('three collector replicas on one PostgreSQL database', () => {
+  const replicas: Replica[] = [];
+
+  beforeAll(async () => {
+    // Build when dist is missing or older than the sources (CI builds first anyway).
+    if (!existsSync(main) || statSync(main).mtimeMs < newestMtime(join(root, 'src'))) {
+      const r = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`collector build failed:\n${r.stdout}${r.stderr}`);
+    }
+    const store = await dbs.create();
+    // Started together: they race on the migrations and on the shared session-hash key.
+    replicas.push(...(await Promise.all(['A', 'B', 'C'].map((n) => startReplica(n, store)))));
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const r of replicas) r.child.kill('SIGTERM');
+    const codes = await Promise.all(replicas.map((r) => r.exit));
+    await dbs.dropAll();
+    expect(codes).toEqual(replicas.map(() => 0));
+  }, 60_000);
+
+  test('each replica says it runs on PostgreSQL', async () => {
+    for (const r of replicas) expect((await r.req('GET', '/healthz', 'read')).body).toEqual({ status: 'ok' });
+  });
+
+  test('60 concurrent failed logins spread over the replicas lock the account exactly once', async () => {
+    const user = 'mallory';
+    const started = Date.now();
+    // Distinct IPs, so only the user-scope threshold applies (no IP block); distinct services, so
+    // the per-minute count rows do not happen to serialise the transactions for us.
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        replicas[i % replicas.length].req('POST', '/v1/events', 'ingest', {
+          id: `fail-${i}`, type: 'login', outcome: 'failure', reason: 'invalid_password', user, ip: `198.51.100.${i + 1}`, service: `app-${i}`,
+        }),
+      ),
+    );
+    const ms = Date.now() - started;
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
+    const lockoutEvents = await replicas[0].req('GET', `/v1/events?type=lockout&user=${user}&limit=100`, 'read');
+    const views = await Promise.all(replicas.map((r) => r.req('GET', '/v1/lockouts?state=all', 'read')));
+    const checks = await Promise.all(replicas.map((r) => r.req('POST', '/v1/check', 'ingest', { user, ip: '203.0.113.250' })));
+    // eslint-disable-next-line no-console
+    console.log(
+      `replicas: 60 concurrent failures over ${replicas.length} replicas in ${ms} ms → ${lockoutEvents.body.total} lockout event(s), ` +
+        `lockouts per replica ${views.map((v) => v.body.lockouts.length).join('/')}, ` +
+        `check refused on ${checks.filter((c) => c.body.allowed === false).length}/${replicas.length}`,
+    );
+    expect(lockoutEvents.body.total).toBe(1);
+    const first = views[0].body;
+    expect(first.lockouts).toEqual([expect.objectContaining({ user, scope: 'user', failures: 6, state: 'locked', reason: 'too_many_failures' })]);
+    for (const v of views) expect(v.body).toEqual(first);
+    for (const c of checks) expect(c.body).toEqual({ allowed: false, reason: 'user_locked', retry_after: expect.any(Number) });
+    // All 60 attempts are stored, once each.
+    expect((await replicas[2].req('GET', `/v1/events?type=login&user=${user}&limit=1`, 'read')).body.total).toBe(60);
+  });
+
+  test('a session opened via A and terminated via B is ended on A (and C)', async () => {
+    const [a, b, c] = replicas;
+    const login = await a.req('POST', '/v1/events', 'ingest', { type: 'login', outcome: 'success', user: 'alice', ip: '192.0.2.10', session_id: 'sess-replicas-1' });
+    expect(login.status).toBe(202);
+    expect((await c.req('GET', '/v1/sessions/sess-replicas-1', 'ingest')).body).toMatchObject({ state: 'active' });
+    const term = await b.req('POST', '/v1/sessions/sess-replicas-1/terminate', 'admin');
+    expect(term.status).toBe(200);
+    for (const r of [a, c]) {
+      expect((await r.req('GET', '/v1/sessions/sess-replicas-1', 'ingest')).body).toMatchObject({ state: 'ended', end_reason: 'terminated_by_admin' });
+    }
+    // eslint-disable-next-line no-console
+    console.log('replicas: session opened on A, terminated on B → A and C report ended/terminated_by_admin');
+  });
+
+  test('the same ids posted through different replicas at once are stored once', async () => {
+    const batch = Array.from({ length: 200 }, (_, i) => ({ id: `dup-${i}`, type: 'access', reason: 'api_request', user: `u${i % 7}`, ip: '192.0.2.77' }));
+    const answers = await Promise.all(replicas.map((r) => r.req('POST', '/v1/events', 'ingest', batch)));
+    expect(answers.map((x) => x.status)).toEqual([202, 202, 202]);
+    const accepted = answers.reduce((n, x) => n + x.body.accepted, 0);
+    const duplicates = answers.reduce((n, x) => n + x.body.duplicates, 0);
+    // eslint-disable-next-line no-console
+    console.log(`replicas: 200 ids posted through each of 3 replicas at once → accepted ${accepted}, duplicates ${duplicates}`);
+    expect(accepted).toBe(200);
+    expect(duplicates).toBe(400);
+    for (const r of replicas) expect((await r.req('GET', '/v1/events?type=access&ip=192.0.2.77&limit=1', 'read')).body.total).toBe(200);
+  });
+});
