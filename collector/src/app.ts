@@ -27,6 +27,7 @@ import { createSessionProcessor } from './processors/sessions';
 import { createNotificationSinks } from './sinks/notifications';
 import { createTelemetry, type Telemetry } from './sinks/telemetry';
 import { httpSource } from './sources/http';
+import { otlpSource } from './sources/otlp';
 import { openStore } from './store/open';
 import { startRetention } from './store/retention';
 import type { CoreStore } from './store/store';
@@ -69,7 +70,7 @@ export async function createCollector(config: Config, log: Logger = createLogger
   app.set('trust proxy', false);
   app.use(telemetry.httpMiddleware);
   app.get('/metrics', telemetry.metricsHandler);
-  for (const routes of [metaRoutes, httpSource, checkRoutes, eventRoutes, eventCsvRoutes, timeseriesRoutes, statsRoutes, valueRoutes, sessionRoutes, lockoutRoutes, policyRoutes]) {
+  for (const routes of [metaRoutes, httpSource, otlpSource, checkRoutes, eventRoutes, eventCsvRoutes, timeseriesRoutes, statsRoutes, valueRoutes, sessionRoutes, lockoutRoutes, policyRoutes]) {
     app.use(routes(ctx));
   }
   app.use(notFound);

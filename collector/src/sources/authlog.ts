@@ -1,0 +1,171 @@
+// auth.log source: lines (from authlog-follow) → parsed events (authlog-parse) → batches of up to
+// 1,000 lines or 200 ms → validated like POST /v1/events → either this collector's pipeline
+// (in-process, the default) or a remote collector's POST /v1/events (shipper mode). The same
+// batching and parsing serve both.
+import type { Readable } from 'node:stream';
+import type { Logger } from '../log';
+import type { Pipeline } from '../pipeline-runner';
+import { MAX_BATCH_EVENTS, validateBatch, type IngestEvent } from '../schema/event';
+import { followFile, readLines } from './authlog-follow';
+import { createAuthLogParser } from './authlog-parse';
+import type { TimeZoneOption } from './authlog-time';
+
+export interface AuthLogStats {
+  lines: number;
+  events: number;
+  accepted: number;
+  duplicates: number;
+  /** Parsed events the validation refused (logged, never stored). */
+  rejected: number;
+}
+
+/** Where batches go: resolves once they are durable. */
+export type EventSink = (events: IngestEvent[]) => Promise<{ accepted: number; duplicates: number; rejected: number }>;
+
+/** In-process: validate (session ids hashed, as for HTTP) and run the pipeline. */
+export function pipelineSink(pipeline: Pipeline, hashSessionId: (raw: string) => string): EventSink {
+  return async (events) => {
+    const now = Date.now();
+    let result = validateBatch(events, { now, hashSessionId });
+    let rejected = 0;
+    if (!result.ok) {
+      // A log source cannot send a line back: keep the good events, count the bad.
+      const good = events.filter((e) => validateBatch(e, { now, hashSessionId }).ok);
+      rejected = events.length - good.length;
+      if (!good.length) return { accepted: 0, duplicates: 0, rejected };
+      result = validateBatch(good, { now, hashSessionId });
+      if (!result.ok) return { accepted: 0, duplicates: 0, rejected: events.length };
+    }
+    const r = await pipeline.ingest(result.events);
+    return { ...r, rejected };
+  };
+}
+
+/** Shipper: POST /v1/events to a remote collector with an ingest key; retries while it is down. */
+export function remoteSink(url: string, key: string | undefined, log: Logger, signal?: AbortSignal): EventSink {
+  const endpoint = new URL('/v1/events', url).toString();
+  return async (events) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await fetch(endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+          body: JSON.stringify(events),
+          signal,
+        });
+        const body = (await res.json().catch(() => ({}))) as { accepted?: number; duplicates?: number; error?: string };
+        if (res.status === 202) return { accepted: body.accepted ?? 0, duplicates: body.duplicates ?? 0, rejected: 0 };
+        // 4xx will not get better by retrying: count and move on so the file keeps flowing.
+        if (res.status >= 400 && res.status < 500) {
+          log.error('authlog: remote collector refused a batch', { status: res.status, error: body.error });
+          return { accepted: 0, duplicates: 0, rejected: events.length };
+        }
+        throw new Error(`HTTP ${res.status}`);
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        const wait = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+        log.warn('authlog: remote collector unavailable, retrying', { error: String(err), retry_ms: wait });
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  };
+}
+
+export interface AuthLogBatcherOptions {
+  sink: EventSink;
+  timezone?: TimeZoneOption;
+  now?: () => number;
+  /** Lines per batch (default 1,000). */
+  maxLines?: number;
+  /** Longest a line waits for its batch (default 200 ms). */
+  maxWaitMs?: number;
+  log?: Logger;
+}
+
+/** Collects lines into batches; push() waits when a batch is full (back-pressure for the reader). */
+export class AuthLogBatcher {
+  readonly stats: AuthLogStats = { lines: 0, events: 0, accepted: 0, duplicates: 0, rejected: 0 };
+  private pending: string[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private failure: unknown = null;
+  private readonly parse: (line: string) => IngestEvent[] | null;
+  private readonly maxLines: number;
+  private readonly maxWaitMs: number;
+
+  constructor(private readonly opts: AuthLogBatcherOptions) {
+    this.parse = createAuthLogParser({ timezone: opts.timezone, now: opts.now });
+    this.maxLines = opts.maxLines ?? 1000;
+    this.maxWaitMs = opts.maxWaitMs ?? 200;
+  }
+
+  async push(lines: string[]): Promise<void> {
+    if (this.failure) throw this.failure;
+    for (const line of lines) {
+      this.pending.push(line);
+      if (this.pending.length >= this.maxLines) await this.flush();
+    }
+    if (this.pending.length && !this.timer) this.timer = setTimeout(() => void this.flush().catch(() => undefined), this.maxWaitMs);
+  }
+
+  /** Sends what is pending; resolves when every batch so far is durable. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const lines = this.pending;
+    this.pending = [];
+    if (lines.length) this.chain = this.chain.then(() => this.send(lines));
+    return this.chain.catch((err: unknown) => {
+      this.failure ??= err;
+      throw err;
+    });
+  }
+
+  private async send(lines: string[]): Promise<void> {
+    const events: IngestEvent[] = [];
+    for (const line of lines) {
+      const evs = this.parse(line);
+      if (evs) for (const e of evs) events.push(e);
+    }
+    this.stats.lines += lines.length;
+    this.stats.events += events.length;
+    for (let i = 0; i < events.length; i += MAX_BATCH_EVENTS) {
+      const r = await this.opts.sink(events.slice(i, i + MAX_BATCH_EVENTS));
+      this.stats.accepted += r.accepted;
+      this.stats.duplicates += r.duplicates;
+      this.stats.rejected += r.rejected;
+      if (r.rejected) this.opts.log?.warn('authlog: events refused by validation', { rejected: r.rejected });
+    }
+  }
+}
+
+export interface AuthLogSourceOptions extends Omit<AuthLogBatcherOptions, 'sink'> {
+  /** A file path, or "-" for stdin. */
+  path: string;
+  follow: boolean;
+  fromStart: boolean;
+  sink: EventSink;
+  signal?: AbortSignal;
+  stdin?: Readable;
+  pollMs?: number;
+}
+
+/** Reads (and follows) an auth.log into the sink; resolves with the totals when reading ends. */
+export async function runAuthLogSource(opts: AuthLogSourceOptions): Promise<AuthLogStats> {
+  const batcher = new AuthLogBatcher(opts);
+  const onLines = (lines: string[]) => batcher.push(lines);
+  if (opts.path === '-') await readLines(opts.stdin ?? process.stdin, onLines);
+  else {
+    await followFile({
+      path: opts.path,
+      follow: opts.follow,
+      fromStart: opts.fromStart,
+      onLines,
+      signal: opts.signal,
+      pollMs: opts.pollMs,
+      onReopen: (why) => opts.log?.info('authlog: reopened', { path: opts.path, why }),
+    });
+  }
+  await batcher.flush();
+  return batcher.stats;
+}
