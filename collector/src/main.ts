@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 // CLI: authwatch-collector [--host H] [--port P] [--store URL] [--no-demo]
+//      [--authlog PATH|- [--follow] [--from-start] [--authlog-tz TZ] [--authlog-to URL]] (sources/authlog-cli.ts)
 // Reads configuration (config.ts), listens, prints how to use it, drains on SIGTERM/SIGINT.
 import { createCollector } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
+import { parseAuthLogArgs, shipAuthLog, startAuthLog, summaryLine, type AuthLogCliOptions } from './sources/authlog-cli';
 
 async function main(): Promise<void> {
   const log = createLogger();
   // --no-demo belongs to scripts/start.mjs (demo traffic); accepted here so it can pass through.
   const argv = process.argv.slice(2);
   let config;
+  let authlog: AuthLogCliOptions | null;
   try {
     config = loadConfig(process.env, argv);
+    authlog = parseAuthLogArgs(argv, process.env);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`authwatch: ${e.message}\n`);
@@ -19,10 +23,24 @@ async function main(): Promise<void> {
     }
     throw e;
   }
+  if (authlog?.to) {
+    // Shipper: posts to a remote collector; no local collector at all.
+    await shipAuthLog(authlog, log);
+    return;
+  }
   if (config.keys.empty) {
     log.warn('NO API KEYS CONFIGURED: every request is treated as admin. Serving on loopback only. Set AUTHWATCH_INGEST_KEYS, AUTHWATCH_READ_KEYS and AUTHWATCH_ADMIN_KEYS before exposing the collector.');
   }
   const collector = await createCollector(config, log);
+  if (authlog && !authlog.follow) {
+    // One-shot import: read the whole file (or stdin) into the store, print totals, exit.
+    const t0 = Date.now();
+    const stats = await startAuthLog(authlog, collector, log).done;
+    process.stdout.write(summaryLine(stats, Date.now() - t0) + '\n');
+    await collector.close();
+    process.exit(0);
+  }
+  const tail = authlog ? startAuthLog(authlog, collector, log) : null;
   const { url } = await collector.listen();
   const key = config.keys.empty ? '' : ' -H "Authorization: Bearer $AUTHWATCH_KEY"';
   process.stdout.write(
@@ -42,8 +60,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
-    collector
-      .close()
+    Promise.resolve(tail?.stop().catch(() => undefined))
+      .then(() => collector.close())
       .then(() => {
         log.info('stopped');
         process.exit(0);

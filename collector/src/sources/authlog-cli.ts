@@ -1,0 +1,99 @@
+// The auth.log source from the command line (main.ts):
+//   --authlog PATH|-   read an sshd auth.log file, or stdin
+//   --follow           keep following it (rotation, truncation) while the collector serves
+//   --from-start       with --follow: start at the beginning instead of the current end
+//   --authlog-tz TZ    zone of syslog timestamps without an offset (default: this machine's)
+//   --authlog-to URL   shipper: post to a remote collector (ingest key in AUTHWATCH_AUTHLOG_KEY)
+// Without --follow the file is imported once and the process exits with a summary line.
+import { ConfigError } from '../config';
+import type { Collector } from '../app';
+import type { Logger } from '../log';
+import { pipelineSink, remoteSink, runAuthLogSource, type AuthLogStats, type EventSink } from './authlog';
+import { offsetFunction, TimeZoneError } from './authlog-time';
+
+export interface AuthLogCliOptions {
+  path: string;
+  follow: boolean;
+  fromStart: boolean;
+  timezone: string | undefined;
+  to: string | undefined;
+  key: string | undefined;
+}
+
+function value(argv: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === `--${name}`) {
+      const v = argv[i + 1];
+      if (v === undefined || (v.startsWith('--') && v !== '-')) throw new ConfigError(`--${name} needs a value`);
+      return v;
+    }
+    if (argv[i].startsWith(`--${name}=`)) return argv[i].slice(name.length + 3);
+  }
+  return undefined;
+}
+
+/** The auth.log options, or null when --authlog is not given. Throws ConfigError on bad values. */
+export function parseAuthLogArgs(argv: readonly string[], env: NodeJS.ProcessEnv): AuthLogCliOptions | null {
+  const path = value(argv, 'authlog');
+  const follow = argv.includes('--follow');
+  const fromStart = argv.includes('--from-start');
+  const timezone = value(argv, 'authlog-tz') ?? (env.AUTHWATCH_AUTHLOG_TZ || undefined);
+  const to = value(argv, 'authlog-to');
+  if (path === undefined) {
+    if (follow || fromStart || to) throw new ConfigError('--follow, --from-start and --authlog-to need --authlog PATH (or - for stdin)');
+    return null;
+  }
+  try {
+    offsetFunction(timezone);
+  } catch (e) {
+    if (e instanceof TimeZoneError) throw new ConfigError(e.message);
+    throw e;
+  }
+  if (to !== undefined && !/^https?:\/\//.test(to)) throw new ConfigError(`--authlog-to "${to}" must be an http(s) URL of a collector`);
+  return { path, follow, fromStart, timezone, to, key: env.AUTHWATCH_AUTHLOG_KEY || undefined };
+}
+
+export interface AuthLogRun {
+  done: Promise<AuthLogStats>;
+  /** Stops following, waits until everything read is durable. */
+  stop(): Promise<AuthLogStats>;
+}
+
+/** Starts reading into this collector's pipeline, or into a remote one (opts.to). */
+export function startAuthLog(opts: AuthLogCliOptions, collector: Collector | null, log: Logger): AuthLogRun {
+  const abort = new AbortController();
+  let sink: EventSink;
+  if (opts.to) sink = remoteSink(opts.to, opts.key, log, abort.signal);
+  else if (collector) sink = pipelineSink(collector.pipeline, collector.hashSessionId);
+  else throw new Error('authlog: no collector and no --authlog-to');
+  const started = Date.now();
+  const done = runAuthLogSource({ path: opts.path, follow: opts.follow, fromStart: opts.fromStart, timezone: opts.timezone, sink, signal: abort.signal, log }).then((stats) => {
+    log.info('authlog: finished', { path: opts.path, ...stats, seconds: (Date.now() - started) / 1000 });
+    return stats;
+  });
+  done.catch((err: unknown) => log.error('authlog: reading failed', { path: opts.path, error: String(err) }));
+  return {
+    done,
+    stop() {
+      abort.abort();
+      return done;
+    },
+  };
+}
+
+/** The one-line summary a one-shot import prints (bench/authlog-p5.mjs reads it). */
+export function summaryLine(stats: AuthLogStats, ms: number): string {
+  const rate = ms > 0 ? Math.round((stats.lines / ms) * 1000) : 0;
+  return `authlog: ${stats.lines} lines, ${stats.events} events, ${stats.accepted} accepted, ${stats.duplicates} duplicates, ${stats.rejected} rejected in ${(ms / 1000).toFixed(3)} s (${rate} lines/s)`;
+}
+
+/** Shipper mode: reads (and follows) into a remote collector until done or SIGTERM/SIGINT; prints the totals. */
+export async function shipAuthLog(opts: AuthLogCliOptions, log: Logger): Promise<void> {
+  const t0 = Date.now();
+  const run = startAuthLog(opts, null, log);
+  const stop = () => void run.stop().catch(() => undefined);
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  const stats = await run.done;
+  process.stdout.write(summaryLine(stats, Date.now() - t0) + '\n');
+}

@@ -1,0 +1,120 @@
+// The auth.log source end to end inside the real collector (pipeline, SQLite file, HTTP query
+// API): a fixture imported once, idempotent re-import, stdin, and follow mode through appends,
+// rotation (rename + new file) and truncation (copytruncate).
+import { appendFileSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { startServer, type TestServer } from '../../test/helpers/server';
+import { AuthLogBatcher, pipelineSink, runAuthLogSource } from './authlog';
+
+const FIXTURES = join(__dirname, '..', '..', 'test', 'fixtures');
+const debian = readFileSync(join(FIXTURES, 'authlog-debian.log'), 'utf8');
+
+async function events(s: TestServer, query = ''): Promise<Record<string, any>[]> {
+  const r = await s.get(`/v1/events?limit=1000${query}`);
+  expect(r.status).toBe(200);
+  return r.body.events;
+}
+
+async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 15_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v).slice(0, 400)}`);
+    await new Promise((r) => setTimeout(r, 40));
+  }
+}
+
+const line = (pid: number, user: string, ip: string) => `Nov 24 10:00:00 bastion-1 sshd[${pid}]: Failed password for ${user} from ${ip} port 4242 ssh2\n`;
+
+describe('auth.log into the collector', () => {
+  let s: TestServer;
+  beforeEach(async () => {
+    s = await startServer();
+  });
+  afterEach(async () => {
+    await s.stop(true);
+  });
+
+  test('a fixture imported once: failures, logins with sessions, logouts ending them; re-import stores nothing twice', async () => {
+    const file = join(s.dir, 'auth.log');
+    writeFileSync(file, debian);
+    const sink = pipelineSink(s.collector.pipeline, s.collector.hashSessionId);
+    const stats = await runAuthLogSource({ path: file, follow: false, fromStart: true, sink, timezone: 'UTC', now: () => Date.parse('2026-11-24T12:00:00Z') });
+    expect(stats).toEqual({ lines: 48, events: 26, accepted: 25, duplicates: 1, rejected: 0 });
+
+    const failures = await events(s, '&type=login&outcome=failure&service=sshd');
+    expect(failures).toHaveLength(19);
+    expect(failures.filter((e) => e.ip === '198.51.100.23').map((e) => e.reason).sort()).toEqual([
+      'invalid_password', 'invalid_password', 'invalid_password', 'invalid_password', 'too_many_attempts',
+    ]);
+    const v6 = failures.filter((e) => e.ip === '2001:db8:85a3::8a2e:370:7334');
+    expect(v6.map((e) => [e.user, e.reason, new Date(e.time).toISOString()]).sort()).toEqual([
+      ['test', 'invalid_user', '2026-11-24T09:17:02.000Z'], ['test', 'invalid_user', '2026-11-24T09:17:04.000Z'],
+    ]);
+
+    // alice's first session and bob's ended by their logouts; carol's and alice's second stay open.
+    const sessions = (await s.get('/v1/sessions?state=all')).body.sessions as { user: string; state: string; ip: string; id: string }[];
+    expect(sessions.map((x) => `${x.user}:${x.state}`).sort()).toEqual(['alice:active', 'alice:ended', 'bob:ended', 'carol:active']);
+    // Session ids are the keyed hash of host/sshd[pid], never the raw value.
+    expect(sessions.map((x) => x.id)).toContain(s.collector.hashSessionId('bastion-1/sshd[21050]'));
+
+    const again = await runAuthLogSource({ path: file, follow: false, fromStart: true, sink, timezone: 'UTC', now: () => Date.parse('2026-11-24T12:00:00Z') });
+    expect(again).toMatchObject({ accepted: 0, duplicates: 26 });
+    // (the collector's own session_end / lockout / detection events come on top)
+    expect((await events(s)).filter((e) => e.id.startsWith('sshd-'))).toHaveLength(25);
+  });
+
+  test('stdin ("-"): read to the end, the last line without a newline too', async () => {
+    const stdin = new PassThrough();
+    const sink = pipelineSink(s.collector.pipeline, s.collector.hashSessionId);
+    const run = runAuthLogSource({ path: '-', follow: false, fromStart: true, sink, stdin, timezone: 'UTC' });
+    stdin.write(line(1, 'root', '192.0.2.1'));
+    stdin.write(line(2, 'root', '192.0.2.2').slice(0, 30));
+    stdin.end(line(2, 'root', '192.0.2.2').slice(30).trimEnd());
+    expect(await run).toMatchObject({ lines: 2, accepted: 2 });
+    expect((await events(s)).map((e) => e.ip).sort()).toEqual(['192.0.2.1', '192.0.2.2']);
+  });
+
+  test('follow: starts at the end, picks up appends, survives rotation and truncation', async () => {
+    const file = join(s.dir, 'auth.log');
+    writeFileSync(file, line(1, 'old', '192.0.2.200')); // before we start: not read without --from-start
+    const abort = new AbortController();
+    const reopens: string[] = [];
+    const log = { info: (msg: string, f?: Record<string, unknown>) => void (msg === 'authlog: reopened' && reopens.push(String(f?.why))), warn: () => undefined, error: () => undefined };
+    const sink = pipelineSink(s.collector.pipeline, s.collector.hashSessionId);
+    const run = runAuthLogSource({ path: file, follow: true, fromStart: false, sink, signal: abort.signal, pollMs: 30, timezone: 'UTC', maxWaitMs: 20, log });
+    await new Promise((r) => setTimeout(r, 100));
+    appendFileSync(file, line(2, 'u1', '192.0.2.1'));
+    await waitFor(() => events(s), (l) => l.length === 1, 'the appended line');
+
+    // logrotate (create): the old file gets one more line after the rename, then a new file appears.
+    renameSync(file, file + '.1');
+    appendFileSync(file + '.1', line(3, 'u2', '192.0.2.2'));
+    writeFileSync(file, line(4, 'u3', '192.0.2.3'));
+    await waitFor(() => events(s), (l) => l.length === 3, 'the line written to the rotated file and the new file');
+
+    // logrotate copytruncate: the same inode shrinks to nothing, then grows again.
+    await new Promise((r) => setTimeout(r, 100));
+    truncateSync(file, 0);
+    await new Promise((r) => setTimeout(r, 100));
+    appendFileSync(file, line(5, 'u4', '192.0.2.4'));
+    await waitFor(() => events(s), (l) => l.length === 4, 'the line after truncation');
+
+    abort.abort();
+    const stats = await run;
+    expect(stats).toMatchObject({ accepted: 4, duplicates: 0 });
+    expect(reopens).toEqual(['rotated', 'truncated']);
+    expect((await events(s)).map((e) => e.user).sort()).toEqual(['u1', 'u2', 'u3', 'u4']);
+  });
+
+  test('batches hold at most maxLines lines', async () => {
+    const sizes: number[] = [];
+    const b = new AuthLogBatcher({ sink: async (evs) => (sizes.push(evs.length), { accepted: evs.length, duplicates: 0, rejected: 0 }), maxLines: 3, timezone: 'UTC' });
+    await b.push(Array.from({ length: 7 }, (_, i) => line(i, 'x', '192.0.2.9').trimEnd()));
+    await b.flush();
+    expect(sizes).toEqual([3, 3, 1]);
+    expect(b.stats).toMatchObject({ lines: 7, events: 7, accepted: 7 });
+  });
+});
