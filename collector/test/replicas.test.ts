@@ -23,6 +23,8 @@ function newestMtime(dir: string): number {
 interface Replica {
   name: string;
   url: string;
+  /** What it printed on stdout. */
+  out: () => string;
   child: ChildProcess;
   exit: Promise<number | null>;
   req(method: string, path: string, role: Role, body?: unknown): Promise<{ status: number; body: any }>;
@@ -65,7 +67,7 @@ async function startReplica(name: string, store: string): Promise<Replica> {
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
-  return { name, url, child, exit, req };
+  return { name, url, out: () => out, child, exit, req };
 }
 
 const dbs = new TestDatabases();
@@ -91,8 +93,13 @@ describeWithPostgres('replicas')('three collector replicas on one PostgreSQL dat
     expect(codes).toEqual(replicas.map(() => 0));
   }, 60_000);
 
-  test('each replica says it runs on PostgreSQL', async () => {
-    for (const r of replicas) expect((await r.req('GET', '/healthz', 'read')).body).toEqual({ status: 'ok' });
+  test('each replica says it runs on PostgreSQL, without printing the password', async () => {
+    for (const r of replicas) {
+      expect((await r.req('GET', '/healthz', 'read')).body).toEqual({ status: 'ok' });
+      expect(r.out()).toMatch(/store: postgres(ql)?:\/\/[^\s]*authwatch_test_/);
+      const password = new URL(process.env.AUTHWATCH_TEST_PG!).password;
+      if (password) expect(r.out()).not.toContain(`:${password}@`);
+    }
   });
 
   test('60 concurrent failed logins spread over the replicas lock the account exactly once', async () => {
@@ -139,6 +146,30 @@ describeWithPostgres('replicas')('three collector replicas on one PostgreSQL dat
     }
     // eslint-disable-next-line no-console
     console.log('replicas: session opened on A, terminated on B → A and C report ended/terminated_by_admin');
+  });
+
+  test('batched ingest through the replicas (1,000-event batches, full pipeline), printed', async () => {
+    const batches = 30;
+    const t0 = Date.now() - 60_000;
+    const batch = (b: number) =>
+      Array.from({ length: 1000 }, (_, i) => ({
+        id: `bulk-${b}-${i}`, time: t0 + i, type: 'login', outcome: i % 4 ? 'success' : 'failure', reason: i % 4 ? undefined : 'invalid_password',
+        user: `bulk${(b * 1000 + i) % 5000}`, ip: `203.0.113.${i % 250}`, service: 'bulk', session_id: i % 4 ? `bulk-s-${b}-${i}` : undefined,
+      }));
+    const bodies = Array.from({ length: batches }, (_, b) => batch(b));
+    const started = process.hrtime.bigint();
+    // One batch in flight per replica at a time, as three load-balanced clients.
+    const statuses: number[] = [];
+    await Promise.all(
+      replicas.map(async (r, k) => {
+        for (let b = k; b < batches; b += replicas.length) statuses.push((await r.req('POST', '/v1/events', 'ingest', bodies[b])).status);
+      }),
+    );
+    const secs = Number(process.hrtime.bigint() - started) / 1e9;
+    // eslint-disable-next-line no-console
+    console.log(`replicas: PostgreSQL batched ingest over HTTP, ${replicas.length} replicas, ${batches} × 1,000 events in ${secs.toFixed(2)} s = ${Math.round((batches * 1000) / secs)} events/s`);
+    expect(statuses).toEqual(bodies.map(() => 202));
+    expect((await replicas[1].req('GET', '/v1/events?service=bulk&type=login&limit=1', 'read')).body.total).toBe(batches * 1000);
   });
 
   test('the same ids posted through different replicas at once are stored once', async () => {

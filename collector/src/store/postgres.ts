@@ -138,7 +138,7 @@ export class PostgresStore implements CoreStore {
     private readonly pool: pg.Pool,
     url: string,
   ) {
-    this.description = `postgres:${redactUrl(url)}`;
+    this.description = redactUrl(url);
     this.db = cleaned(pool);
   }
 
@@ -245,12 +245,16 @@ export class PostgresStore implements CoreStore {
         (await q('SELECT * FROM sessions WHERE ended_at IS NULL AND last_seen_at < $1 ORDER BY last_seen_at LIMIT $2', [before, limit])).map(rowToSession),
       activeLocks: async (user, ip, now) => activeLocks(c, user, ip, now),
       addFailure: async (keys, time, since) => {
-        const out: number[] = [];
-        for (const k of keys) {
-          await q('INSERT INTO failures (key, "time") VALUES ($1, $2)', [k, time]);
-          out.push((await q<{ n: number }>('SELECT count(*) AS n FROM failures WHERE key = $1 AND "time" > $2', [k, since]))[0].n);
-        }
-        return out;
+        if (!keys.length) return [];
+        // One round trip: the CTE's insert is not visible to the counts in the same statement, so
+        // the new failure is added when it falls in the window.
+        const rows = await q<{ n: number }>(
+          `WITH ins AS (INSERT INTO failures (key, "time") SELECT k, $2 FROM unnest($1::text[]) AS k)
+           SELECT (SELECT count(*) FROM failures f WHERE f.key = k.key AND f."time" > $3) + CASE WHEN $2::bigint > $3::bigint THEN 1 ELSE 0 END AS n
+           FROM unnest($1::text[]) WITH ORDINALITY AS k(key, ord) ORDER BY k.ord`,
+          [keys, time, since],
+        );
+        return rows.map((r) => r.n);
       },
       clearFailures: async (keys) => {
         if (keys.length) await q('DELETE FROM failures WHERE key = ANY($1::text[])', [keys]);
