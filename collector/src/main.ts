@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // CLI: authwatch-collector [--host H] [--port P] [--store URL] [--no-demo]
-//      [--authlog PATH|- [--follow] [--from-start] [--authlog-tz TZ] [--authlog-to URL]] (sources/authlog-cli.ts)
+//      [--authlog PATH|- [--follow [--from-start] | --once] [--authlog-tz TZ] [--authlog-to URL]] (sources/authlog-cli.ts)
 // Reads configuration (config.ts), listens, prints how to use it, drains on SIGTERM/SIGINT.
 import { createCollector } from './app';
 import { ConfigError, loadConfig } from './config';
@@ -32,15 +32,14 @@ async function main(): Promise<void> {
     log.warn('NO API KEYS CONFIGURED: every request is treated as admin. Serving on loopback only. Set AUTHWATCH_INGEST_KEYS, AUTHWATCH_READ_KEYS and AUTHWATCH_ADMIN_KEYS before exposing the collector.');
   }
   const collector = await createCollector(config, log);
-  if (authlog && !authlog.follow) {
-    // One-shot import: read the whole file (or stdin) into the store, print totals, exit.
+  if (authlog?.once) {
+    // Import and exit: read the whole file (or stdin) into the store, print totals, no listening.
     const t0 = Date.now();
     const stats = await startAuthLog(authlog, collector, log).done;
     process.stdout.write(summaryLine(stats, Date.now() - t0) + '\n');
     await collector.close();
     process.exit(0);
   }
-  const tail = authlog ? startAuthLog(authlog, collector, log) : null;
   const { url } = await collector.listen();
   const key = config.keys.empty ? '' : ' -H "Authorization: Bearer $AUTHWATCH_KEY"';
   process.stdout.write(
@@ -53,6 +52,10 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
+  // The auth.log source starts once the collector serves (reads once, or follows).
+  const t0 = Date.now();
+  const tail = authlog ? startAuthLog(authlog, collector, log) : null;
+  if (tail && !authlog?.follow) void tail.done.then((stats) => process.stdout.write(summaryLine(stats, Date.now() - t0) + '\n')).catch(() => undefined);
   log.info('started', { url, store: collector.store.description, keys: config.keys.keys.length, hide_details: config.hideDetails });
 
   let stopping = false;

@@ -2,9 +2,11 @@
 //   --authlog PATH|-   read an sshd auth.log file, or stdin
 //   --follow           keep following it (rotation, truncation) while the collector serves
 //   --from-start       with --follow: start at the beginning instead of the current end
+//   --once             import the file (or stdin) and exit with a summary line, without listening
 //   --authlog-tz TZ    zone of syslog timestamps without an offset (default: this machine's)
 //   --authlog-to URL   shipper: post to a remote collector (ingest key in AUTHWATCH_AUTHLOG_KEY)
-// Without --follow the file is imported once and the process exits with a summary line.
+// Without --follow the file is read once while the collector serves; a summary line is printed
+// when it is done.
 import { ConfigError } from '../config';
 import type { Collector } from '../app';
 import type { Logger } from '../log';
@@ -15,6 +17,7 @@ export interface AuthLogCliOptions {
   path: string;
   follow: boolean;
   fromStart: boolean;
+  once: boolean;
   timezone: string | undefined;
   to: string | undefined;
   key: string | undefined;
@@ -37,12 +40,14 @@ export function parseAuthLogArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   const path = value(argv, 'authlog');
   const follow = argv.includes('--follow');
   const fromStart = argv.includes('--from-start');
+  const once = argv.includes('--once');
   const timezone = value(argv, 'authlog-tz') ?? (env.AUTHWATCH_AUTHLOG_TZ || undefined);
   const to = value(argv, 'authlog-to');
   if (path === undefined) {
-    if (follow || fromStart || to) throw new ConfigError('--follow, --from-start and --authlog-to need --authlog PATH (or - for stdin)');
+    if (follow || fromStart || once || to) throw new ConfigError('--follow, --from-start, --once and --authlog-to need --authlog PATH (or - for stdin)');
     return null;
   }
+  if (once && follow) throw new ConfigError('--once reads to the end and exits; it cannot be combined with --follow');
   try {
     offsetFunction(timezone);
   } catch (e) {
@@ -50,7 +55,7 @@ export function parseAuthLogArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     throw e;
   }
   if (to !== undefined && !/^https?:\/\//.test(to)) throw new ConfigError(`--authlog-to "${to}" must be an http(s) URL of a collector`);
-  return { path, follow, fromStart, timezone, to, key: env.AUTHWATCH_AUTHLOG_KEY || undefined };
+  return { path, follow, fromStart, once, timezone, to, key: env.AUTHWATCH_AUTHLOG_KEY || undefined };
 }
 
 export interface AuthLogRun {
