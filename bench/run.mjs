@@ -34,6 +34,11 @@ const M = quick
 
 // --connections N: P1's concurrent clients (default 10); group commit amortises more with more.
 M.p1conn = numArg('--connections') ?? M.p1conn;
+// --sizes 10000000[,…]: P4 store sizes instead of the mode's.
+{
+  const i = argv.indexOf('--sizes');
+  if (i >= 0) M.p4sizes = argv[i + 1].split(',').map(Number);
+}
 
 const tmp = mkdtempSync(join(os.tmpdir(), 'authwatch-bench-'));
 const started = [];
@@ -276,7 +281,7 @@ try {
     for (const size of M.p4sizes) {
       const dbFile = join(tmp, `p4-${size}.db`);
       const load = await bulkLoaded(templateDb, dbFile, size);
-      log(`bulk-loaded ${size.toLocaleString('en-US')} events (+ ${load.sessions.toLocaleString('en-US')} sessions, ${load.lockouts.toLocaleString('en-US')} lockouts) in ${fmt(load.total_s, 1)} s (rows ${fmt(load.insert_s, 1)} s, sessions/lockouts ${fmt(load.derive_s, 1)} s, indexes ${fmt(load.index_s, 1)} s)${load.cached ? ', copied from the bench cache' : ''}`);
+      log(`bulk-loaded ${size.toLocaleString('en-US')} events (+ ${load.sessions.toLocaleString('en-US')} sessions, ${load.lockouts.toLocaleString('en-US')} lockouts${load.rollups?.length ? `, rollups ${load.rollups.join(', ')} rebuilt` : ''}) in ${fmt(load.total_s, 1)} s (rows ${fmt(load.insert_s, 1)} s, sessions/lockouts ${fmt(load.derive_s, 1)} s, indexes ${fmt(load.index_s, 1)} s)${load.cached ? ', copied from the bench cache' : ''}`);
       const c = await start([collectorMain(), '--no-demo'], `collector (P4 ${size})`, {
         AUTHWATCH_HOST: '127.0.0.1', AUTHWATCH_PORT: '0', AUTHWATCH_STORE: `sqlite:${dbFile}`, AUTHWATCH_DEMO: '0',
         AUTHWATCH_INGEST_KEYS: keys.ingest, AUTHWATCH_READ_KEYS: keys.read, AUTHWATCH_ADMIN_KEYS: keys.admin,
@@ -387,7 +392,14 @@ async function bulkLoaded(templateDb, dbFile, count) {
   const schemaDb = new Database(templateDb, { readonly: true });
   const schemaSql = schemaDb.prepare("SELECT group_concat(sql, ';') FROM sqlite_master").pluck().get();
   schemaDb.close();
-  const key = createHash('sha256').update(schemaSql).update(readFileSync(join(root, 'bench/bulk-load.mjs'))).update(String(count)).digest('hex').slice(0, 16);
+  const migrationsFile = join(root, 'collector/src/store/migrations/sqlite.ts');
+  const key = createHash('sha256')
+    .update(schemaSql)
+    .update(readFileSync(join(root, 'bench/bulk-load.mjs')))
+    .update(existsSync(migrationsFile) ? readFileSync(migrationsFile) : '')
+    .update(String(count))
+    .digest('hex')
+    .slice(0, 16);
   const cacheDir = join(os.tmpdir(), 'authwatch-bench-cache');
   const cached = join(cacheDir, `${key}-${count}.db`);
   const meta = `${cached}.json`;
@@ -395,7 +407,7 @@ async function bulkLoaded(templateDb, dbFile, count) {
     copyFileSync(cached, dbFile);
     return { ...JSON.parse(readFileSync(meta, 'utf8')), cached: true };
   }
-  const load = await runJsonProcess([join(root, 'bench/bulk-load.mjs'), JSON.stringify({ templateDb, dbFile, count, days: 30 })], { cwd: root, name: 'bulk-load' });
+  const load = await runJsonProcess([join(root, 'bench/bulk-load.mjs'), JSON.stringify({ templateDb, dbFile, count, days: 30, migrationsFile: existsSync(migrationsFile) ? migrationsFile : null })], { cwd: root, name: 'bulk-load' });
   mkdirSync(cacheDir, { recursive: true });
   for (const f of readdirSync(cacheDir)) if (f.endsWith(`-${count}.db`) || f.endsWith(`-${count}.db.json`)) rmSync(join(cacheDir, f), { force: true });
   copyFileSync(dbFile, cached);
