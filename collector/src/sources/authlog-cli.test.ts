@@ -1,0 +1,115 @@
+// The built CLI with the auth.log source: `--authlog FILE --once` imports and exits with a
+// summary, `--authlog -` reads stdin, `--authlog FILE --follow` serves while following, bad
+// options exit 1 with a clear message. The store is then read back through the real API.
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { KEYS, startServer, tempDir } from '../../test/helpers/server';
+
+const root = join(__dirname, '..', '..');
+const main = join(root, 'dist', 'main.js');
+const fixture = join(root, 'test', 'fixtures', 'authlog-debian.log');
+
+function newestMtime(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+beforeAll(() => {
+  // Build when dist is missing or older than the sources (CI builds first anyway).
+  if (!existsSync(main) || statSync(main).mtimeMs < newestMtime(join(root, 'src'))) {
+    const r = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`collector build failed:\n${r.stdout}${r.stderr}`);
+  }
+}, 180_000);
+
+function env(dir: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    AUTHWATCH_HOST: '127.0.0.1',
+    AUTHWATCH_PORT: '0',
+    AUTHWATCH_STORE: `sqlite:${join(dir, 'authwatch.db')}`,
+    AUTHWATCH_INGEST_KEYS: `app:${KEYS.ingest}`,
+    AUTHWATCH_READ_KEYS: `grafana:${KEYS.read}`,
+    AUTHWATCH_ADMIN_KEYS: `ops:${KEYS.admin}`,
+    AUTHWATCH_SESSION_KEY: 'test-session-key-0123456789',
+  };
+}
+
+async function storedSshdEvents(dir: string): Promise<Record<string, any>[]> {
+  const s = await startServer({ dir });
+  try {
+    return ((await s.get('/v1/events?limit=1000')).body.events as Record<string, any>[]).filter((e) => e.service === 'sshd' && e.id.startsWith('sshd-'));
+  } finally {
+    await s.stop(true);
+  }
+}
+
+test('--authlog FILE --once: imports, prints the totals, exits 0; the events are in the store', async () => {
+  const dir = tempDir();
+  const r = spawnSync(process.execPath, [main, '--authlog', fixture, '--once', '--authlog-tz', 'UTC'], { env: env(dir), encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/^authlog: 48 lines, 26 events, 25 accepted, 1 duplicates, 0 rejected in [\d.]+ s \(\d+ lines\/s\)$/m);
+  expect(r.stdout).not.toMatch(/listening/);
+  const evs = await storedSshdEvents(dir);
+  expect(evs).toHaveLength(25);
+  expect(evs.filter((e) => e.outcome === 'failure' && e.ip === '198.51.100.23')).toHaveLength(5);
+});
+
+test('--authlog - --once reads stdin', async () => {
+  const dir = tempDir();
+  const r = spawnSync(process.execPath, [main, '--authlog', '-', '--once'], { env: env(dir), encoding: 'utf8', input: readFileSync(fixture, 'utf8') });
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/authlog: 48 lines, 26 events, 25 accepted/);
+  expect(await storedSshdEvents(dir)).toHaveLength(25);
+});
+
+test('--authlog FILE --follow: serves while following; appended lines reach GET /v1/events; SIGTERM exits 0', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'auth.log');
+  copyFileSync(fixture, file);
+  const child = spawn(process.execPath, [main, '--authlog', file, '--follow'], { env: env(dir), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', () => undefined);
+  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  try {
+    const end = Date.now() + 20_000;
+    while (!/listening on (http:\S+)/.test(out)) {
+      if (Date.now() > end) throw new Error(`no listening line: ${out}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const url = /listening on (http:\S+)/.exec(out)![1];
+    // Following starts at the end: the existing lines are not read, an appended one is.
+    await new Promise((r) => setTimeout(r, 400));
+    appendFileSync(file, 'Nov 24 10:00:00 bastion-1 sshd[30001]: Failed password for root from 198.51.100.250 port 4000 ssh2\n');
+    let got: Record<string, any>[] = [];
+    while (Date.now() < end) {
+      const res = await fetch(`${url}/v1/events?service=sshd`, { headers: { authorization: `Bearer ${KEYS.read}` } });
+      got = ((await res.json()) as { events: Record<string, any>[] }).events;
+      if (got.length) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(got.map((e) => `${e.user}@${e.ip}:${e.reason}`)).toEqual(['root@198.51.100.250:invalid_password']);
+  } finally {
+    child.kill('SIGTERM');
+  }
+  expect(await exit).toBe(0);
+});
+
+test('bad options exit 1 with a clear message', () => {
+  const dir = tempDir();
+  const tz = spawnSync(process.execPath, [main, '--authlog', fixture, '--once', '--authlog-tz', 'Mars/Olympus'], { env: env(dir), encoding: 'utf8' });
+  expect(tz.status).toBe(1);
+  expect(tz.stderr).toMatch(/unknown timezone "Mars\/Olympus"/);
+  const both = spawnSync(process.execPath, [main, '--authlog', fixture, '--once', '--follow'], { env: env(dir), encoding: 'utf8' });
+  expect(both.status).toBe(1);
+  expect(both.stderr).toMatch(/--once .* cannot be combined with --follow/);
+  const orphan = spawnSync(process.execPath, [main, '--follow'], { env: env(dir), encoding: 'utf8' });
+  expect(orphan.status).toBe(1);
+  expect(orphan.stderr).toMatch(/need --authlog PATH/);
+});
