@@ -1,9 +1,9 @@
 // PostgreSQL store: the same contract as the SQLite store, for several collector replicas on one
 // database. Every write transaction first takes one transaction-level advisory lock, so writers are
 // serialised across all replicas (lockout counting stays exact) and the lock is released by COMMIT
-// or ROLLBACK whatever happens to the process. Within a process a mutex queues writers so they do
-// not each hold a pooled connection while waiting; the pipeline's group commit batches ingest.
-// Reads use the pool; CSV export streams through a server-side cursor, a batch at a time.
+// or ROLLBACK whatever happens to the process. Within a process a mutex queues writers onto one
+// connection of their own (so long exports or many readers never hold ingest up); the pipeline's
+// group commit batches ingest. Reads use a pool; CSV export streams through a server-side cursor.
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { StoredEvent, AttributeValue, EventType, Outcome } from '../schema/stored-event';
@@ -135,7 +135,10 @@ export class PostgresStore implements CoreStore {
   private readonly db: Queryable;
 
   private constructor(
+    /** Reads and exports. */
     private readonly pool: pg.Pool,
+    /** Write transactions: one connection (writers are serialised anyway). */
+    private readonly writer: pg.Pool,
     url: string,
   ) {
     this.description = redactUrl(url);
@@ -145,15 +148,16 @@ export class PostgresStore implements CoreStore {
   /** Connects, migrates (under an advisory lock) and returns the store. */
   static async open(url: string, options: { max?: number } = {}): Promise<PostgresStore> {
     const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types: typeParsers });
+    const writer = new pg.Pool({ connectionString: url, max: 1, types: typeParsers });
     // An idle client losing its server must not crash the process; the next query reconnects.
-    pool.on('error', () => undefined);
+    for (const p of [pool, writer]) p.on('error', () => undefined);
     try {
-      await migratePostgres(pool, postgresMigrations);
+      await migratePostgres(writer, postgresMigrations);
     } catch (e) {
-      await pool.end();
+      await Promise.all([pool.end(), writer.end()]);
       throw e;
     }
-    return new PostgresStore(pool, url);
+    return new PostgresStore(pool, writer, url);
   }
 
   private makeTx(client: PoolClient): CoreWriteTx {
@@ -300,7 +304,7 @@ export class PostgresStore implements CoreStore {
   private transaction<T>(fn: (c: Queryable, client: PoolClient) => Promise<T>): Promise<T> {
     return this.mutex.run(async () => {
       if (this.closed) throw new Error('store is closed');
-      const c = await this.pool.connect();
+      const c = await this.writer.connect();
       let broken: Error | undefined;
       try {
         // READ COMMITTED (the default): each statement sees everything committed before it, so
@@ -545,7 +549,7 @@ export class PostgresStore implements CoreStore {
     await this.mutex.run(async () => {
       this.closed = true;
     });
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.writer.end()]);
   }
 }
 
