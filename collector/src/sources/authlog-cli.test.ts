@@ -109,6 +109,9 @@ test('bad options exit 1 with a clear message', () => {
   const both = spawnSync(process.execPath, [main, '--authlog', fixture, '--once', '--follow'], { env: env(dir), encoding: 'utf8' });
   expect(both.status).toBe(1);
   expect(both.stderr).toMatch(/--once .* cannot be combined with --follow/);
+  const missing = spawnSync(process.execPath, [main, '--authlog', join(dir, 'nope.log'), '--follow'], { env: env(dir), encoding: 'utf8' });
+  expect(missing.status).toBe(1);
+  expect(missing.stderr).toMatch(/--authlog .*nope\.log: cannot read it \(ENOENT\)/);
   const orphan = spawnSync(process.execPath, [main, '--follow'], { env: env(dir), encoding: 'utf8' });
   expect(orphan.status).toBe(1);
   expect(orphan.stderr).toMatch(/need --authlog PATH/);

@@ -7,6 +7,7 @@
 //   --authlog-to URL   shipper: post to a remote collector (ingest key in AUTHWATCH_AUTHLOG_KEY)
 // Without --follow the file is read once while the collector serves; a summary line is printed
 // when it is done.
+import { accessSync, constants, statSync } from 'node:fs';
 import { ConfigError } from '../config';
 import type { Collector } from '../app';
 import type { Logger } from '../log';
@@ -46,6 +47,15 @@ export function parseAuthLogArgs(argv: readonly string[], env: NodeJS.ProcessEnv
   if (path === undefined) {
     if (follow || fromStart || once || to) throw new ConfigError('--follow, --from-start, --once and --authlog-to need --authlog PATH (or - for stdin)');
     return null;
+  }
+  if (path !== '-') {
+    // Fail at start, not later in a log line: a typo would otherwise leave a collector that ingests nothing.
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (e) {
+      throw new ConfigError(`--authlog ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    }
+    if (!statSync(path).isFile()) throw new ConfigError(`--authlog ${path}: not a regular file (use - for stdin)`);
   }
   if (once && follow) throw new ConfigError('--once reads to the end and exits; it cannot be combined with --follow');
   try {
