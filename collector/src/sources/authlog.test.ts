@@ -4,8 +4,8 @@
 import { appendFileSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { startServer, type TestServer } from '../../test/helpers/server';
-import { AuthLogBatcher, pipelineSink, runAuthLogSource } from './authlog';
+import { KEYS, startServer, type TestServer } from '../../test/helpers/server';
+import { AuthLogBatcher, pipelineSink, remoteSink, runAuthLogSource } from './authlog';
 
 const FIXTURES = join(__dirname, '..', '..', 'test', 'fixtures');
 const debian = readFileSync(join(FIXTURES, 'authlog-debian.log'), 'utf8');
@@ -107,6 +107,20 @@ describe('auth.log into the collector', () => {
     expect(stats).toMatchObject({ accepted: 4, duplicates: 0 });
     expect(reopens).toEqual(['rotated', 'truncated']);
     expect((await events(s)).map((e) => e.user).sort()).toEqual(['u1', 'u2', 'u3', 'u4']);
+  });
+
+  test('shipper mode (--authlog-to): the same events reach a remote collector over POST /v1/events; a wrong key is counted as rejected', async () => {
+    const file = join(s.dir, 'auth.log');
+    writeFileSync(file, debian);
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const stats = await runAuthLogSource({ path: file, follow: false, fromStart: true, timezone: 'UTC', sink: remoteSink(s.url, KEYS.ingest, quiet) });
+    expect(stats).toEqual({ lines: 48, events: 26, accepted: 25, duplicates: 1, rejected: 0 });
+    const stored = (await events(s)).filter((e) => e.id.startsWith('sshd-'));
+    expect(stored).toHaveLength(25);
+    // The remote collector hashed the session id it received, as for any client.
+    expect(stored.filter((e) => e.session_id === s.collector.hashSessionId('bastion-1/sshd[21050]')).map((e) => e.type).sort()).toEqual(['login', 'logout']);
+    const refused = await runAuthLogSource({ path: file, follow: false, fromStart: true, timezone: 'UTC', sink: remoteSink(s.url, KEYS.read, quiet) });
+    expect(refused).toMatchObject({ accepted: 0, rejected: 26 });
   });
 
   test('batches hold at most maxLines lines', async () => {
