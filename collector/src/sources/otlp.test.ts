@@ -5,6 +5,7 @@
 // dynamic import(), which jest's VM refuses (as in sinks/telemetry-otlp.test.ts).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { KEYS, startServer, type TestServer } from '../../test/helpers/server';
 import { decodeLogsResponse } from './otlp-proto';
 
@@ -139,6 +140,26 @@ describe('POST /v1/logs (OTLP/HTTP)', () => {
     const list = await events(s);
     expect(list.map((e) => `${e.type}:${e.outcome}:${e.user}:${e.ip}`).sort()).toEqual(['login:failure:alice:203.0.113.9', 'login:success:alice:2001:db8::9']);
     expect(list.find((e) => e.outcome === 'failure')).toMatchObject({ time: T0, reason: 'invalid_password', service: 'shop-web' });
+  });
+
+  test('gzip-compressed protobuf (exporters with compression: gzip) is accepted', async () => {
+    const { protobuf } = await sdk([loginFailure]);
+    const res = await fetch(`${s.url}/v1/logs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip', authorization: `Bearer ${KEYS.ingest}` },
+      body: gzipSync(protobuf),
+    });
+    expect(res.status).toBe(200);
+    expect(decodeLogsResponse(Buffer.from(await res.arrayBuffer()))).toEqual({});
+    expect((await events(s)).map((e) => e.reason)).toEqual(['invalid_password']);
+  });
+
+  test('no auth events at all: 200 with every record counted as rejected, nothing stored', async () => {
+    const { json } = await sdk([noise, noise]);
+    const r = await postRaw(s, json, 'application/json');
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.bytes.toString()).partialSuccess.rejectedLogRecords).toBe(2);
+    expect(await events(s)).toHaveLength(0);
   });
 
   test('only auth events: empty response, no partial success', async () => {
