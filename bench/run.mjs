@@ -8,7 +8,7 @@ import { execSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startServer, rssMiB, peakRssMiB, runJsonProcess, settle } from './lib/proc.mjs';
 import { root, ensureBuilt, makeKeys, bearer, collectorMain } from './lib/collector.mjs';
@@ -314,7 +314,7 @@ try {
 
   // ---- P5: sshd auth.log ingest vs fail2ban-regex ----
   if (want('P5')) {
-    const source = findAuthLogSource(root);
+    const source = findAuthLogSource(dirname(collectorMain()));
     const lines = quick ? 50_000 : 500_000;
     const file = join(tmp, 'auth.log');
     writeAuthLog(file, lines);
@@ -327,7 +327,7 @@ try {
     } else {
       try {
         const r = await runCollectorOnAuthLog({
-          startServer: (args, o) => startServer(args, o), root, file, dbFile: join(tmp, 'p5.db'), keys, flag: source.flag,
+          startServer: (args, o) => startServer(args, o), root, main: collectorMain(), file, dbFile: join(tmp, 'p5.db'), keys, flag: source.flag,
           countEvents: async (url) => {
             // A fresh store: every event in it came from the file (or was derived from one).
             const res = await fetch(`${url}/v1/events?limit=1`, { headers: readH });

@@ -11,15 +11,16 @@ import { rng, ipFor } from './events.mjs';
  * How to run the collector's auth.log source, or null: the source must be built into dist and
  * reachable from the CLI (a flag in config/main). An unwired source file does not count.
  */
-export function findAuthLogSource(root) {
-  const built = join(root, 'collector/dist/sources/authlog.js');
+export function findAuthLogSource(distDir) {
+  const built = join(distDir, 'sources/authlog.js');
   if (!existsSync(built)) return null;
-  const cli = ['config.js', 'main.js']
-    .map((f) => join(root, 'collector/dist', f))
+  const cli = ['config.js', 'main.js', 'sources/authlog-cli.js']
+    .map((f) => join(distDir, f))
     .filter(existsSync)
     .map((f) => readFileSync(f, 'utf8'))
     .join('\n');
-  const m = /['"`-](auth-?log[\w-]*)['"`]/i.exec(cli);
+  if (/['"`]authlog['"`]/.test(cli)) return { built, flag: 'authlog' };
+  const m = /['"`](auth-?log)['"`]/i.exec(cli);
   return m ? { built, flag: m[1] } : { built, flag: null };
 }
 
@@ -76,8 +77,8 @@ export function runFail2banRegex(file) {
  * The collector reading the same file through its auth.log source (`--<flag> <file>`, not
  * following), timed from listening to the moment the stored event count stops growing.
  */
-export async function runCollectorOnAuthLog({ startServer, root, file, dbFile, keys, flag, countEvents }) {
-  const c = await startServer([join(root, 'collector/dist/main.js'), '--no-demo', `--${flag}`, file], {
+export async function runCollectorOnAuthLog({ startServer, root, main, file, dbFile, keys, flag, countEvents }) {
+  const c = await startServer([main, '--no-demo', `--${flag}`, file], {
     cwd: root,
     name: 'collector (auth.log)',
     env: {
