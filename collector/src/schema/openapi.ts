@@ -133,6 +133,14 @@ export function buildOpenApi(): object {
           responses: { '200': json(Type.Object({ events: Type.Array(ref('StoredEvent') as unknown as TSchema), total: Type.Integer(), next_cursor: S() })), ...errors },
         },
       },
+      '/v1/logs': {
+        post: {
+          summary: 'OTLP/HTTP logs in: auth log records become events (same validation as POST /v1/events); other records are skipped and counted in partialSuccess',
+          ...role('ingest'),
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', description: 'ExportLogsServiceRequest (OTLP JSON)' } }, 'application/x-protobuf': { schema: { type: 'string', format: 'binary', description: 'ExportLogsServiceRequest (OTLP protobuf)' } } } },
+          responses: { '200': { description: 'ExportLogsServiceResponse, in the request encoding (partialSuccess when records were skipped)' }, ...errors, '413': json(ref('Error'), 'Body too large'), '415': json(ref('Error'), 'Not OTLP JSON or protobuf') },
+        },
+      },
       '/v1/events.csv': {
         get: { summary: 'Filtered events as CSV (streamed; formula cells neutralised)', ...role('read'), parameters: [...filterParams, q('limit', 'optional row cap', { type: 'integer' })], responses: { '200': { description: 'text/csv' }, ...errors } },
       },
