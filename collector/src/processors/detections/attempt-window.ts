@@ -45,6 +45,11 @@ export class AttemptWindow {
     return this.perIp.size;
   }
 
+  /** Time of the newest attempt added (-Infinity before the first). */
+  get latestTime(): number {
+    return this.latest;
+  }
+
   get successes(): number {
     return this.attempts - this.failures;
   }

@@ -26,25 +26,17 @@ export class BoundedMap<K, V> {
     return this.map.get(key);
   }
 
+  /** Drops least recently used entries from the front while stale(value) holds. */
+  evictWhile(stale: (value: V) => boolean): void {
+    for (const [key, value] of this.map) {
+      if (!stale(value)) return;
+      this.map.delete(key);
+    }
+  }
+
   set(key: K, value: V): void {
     this.map.delete(key);
     if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as K);
     this.map.set(key, value);
-  }
-}
-
-/** Remembers when a (kind, key) last fired; a key fires again only after the cooldown. */
-export class Cooldown {
-  private readonly last: BoundedMap<string, number>;
-  constructor(private readonly ms: number, maxKeys: number) {
-    this.last = new BoundedMap(maxKeys);
-  }
-
-  /** true (and starts the cooldown) when key may fire at time t. */
-  take(key: string, t: number): boolean {
-    const prev = this.last.get(key);
-    if (prev !== undefined && Math.abs(t - prev) < this.ms) return false;
-    this.last.set(key, t);
-    return true;
   }
 }

@@ -6,30 +6,27 @@
 // at least 80 % of attempts failing, and either at least one success or at least half of the
 // failures naming an unknown account (invalid_user…).
 import type { Processor } from '../../pipeline';
-import { AttemptWindow } from './attempt-window';
-import { BoundedMap, Cooldown } from './bounded-map';
 import type { DetectionConfig } from './config';
 import { detectionEvent, isLoginAttempt, isUnknownUserFailure } from './detection-event';
+import { WindowedKeys } from './windowed-keys';
 import { round } from './password-spray';
 
 export function createCredentialStuffingDetection(config: DetectionConfig): Processor {
   const { users, windowMs, minFailureRatio, minSuccesses, unknownUserShare } = config.stuffing;
-  const windows = new BoundedMap<string, AttemptWindow>(config.maxTrackedKeys);
-  const cooldown = new Cooldown(config.cooldownMs, config.maxTrackedKeys);
+  const keys = new WindowedKeys(windowMs, { users: true, ips: false }, config.cooldownMs, config.maxTrackedKeys);
   return {
     name: 'detect_credential_stuffing',
     async process(events, ctx) {
       for (const e of events) {
         if (!isLoginAttempt(e) || !e.ip) continue;
-        const w = windows.upsert(e.ip, () => new AttemptWindow(windowMs, { users: true, ips: false }));
-        w.add({ t: e.time, user: e.user, ip: e.ip, failure: e.outcome === 'failure', unknownUser: isUnknownUserFailure(e) });
+        const w = keys.add(e.ip, { t: e.time, user: e.user, ip: e.ip, failure: e.outcome === 'failure', unknownUser: isUnknownUserFailure(e) });
         if (w.distinctUsers < users) continue;
         const ratio = w.failures / w.attempts;
         if (ratio < minFailureRatio) continue;
         const unknownShare = w.failures > 0 ? w.unknownUserFailures / w.failures : 0;
         const hasSuccesses = minSuccesses > 0 && w.successes >= minSuccesses;
         if (!hasSuccesses && unknownShare < unknownUserShare) continue;
-        if (!cooldown.take(e.ip, e.time)) continue;
+        if (!keys.mayFire(e.ip, e.time)) continue;
         ctx.emit(
           detectionEvent('credential_stuffing', e, e.user, ctx.now, {
             distinct_users: w.distinctUsers,
@@ -43,6 +40,7 @@ export function createCredentialStuffingDetection(config: DetectionConfig): Proc
           }),
         );
       }
+      keys.expire();
     },
   };
 }

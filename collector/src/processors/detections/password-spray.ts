@@ -5,26 +5,23 @@
 // win_password_spray both fire on more than 10 users, the latter over 30 m), and at least half of
 // the IP's attempts failing so an office NAT with a few typos among hundreds of logins is quiet.
 import type { Processor } from '../../pipeline';
-import { AttemptWindow } from './attempt-window';
-import { BoundedMap, Cooldown } from './bounded-map';
 import type { DetectionConfig } from './config';
 import { detectionEvent, isLoginAttempt, isUnknownUserFailure } from './detection-event';
+import { WindowedKeys } from './windowed-keys';
 
 export function createPasswordSprayDetection(config: DetectionConfig): Processor {
   const { users, windowMs, minFailureRatio } = config.spray;
-  const windows = new BoundedMap<string, AttemptWindow>(config.maxTrackedKeys);
-  const cooldown = new Cooldown(config.cooldownMs, config.maxTrackedKeys);
+  const keys = new WindowedKeys(windowMs, { users: true, ips: false }, config.cooldownMs, config.maxTrackedKeys);
   return {
     name: 'detect_password_spray',
     async process(events, ctx) {
       for (const e of events) {
         if (!isLoginAttempt(e) || !e.ip) continue;
-        const w = windows.upsert(e.ip, () => new AttemptWindow(windowMs, { users: true, ips: false }));
         const failure = e.outcome === 'failure';
-        w.add({ t: e.time, user: e.user, ip: e.ip, failure, unknownUser: isUnknownUserFailure(e) });
+        const w = keys.add(e.ip, { t: e.time, user: e.user, ip: e.ip, failure, unknownUser: isUnknownUserFailure(e) });
         if (!failure || w.failingUsers < users) continue;
         const ratio = w.failures / w.attempts;
-        if (ratio < minFailureRatio || !cooldown.take(e.ip, e.time)) continue;
+        if (ratio < minFailureRatio || !keys.mayFire(e.ip, e.time)) continue;
         ctx.emit(
           detectionEvent('password_spray', e, e.user, ctx.now, {
             distinct_users: w.failingUsers,
@@ -36,6 +33,7 @@ export function createPasswordSprayDetection(config: DetectionConfig): Processor
           }),
         );
       }
+      keys.expire();
     },
   };
 }
