@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const jest = join(root, 'node_modules', '.bin', 'jest');
+const tsc = join(root, 'node_modules', '.bin', 'tsc');
 
 // name, the config that must exist for the suite to run, and the command (jest flags appended).
 const suites = [
@@ -18,6 +19,16 @@ const suites = [
   { name: 'plugin', config: 'plugin/jest.config.js', cmd: ['npm', 'run', '--silent', 'test:ci', '-w', 'plugin', '--'] },
   { name: 'browser', config: 'plugin/harness/jest.config.js', cmd: ['npm', 'run', '--silent', 'test:browser', '-w', 'plugin', '--'] },
   { name: 'reliability', config: 'collector/jest.reliability.config.js', cmd: [jest, '-c', 'collector/jest.reliability.config.js'] },
+];
+
+// Static checks: each command is one result (typecheck and lint must stay clean).
+const checks = [
+  { name: 'typecheck collector', cmd: [tsc, '-p', 'collector/tsconfig.json', '--noEmit'] },
+  { name: 'typecheck client', cmd: [tsc, '-p', 'client/tsconfig.json', '--noEmit'] },
+  { name: 'typecheck demo', cmd: [tsc, '-p', 'demo/tsconfig.json', '--noEmit'] },
+  { name: 'typecheck plugin', cmd: ['npm', 'run', '--silent', 'typecheck', '-w', 'plugin'] },
+  { name: 'typecheck plugin harness', cmd: [tsc, '-p', 'plugin/harness/tsconfig.json', '--noEmit'] },
+  { name: 'lint plugin', cmd: ['npm', 'run', '--silent', 'lint', '-w', 'plugin'] },
 ];
 
 const wanted = process.argv.slice(2);
@@ -58,6 +69,22 @@ for (const suite of suites) {
     failed += 1;
     lines.push(`${suite.name}: runner exited ${run.status}`);
   }
+}
+if (!wanted.length || wanted.includes('static')) {
+  console.log('\n=== static ===');
+  let ok = 0;
+  for (const check of checks) {
+    const [bin, ...args] = check.cmd;
+    const run = spawnSync(bin, args, { cwd: root, stdio: 'inherit' });
+    if (run.status === 0) {
+      ok += 1;
+    } else {
+      failed += 1;
+      console.log(`FAILED: ${check.name} (exit ${run.status})`);
+    }
+  }
+  passed += ok;
+  lines.push(`static: ${ok} passed, ${checks.length - ok} failed`);
 }
 console.log('\n' + lines.join('\n'));
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
