@@ -6,7 +6,7 @@
 // group commit batches ingest. Reads use a pool; CSV export streams through a server-side cursor.
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
-import type { StoredEvent, AttributeValue, EventType, Outcome } from '../schema/stored-event';
+import type { StoredEvent } from '../schema/stored-event';
 import { DEFAULT_POLICY } from '../schema/policy';
 import { postgresMigrations } from './migrations/postgres';
 import { migratePostgres } from './postgres-migrate';
@@ -14,6 +14,8 @@ import { pgJson, pgParam } from './postgres-text';
 import { Mutex } from './mutex';
 import { decodeCursor, encodeCursor, escapeLike, filterSql } from './filter-sql';
 import { BadQuery } from './store';
+import { EVENT_COLUMNS, ROLLUPS, eventMapper, rollupCounts, rowToLock, rowToSession } from './rows';
+import type { Attributes, EventColumn, Row } from './rows';
 import type {
   CoreStore,
   CoreWriteTx,
@@ -35,7 +37,6 @@ export const WRITE_LOCK_KEY = 0x61777772;
 /** Rows per FETCH when streaming an export. */
 const STREAM_BATCH = 500;
 
-type Row = Record<string, unknown>;
 type Param = (n: number) => string;
 const dollar: Param = (n) => `$${n}`;
 
@@ -49,12 +50,7 @@ const typeParsers: pg.CustomTypesConfig = {
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-const EVENT_COLUMNS = [
-  'id', 'time', 'received_at', 'type', 'outcome', 'reason', 'user', 'user_id', 'email', 'session_id', 'ip',
-  'user_agent', 'device', 'app_version', 'service', 'entry', 'attributes', 'actor', 'country', 'city',
-  'latitude', 'longitude', 'asn', 'isp', 'browser', 'browser_version', 'os', 'os_version', 'device_type',
-] as const;
-const EVENT_COLUMN_TYPES: Record<(typeof EVENT_COLUMNS)[number], string> = {
+const EVENT_COLUMN_TYPES: Record<EventColumn, string> = {
   id: 'text', time: 'bigint', received_at: 'bigint', type: 'text', outcome: 'text', reason: 'text', user: 'text', user_id: 'text',
   email: 'text', session_id: 'text', ip: 'text', user_agent: 'text', device: 'text', app_version: 'text', service: 'text', entry: 'text',
   attributes: 'jsonb', actor: 'text', country: 'text', city: 'text', latitude: 'float8', longitude: 'float8', asn: 'integer', isp: 'text',
@@ -66,53 +62,14 @@ const SELECT_EVENT = `SELECT seq, ${COLS} FROM events`;
 const INSERT_EVENTS = `INSERT INTO events (${COLS}) SELECT * FROM unnest(${EVENT_COLUMNS.map((c, i) => `$${i + 1}::${EVENT_COLUMN_TYPES[c]}[]`).join(', ')})
   ON CONFLICT (id) DO NOTHING RETURNING id`;
 
-function eventValue(e: StoredEvent, c: (typeof EVENT_COLUMNS)[number]): unknown {
+function eventValue(e: StoredEvent, c: EventColumn): unknown {
   if (c === 'attributes') return e.attributes ? pgJson(e.attributes) : null;
   return e[c] ?? null;
 }
 
-function rowToEvent(r: Row): StoredEvent {
-  return {
-    id: r.id as string,
-    time: r.time as number,
-    received_at: r.received_at as number,
-    type: r.type as EventType,
-    outcome: r.outcome as Outcome | null,
-    reason: r.reason as string | null,
-    user: r.user as string,
-    user_id: r.user_id as string | null,
-    email: r.email as string | null,
-    session_id: r.session_id as string | null,
-    ip: r.ip as string | null,
-    user_agent: r.user_agent as string | null,
-    device: r.device as string | null,
-    app_version: r.app_version as string | null,
-    service: r.service as string | null,
-    entry: r.entry as string | null,
-    attributes: (r.attributes ?? null) as Record<string, AttributeValue> | null,
-    actor: r.actor as string | null,
-    country: r.country as string | null,
-    city: r.city as string | null,
-    latitude: r.latitude as number | null,
-    longitude: r.longitude as number | null,
-    asn: r.asn as number | null,
-    isp: r.isp as string | null,
-    browser: r.browser as string | null,
-    browser_version: r.browser_version as string | null,
-    os: r.os as string | null,
-    os_version: r.os_version as string | null,
-    device_type: r.device_type as string | null,
-  };
-}
+// jsonb arrives parsed.
+const rowToEvent = eventMapper((v) => (v ?? null) as Attributes | null);
 
-const rowToSession = (r: Row): SessionRow => r as unknown as SessionRow;
-const rowToLock = (r: Row): LockRow => r as unknown as LockRow;
-
-const ROLLUPS = [
-  { table: 'event_counts_hour', ms: 3_600_000 },
-  { table: 'event_counts', ms: 60_000 },
-] as const;
-type RollupRow = [number, string, string, string, string, string, number];
 const ROLLUP_DIMS = ['type', 'outcome', 'reason', 'service', 'country'] as const;
 
 /** Locks in force at $now (the placeholder is passed in). */
@@ -199,18 +156,7 @@ export class PostgresStore implements CoreStore {
         const stored = new Set((await q<{ id: string }>(INSERT_EVENTS, EVENT_COLUMNS.map((col) => events.map((e) => eventValue(e, col))))).map((r) => r.id));
         // The first occurrence of a new id is the one inserted.
         const out = events.map((e) => stored.delete(e.id));
-        const counts = ROLLUPS.map(() => new Map<string, RollupRow>());
-        events.forEach((e, i) => {
-          if (!out[i]) return;
-          const dims = `${e.type}\u0000${e.outcome ?? ''}\u0000${e.reason ?? ''}\u0000${e.service ?? ''}\u0000${e.country ?? ''}`;
-          ROLLUPS.forEach((r, l) => {
-            const bucket = Math.floor(e.time / r.ms) * r.ms;
-            const k = `${bucket}\u0000${dims}`;
-            const cur = counts[l].get(k);
-            if (cur) cur[6]++;
-            else counts[l].set(k, [bucket, e.type, e.outcome ?? '', e.reason ?? '', e.service ?? '', e.country ?? '', 1]);
-          });
-        });
+        const counts = rollupCounts(events, out);
         for (let l = 0; l < ROLLUPS.length; l++) {
           const rows = [...counts[l].values()];
           if (!rows.length) continue;

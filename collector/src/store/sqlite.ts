@@ -4,12 +4,14 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { StoredEvent, AttributeValue, EventType, Outcome } from '../schema/stored-event';
+import type { StoredEvent } from '../schema/stored-event';
 import { DEFAULT_POLICY } from '../schema/policy';
 import { sqliteMigrations } from './migrations/sqlite';
 import { Mutex } from './mutex';
 import { decodeCursor, encodeCursor, escapeLike, filterSql } from './filter-sql';
 import { BadQuery } from './store';
+import { EVENT_COLUMNS, ROLLUPS, eventMapper, rollupCounts, rowToLock, rowToSession } from './rows';
+import type { Attributes, Row } from './rows';
 import type {
   CoreStore,
   CoreWriteTx,
@@ -27,13 +29,7 @@ import type {
 } from './store';
 
 type Db = Database.Database;
-type Row = Record<string, unknown>;
 
-const EVENT_COLUMNS = [
-  'id', 'time', 'received_at', 'type', 'outcome', 'reason', 'user', 'user_id', 'email', 'session_id', 'ip',
-  'user_agent', 'device', 'app_version', 'service', 'entry', 'attributes', 'actor', 'country', 'city',
-  'latitude', 'longitude', 'asn', 'isp', 'browser', 'browser_version', 'os', 'os_version', 'device_type',
-] as const;
 const SELECT_EVENT = `SELECT seq, ${EVENT_COLUMNS.map((c) => `"${c}"`).join(', ')} FROM events`;
 
 function eventParams(e: StoredEvent): unknown[] {
@@ -45,47 +41,8 @@ function eventParams(e: StoredEvent): unknown[] {
   ];
 }
 
-export function rowToEvent(r: Row): StoredEvent {
-  return {
-    id: r.id as string,
-    time: r.time as number,
-    received_at: r.received_at as number,
-    type: r.type as EventType,
-    outcome: r.outcome as Outcome | null,
-    reason: r.reason as string | null,
-    user: r.user as string,
-    user_id: r.user_id as string | null,
-    email: r.email as string | null,
-    session_id: r.session_id as string | null,
-    ip: r.ip as string | null,
-    user_agent: r.user_agent as string | null,
-    device: r.device as string | null,
-    app_version: r.app_version as string | null,
-    service: r.service as string | null,
-    entry: r.entry as string | null,
-    attributes: r.attributes ? (JSON.parse(r.attributes as string) as Record<string, AttributeValue>) : null,
-    actor: r.actor as string | null,
-    country: r.country as string | null,
-    city: r.city as string | null,
-    latitude: r.latitude as number | null,
-    longitude: r.longitude as number | null,
-    asn: r.asn as number | null,
-    isp: r.isp as string | null,
-    browser: r.browser as string | null,
-    browser_version: r.browser_version as string | null,
-    os: r.os as string | null,
-    os_version: r.os_version as string | null,
-    device_type: r.device_type as string | null,
-  };
-}
-
-function rowToSession(r: Row): SessionRow {
-  return r as unknown as SessionRow;
-}
-
-function rowToLock(r: Row): LockRow {
-  return r as unknown as LockRow;
-}
+// attributes are stored as JSON text.
+export const rowToEvent = eventMapper((v) => (v ? (JSON.parse(v as string) as Attributes) : null));
 
 /** Parses "sqlite:./data/authwatch.db" / "sqlite:/abs/path.db" / a bare path. */
 export function sqlitePathFromUrl(url: string): string {
@@ -105,13 +62,6 @@ function migrate(db: Db): void {
     }).immediate();
   }
 }
-
-/** Rollup tables (migrations 2, 3), coarsest first: whole hours, then whole minutes, then events. */
-const ROLLUPS = [
-  { table: 'event_counts_hour', ms: 3_600_000 },
-  { table: 'event_counts', ms: 60_000 },
-] as const;
-type RollupRow = [number, string, string, string, string, string, number];
 
 const ACTIVE_LOCK = 'unlocked_at IS NULL AND (locked_until IS NULL OR locked_until > @now)';
 
@@ -244,22 +194,9 @@ export class SqliteStore implements CoreStore {
       },
       insertEvents: async (events) => {
         const st = s();
-        const out = new Array<boolean>(events.length);
+        const out = events.map((e) => st.insertEvent.run(eventParams(e)).changes === 1);
         // Rollups of what was actually inserted: one upsert per distinct key and level.
-        const counts = ROLLUPS.map(() => new Map<string, RollupRow>());
-        for (let i = 0; i < events.length; i++) {
-          const e = events[i];
-          out[i] = st.insertEvent.run(eventParams(e)).changes === 1;
-          if (!out[i]) continue;
-          const dims = `${e.type}\u0000${e.outcome ?? ''}\u0000${e.reason ?? ''}\u0000${e.service ?? ''}\u0000${e.country ?? ''}`;
-          for (let l = 0; l < ROLLUPS.length; l++) {
-            const bucket = Math.floor(e.time / ROLLUPS[l].ms) * ROLLUPS[l].ms;
-            const k = `${bucket}\u0000${dims}`;
-            const c = counts[l].get(k);
-            if (c) c[6]++;
-            else counts[l].set(k, [bucket, e.type, e.outcome ?? '', e.reason ?? '', e.service ?? '', e.country ?? '', 1]);
-          }
-        }
+        const counts = rollupCounts(events, out);
         counts.forEach((m, l) => {
           for (const c of m.values()) st.bumpCounts[l].run(c);
         });
@@ -435,15 +372,8 @@ export class SqliteStore implements CoreStore {
     };
     if (filter.user?.length || filter.ip?.length || filter.q) return fromEvents(filter);
     const fromRollup = (level: number, from: number, to: number) => {
-      const clauses = ['bucket >= ?', 'bucket < ?'];
-      const params: unknown[] = [from, to];
-      for (const col of ['type', 'outcome', 'reason', 'service', 'country'] as const) {
-        const vals = filter[col];
-        if (!vals?.length) continue;
-        clauses.push(`"${col}" IN (${vals.map(() => '?').join(', ')})`);
-        params.push(...vals);
-      }
-      return this.rdb.prepare(`SELECT coalesce(sum(count), 0) FROM ${ROLLUPS[level].table} WHERE ${clauses.join(' AND ')}`).pluck().get(...params) as number;
+      const r = rollupWhere(filter, from, to);
+      return this.rdb.prepare(`SELECT coalesce(sum(count), 0) FROM ${ROLLUPS[level].table} ${r.where}`).pluck().get(...r.params) as number;
     };
     const piece = (from: number, to: number, level: number): number => {
       if (from >= to) return 0;
@@ -481,20 +411,13 @@ export class SqliteStore implements CoreStore {
     // the partial pieces at either end (and anything else) from the events themselves.
     const rollupsOk = !filter.user?.length && !filter.ip?.length && !filter.q && filter.from !== undefined && filter.to !== undefined;
     const fromRollup = (level: number, from: number, to: number) => {
-      const clauses = ['bucket >= ?', 'bucket < ?'];
-      const params: unknown[] = [from, to];
-      for (const col of ['type', 'outcome', 'reason', 'service', 'country'] as const) {
-        const vals = filter[col];
-        if (!vals?.length) continue;
-        clauses.push(`"${col}" IN (${vals.map(() => '?').join(', ')})`);
-        params.push(...vals);
-      }
+      const r = rollupWhere(filter, from, to);
       const key = group ? `"${group}"` : 'NULL';
       return this.rdb
         .prepare(
-          `SELECT (bucket / CAST(? AS INTEGER)) * ? AS bucket, ${key} AS key, sum(count) AS count FROM ${ROLLUPS[level].table} WHERE ${clauses.join(' AND ')} GROUP BY 1, 2`,
+          `SELECT (bucket / CAST(? AS INTEGER)) * ? AS bucket, ${key} AS key, sum(count) AS count FROM ${ROLLUPS[level].table} ${r.where} GROUP BY 1, 2`,
         )
-        .all(intervalMs, intervalMs, ...params) as { bucket: number; key: string | null; count: number }[];
+        .all(intervalMs, intervalMs, ...r.params) as { bucket: number; key: string | null; count: number }[];
     };
     const piece = (from: number, to: number, level: number): void => {
       if (from >= to) return;
@@ -584,6 +507,19 @@ export class SqliteStore implements CoreStore {
       this.db.close();
     });
   }
+}
+
+/** The WHERE clause picking the rollup rows in [from, to) that match the filter's rollup dimensions. */
+function rollupWhere(filter: EventFilter, from: number, to: number): { where: string; params: unknown[] } {
+  const clauses = ['bucket >= ?', 'bucket < ?'];
+  const params: unknown[] = [from, to];
+  for (const col of ['type', 'outcome', 'reason', 'service', 'country'] as const) {
+    const vals = filter[col];
+    if (!vals?.length) continue;
+    clauses.push(`"${col}" IN (${vals.map(() => '?').join(', ')})`);
+    params.push(...vals);
+  }
+  return { where: 'WHERE ' + clauses.join(' AND '), params };
 }
 
 export function openSqliteStore(url: string): SqliteStore {
