@@ -1,65 +1,28 @@
 // Scale-out: three real collector processes (collector/dist/main.js) on one PostgreSQL database,
 // as behind a load balancer. Lockouts must be exact across replicas, sessions and idempotency
 // shared. Prints the numbers.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { describeWithPostgres, TestDatabases } from './helpers/postgres-db';
+import { buildCollectorIfStale, listeningUrl, spawnCollector, type CollectorProcess } from './helpers/spawn-collector';
 
-const root = join(__dirname, '..');
-const main = join(root, 'dist', 'main.js');
 const KEYS = { ingest: 'replica-ingest-key', read: 'replica-read-key', admin: 'replica-admin-key' } as const;
 type Role = keyof typeof KEYS;
 
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-interface Replica {
+interface Replica extends CollectorProcess {
   name: string;
   url: string;
-  /** What it printed on stdout. */
-  out: () => string;
-  child: ChildProcess;
-  exit: Promise<number | null>;
   req(method: string, path: string, role: Role, body?: unknown): Promise<{ status: number; body: any }>;
 }
 
 async function startReplica(name: string, store: string): Promise<Replica> {
-  const child = spawn(process.execPath, [main, '--no-demo'], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      AUTHWATCH_HOST: '127.0.0.1',
-      AUTHWATCH_PORT: '0',
-      AUTHWATCH_STORE: store,
-      AUTHWATCH_INGEST_KEYS: `app:${KEYS.ingest}`,
-      AUTHWATCH_READ_KEYS: `grafana:${KEYS.read}`,
-      AUTHWATCH_ADMIN_KEYS: `ops:${KEYS.admin}`,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const p = spawnCollector(['--no-demo'], {
+    AUTHWATCH_HOST: '127.0.0.1',
+    AUTHWATCH_PORT: '0',
+    AUTHWATCH_STORE: store,
+    AUTHWATCH_INGEST_KEYS: `app:${KEYS.ingest}`,
+    AUTHWATCH_READ_KEYS: `grafana:${KEYS.read}`,
+    AUTHWATCH_ADMIN_KEYS: `ops:${KEYS.admin}`,
   });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const m = /authwatch collector listening on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearInterval(timer);
-        resolve(m[1]);
-      } else if (child.exitCode !== null) {
-        clearInterval(timer);
-        reject(new Error(`replica ${name} exited with ${child.exitCode}:\n${err}`));
-      }
-    }, 25);
-  });
+  const url = await listeningUrl(p, `replica ${name}`);
   const req: Replica['req'] = async (method, path, role, body) => {
     const headers: Record<string, string> = { authorization: `Bearer ${KEYS[role]}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -67,7 +30,7 @@ async function startReplica(name: string, store: string): Promise<Replica> {
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };
-  return { name, url, out: () => out, child, exit, req };
+  return { ...p, name, url, req };
 }
 
 const dbs = new TestDatabases();
@@ -76,11 +39,7 @@ describeWithPostgres('replicas')('three collector replicas on one PostgreSQL dat
   const replicas: Replica[] = [];
 
   beforeAll(async () => {
-    // Build when dist is missing or older than the sources (CI builds first anyway).
-    if (!existsSync(main) || statSync(main).mtimeMs < newestMtime(join(root, 'src'))) {
-      const r = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`collector build failed:\n${r.stdout}${r.stderr}`);
-    }
+    buildCollectorIfStale();
     const store = await dbs.create();
     // Started together: they race on the migrations and on the shared session-hash key.
     replicas.push(...(await Promise.all(['A', 'B', 'C'].map((n) => startReplica(n, store)))));

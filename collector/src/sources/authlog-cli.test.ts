@@ -1,31 +1,15 @@
 // The built CLI with the auth.log source: `--authlog FILE --once` imports and exits with a
 // summary, `--authlog -` reads stdin, `--authlog FILE --follow` serves while following, bad
 // options exit 1 with a clear message. The store is then read back through the real API.
-import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KEYS, startServer, tempDir } from '../../test/helpers/server';
+import { buildCollectorIfStale, collectorMain as main, listeningUrl, spawnCollector } from '../../test/helpers/spawn-collector';
 
-const root = join(__dirname, '..', '..');
-const main = join(root, 'dist', 'main.js');
-const fixture = join(root, 'test', 'fixtures', 'authlog-debian.log');
+const fixture = join(__dirname, '..', '..', 'test', 'fixtures', 'authlog-debian.log');
 
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-beforeAll(() => {
-  // Build when dist is missing or older than the sources (CI builds first anyway).
-  if (!existsSync(main) || statSync(main).mtimeMs < newestMtime(join(root, 'src'))) {
-    const r = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`collector build failed:\n${r.stdout}${r.stderr}`);
-  }
-}, 180_000);
+beforeAll(buildCollectorIfStale, 180_000);
 
 function env(dir: string): Record<string, string> {
   return {
@@ -72,18 +56,10 @@ test('--authlog FILE --follow: serves while following; appended lines reach GET 
   const dir = tempDir();
   const file = join(dir, 'auth.log');
   copyFileSync(fixture, file);
-  const child = spawn(process.execPath, [main, '--authlog', file, '--follow'], { env: env(dir), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', () => undefined);
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const p = spawnCollector(['--authlog', file, '--follow'], env(dir));
   try {
     const end = Date.now() + 20_000;
-    while (!/listening on (http:\S+)/.test(out)) {
-      if (Date.now() > end) throw new Error(`no listening line: ${out}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    const url = /listening on (http:\S+)/.exec(out)![1];
+    const url = await listeningUrl(p, 'the collector', 20_000);
     // Following starts at the end: the existing lines are not read, an appended one is.
     await new Promise((r) => setTimeout(r, 400));
     appendFileSync(file, 'Nov 24 10:00:00 bastion-1 sshd[30001]: Failed password for root from 198.51.100.250 port 4000 ssh2\n');
@@ -96,9 +72,9 @@ test('--authlog FILE --follow: serves while following; appended lines reach GET 
     }
     expect(got.map((e) => `${e.user}@${e.ip}:${e.reason}`)).toEqual(['root@198.51.100.250:invalid_password']);
   } finally {
-    child.kill('SIGTERM');
+    p.child.kill('SIGTERM');
   }
-  expect(await exit).toBe(0);
+  expect(await p.exit).toBe(0);
 });
 
 test('bad options exit 1 with a clear message', () => {
