@@ -14,6 +14,7 @@ import { pgJson, pgParam } from './postgres-text';
 import { Mutex } from './mutex';
 import { decodeCursor, encodeCursor, escapeLike, filterSql } from './filter-sql';
 import { BadQuery } from './store';
+import { BucketSums, type Bucket } from './bucket-sums';
 import { EVENT_COLUMNS, ROLLUPS, eventMapper, rollupCounts, rowToLock, rowToSession } from './rows';
 import type { Attributes, EventColumn, Row } from './rows';
 import type {
@@ -382,17 +383,7 @@ export class PostgresStore implements CoreStore {
   }
 
   async timeseries(filter: EventFilter, intervalMs: number, group: GroupField | null) {
-    type Bucket = { bucket: number; key: string | null; count: number };
-    const out = new Map<string, Bucket>();
-    const add = (rows: Bucket[]) => {
-      for (const r of rows) {
-        const key = r.key === '' ? null : r.key;
-        const k = `${r.bucket}\u0000${key ?? ''}\u0000${key === null ? 0 : 1}`;
-        const cur = out.get(k);
-        if (cur) cur.count += r.count;
-        else out.set(k, { bucket: r.bucket, key, count: r.count });
-      }
-    };
+    const sums = new BucketSums();
     const key = group ? `"${group}"` : 'NULL::text';
     const fromEvents = async (f: EventFilter) => {
       const w = filterSql(f, (n) => `$${n + 1}`, [], 'ILIKE');
@@ -416,20 +407,20 @@ export class PostgresStore implements CoreStore {
     const piece = async (from: number, to: number, level: number): Promise<void> => {
       if (from >= to) return;
       if (level >= ROLLUPS.length || !rollupsOk) {
-        add(await fromEvents({ ...filter, from, to }));
+        sums.add(await fromEvents({ ...filter, from, to }));
         return;
       }
       const ms = ROLLUPS[level].ms;
       const fromA = Math.ceil(from / ms) * ms;
       const toA = Math.floor(to / ms) * ms;
       if (intervalMs % ms !== 0 || fromA >= toA) return piece(from, to, level + 1);
-      add(await fromRollup(level, fromA, toA));
+      sums.add(await fromRollup(level, fromA, toA));
       await piece(from, fromA, level + 1);
       await piece(toA, to, level + 1);
     };
     if (rollupsOk) await piece(filter.from!, filter.to!, 0);
-    else add(await fromEvents(filter));
-    return [...out.values()].sort((a, b) => a.bucket - b.bucket || String(a.key).localeCompare(String(b.key)));
+    else sums.add(await fromEvents(filter));
+    return sums.sorted();
   }
 
   async eventStats(filter: EventFilter) {

@@ -10,6 +10,7 @@ import { sqliteMigrations } from './migrations/sqlite';
 import { Mutex } from './mutex';
 import { decodeCursor, encodeCursor, escapeLike, filterSql } from './filter-sql';
 import { BadQuery } from './store';
+import { BucketSums, type Bucket } from './bucket-sums';
 import { EVENT_COLUMNS, ROLLUPS, eventMapper, rollupCounts, rowToLock, rowToSession } from './rows';
 import type { Attributes, Row } from './rows';
 import type {
@@ -389,23 +390,14 @@ export class SqliteStore implements CoreStore {
   }
 
   async timeseries(filter: EventFilter, intervalMs: number, group: GroupField | null) {
-    const out = new Map<string, { bucket: number; key: string | null; count: number }>();
-    const add = (rows: { bucket: number; key: string | null; count: number }[]) => {
-      for (const r of rows) {
-        const key = r.key === '' ? null : r.key;
-        const k = `${r.bucket}\u0000${key ?? ''}\u0000${key === null ? 0 : 1}`;
-        const cur = out.get(k);
-        if (cur) cur.count += r.count;
-        else out.set(k, { bucket: r.bucket, key, count: r.count });
-      }
-    };
+    const sums = new BucketSums();
     // better-sqlite3 binds JS numbers as REAL: CAST keeps the division an integer division.
     const fromEvents = (f: EventFilter) => {
       const w = filterSql(f);
       const key = group ? `"${group}"` : 'NULL';
       return this.rdb
         .prepare(`SELECT (time / CAST(? AS INTEGER)) * ? AS bucket, ${key} AS key, count(*) AS count FROM events ${w.where} GROUP BY bucket, key`)
-        .all(intervalMs, intervalMs, ...w.params) as { bucket: number; key: string | null; count: number }[];
+        .all(intervalMs, intervalMs, ...w.params) as Bucket[];
     };
     // Whole hours / minutes come from the rollups when the filter only uses their dimensions;
     // the partial pieces at either end (and anything else) from the events themselves.
@@ -417,12 +409,12 @@ export class SqliteStore implements CoreStore {
         .prepare(
           `SELECT (bucket / CAST(? AS INTEGER)) * ? AS bucket, ${key} AS key, sum(count) AS count FROM ${ROLLUPS[level].table} ${r.where} GROUP BY 1, 2`,
         )
-        .all(intervalMs, intervalMs, ...r.params) as { bucket: number; key: string | null; count: number }[];
+        .all(intervalMs, intervalMs, ...r.params) as Bucket[];
     };
     const piece = (from: number, to: number, level: number): void => {
       if (from >= to) return;
       if (level >= ROLLUPS.length || !rollupsOk) {
-        add(fromEvents({ ...filter, from, to }));
+        sums.add(fromEvents({ ...filter, from, to }));
         return;
       }
       const ms = ROLLUPS[level].ms;
@@ -432,13 +424,13 @@ export class SqliteStore implements CoreStore {
         piece(from, to, level + 1);
         return;
       }
-      add(fromRollup(level, fromA, toA));
+      sums.add(fromRollup(level, fromA, toA));
       piece(from, fromA, level + 1);
       piece(toA, to, level + 1);
     };
     if (rollupsOk) piece(filter.from!, filter.to!, 0);
-    else add(fromEvents(filter));
-    return [...out.values()].sort((a, b) => a.bucket - b.bucket || String(a.key).localeCompare(String(b.key)));
+    else sums.add(fromEvents(filter));
+    return sums.sorted();
   }
 
   async eventStats(filter: EventFilter) {
