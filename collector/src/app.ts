@@ -46,7 +46,12 @@ export interface Collector {
   close(): Promise<void>;
 }
 
-export async function createCollector(config: Config, log: Logger = createLogger()): Promise<Collector> {
+export interface CollectorOptions {
+  /** The enforcement clock (tests move it); default Date.now. */
+  clock?: () => number;
+}
+
+export async function createCollector(config: Config, log: Logger = createLogger(), options: CollectorOptions = {}): Promise<Collector> {
   const store = await openStore(config.store);
   const sessionKey = config.sessionKey ?? (await store.getOrCreateMeta('session_hash_key', () => randomBytes(32).toString('hex')));
   const hashSessionId = (raw: string) => createHmac('sha256', sessionKey).update(raw, 'utf8').digest('hex');
@@ -58,10 +63,11 @@ export async function createCollector(config: Config, log: Logger = createLogger
   const pipeline = new Pipeline({
     store,
     enrichers: createEnrichers(config.env),
-    processors: [createSessionProcessor(), createLockoutProcessor()],
+    processors: [createSessionProcessor(), createLockoutProcessor({ truncate: config.ipTruncate })],
     isolatedProcessors: createDetections(config.env),
     sinks: [telemetry.sink, ...createNotificationSinks(config.env)],
     log,
+    clock: options.clock,
   });
 
   const ctx: ApiContext = { config, store, pipeline, telemetry, log, hashSessionId, auth: authenticator(config.keys) };

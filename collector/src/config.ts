@@ -15,6 +15,10 @@ export interface Config {
   sweepSeconds: number;
   /** HMAC key for session ids; generated and persisted in the store when absent. */
   sessionKey: string | undefined;
+  /** AUTHWATCH_IP_TRUNCATE: addresses stored as /24 (IPv4) and /48 (IPv6); lockout keys follow. */
+  ipTruncate: boolean;
+  /** AUTHWATCH_MAX_CLOCK_SKEW_SECONDS: how far ahead of the collector's clock an event time may be. */
+  maxFutureMs: number;
   env: NodeJS.ProcessEnv;
 }
 
@@ -54,5 +58,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   }
   const sessionKey = env.AUTHWATCH_SESSION_KEY || undefined;
   if (sessionKey !== undefined && sessionKey.length < 16) throw new ConfigError('AUTHWATCH_SESSION_KEY must be at least 16 characters');
-  return { host, port, store, keys, hideDetails: truthy(env.AUTHWATCH_HIDE_DETAILS), sweepSeconds, sessionKey, env };
+  const skewText = env.AUTHWATCH_MAX_CLOCK_SKEW_SECONDS ?? '300';
+  const skew = Number(skewText);
+  if (!Number.isInteger(skew) || skew < 0 || skew > 86400) throw new ConfigError(`AUTHWATCH_MAX_CLOCK_SKEW_SECONDS "${skewText}" must be a whole number of seconds from 0 to 86400`);
+  return {
+    host,
+    port,
+    store,
+    keys,
+    hideDetails: truthy(env.AUTHWATCH_HIDE_DETAILS),
+    sweepSeconds,
+    sessionKey,
+    ipTruncate: truthy(env.AUTHWATCH_IP_TRUNCATE),
+    maxFutureMs: skew * 1000,
+    env,
+  };
 }

@@ -47,6 +47,11 @@ export class Pipeline {
     this.clock = deps.clock ?? Date.now;
   }
 
+  /** The collector's clock: enforcement (windows, locks, reservations) runs on it. */
+  now(): number {
+    return this.clock();
+  }
+
   /** Enriches, stores and processes one validated batch; resolves after the commit. */
   ingest(events: StoredEvent[]): Promise<IngestResult> {
     for (const enricher of this.deps.enrichers) {

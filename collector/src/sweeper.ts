@@ -1,8 +1,10 @@
 // Periodic housekeeping in the store: idle sessions end with idle_timeout (stored session_end
-// events), expired processor state is dropped.
+// events), unsettled attempt reservations past their TTL count as failures, expired processor
+// state is dropped.
 import type { Logger } from './log';
 import type { Pipeline } from './pipeline-runner';
 import { sweepIdleSessions } from './processors/sessions';
+import { expireAttempts } from './decision/rules';
 
 export interface Sweeper {
   /** Runs one sweep now (tests, shutdown); resolves with the sessions ended. */
@@ -16,6 +18,8 @@ export function startSweeper(pipeline: Pipeline, intervalSeconds: number, log: L
     running ??= pipeline
       .run(async (ctx) => {
         const ended = await sweepIdleSessions(ctx);
+        // Abandoned attempt reservations count as failures even when no other traffic comes.
+        await expireAttempts(ctx);
         await ctx.tx.pruneState(ctx.now);
         return ended;
       })

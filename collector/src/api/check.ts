@@ -1,25 +1,48 @@
-// POST /v1/check: "may this user log in from this IP now?" — answered from the locks in force
-// (indexed lookups on the read connection).
+// POST /v1/check: "may this user try to log in from this IP now?". Without "attempt" it reads the
+// locks in force; with "attempt": true it reserves one attempt (decision/check.ts) that the login's
+// outcome event settles by attempt_id. Names and addresses are keyed as the lockout counts them.
 import { Router } from 'express';
-import { isIP } from 'node:net';
-import { decide } from '../processors/lockout';
+import { decide, reserveAttempt } from '../decision/check';
+import { keyRules, subjectOf } from '../decision/keys';
+import { canonicalIp } from '../schema/normalize';
+import { unstorableText } from '../schema/event';
 import { requireJson, jsonBody } from '../sources/http';
 import type { ApiContext } from './context';
 import { badRequest } from './errors';
 
+const FIELDS = new Set(['user', 'ip', 'attempt']);
+
+function parseBody(body: unknown): { user: string | null; ip: string | null; attempt: boolean } {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('body must be {"user": "...", "ip": "...", "attempt": true|false}');
+  const b = body as Record<string, unknown>;
+  const unknown = Object.keys(b).filter((k) => !FIELDS.has(k));
+  if (unknown.length) throw badRequest(`unknown field ${JSON.stringify(unknown[0])}; send user, ip and attempt`, unknown.map((k) => ({ path: k, message: 'unknown field' })));
+  const { user, ip, attempt } = b;
+  if (user !== undefined && user !== null) {
+    if (typeof user !== 'string' || !user || user.length > 256) throw badRequest('user must be a non-empty string of at most 256 characters', [{ path: 'user', message: 'must be a non-empty string (≤ 256)' }]);
+    if (unstorableText(user)) throw badRequest('user contains U+0000 or an unpaired surrogate', [{ path: 'user', message: 'contains U+0000 or an unpaired UTF-16 surrogate' }]);
+  }
+  if (ip !== undefined && ip !== null && (typeof ip !== 'string' || ip.length > 64 || !canonicalIp(ip))) {
+    throw badRequest('ip must be a valid IPv4 or IPv6 address', [{ path: 'ip', message: 'not an IP address' }]);
+  }
+  if (attempt !== undefined && typeof attempt !== 'boolean') throw badRequest('attempt must be true or false', [{ path: 'attempt', message: 'must be a boolean' }]);
+  if (!user && !ip) throw badRequest('send "user", "ip" or both');
+  if (attempt && !user) throw badRequest('an attempt needs "user"', [{ path: 'user', message: 'required with "attempt": true' }]);
+  return { user: (user as string | undefined) ?? null, ip: (ip as string | undefined) ?? null, attempt: attempt === true };
+}
+
 export function checkRoutes(ctx: ApiContext): Router {
   const r = Router();
   r.post('/v1/check', ctx.auth('ingest'), requireJson, jsonBody, async (req, res) => {
-    const body = req.body as { user?: unknown; ip?: unknown } | null;
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('body must be {"user": "...", "ip": "..."}');
-    const user = body.user;
-    const ip = body.ip;
-    if (user !== undefined && user !== null && (typeof user !== 'string' || !user)) throw badRequest('user must be a non-empty string', [{ path: 'user', message: 'must be a non-empty string' }]);
-    if (ip !== undefined && ip !== null && (typeof ip !== 'string' || !isIP(ip))) throw badRequest('ip must be a valid IPv4 or IPv6 address', [{ path: 'ip', message: 'not an IP address' }]);
-    if (!user && !ip) throw badRequest('send "user", "ip" or both');
-    const now = Date.now();
-    const locks = await ctx.store.activeLocks((user as string | undefined) ?? null, (ip as string | undefined) ?? null, now);
-    res.json(decide(locks, now));
+    const { user, ip, attempt } = parseBody(req.body);
+    if (attempt) {
+      const answer = await ctx.pipeline.run((pctx) => reserveAttempt(pctx, subjectOf(user, ip, keyRules(pctx.policy, ctx.config.ipTruncate))));
+      res.json(answer);
+      return;
+    }
+    const subject = subjectOf(user, ip, keyRules(await ctx.store.getPolicy(), ctx.config.ipTruncate));
+    const now = ctx.pipeline.now();
+    res.json(decide(await ctx.store.activeLocks(subject.userKey, subject.ipKey, now), now));
   });
   return r;
 }

@@ -1,12 +1,12 @@
 // Lockouts: list (read), unlock a user or an IP (admin, audited with unlock + admin events).
 import { Router } from 'express';
-import { isIP } from 'node:net';
+import { ipCounter, ipUnlockKey, keyRules, userCounter, userLockKey } from '../decision/keys';
 import { derivedEvent, type CoreProcessContext } from '../processors/core';
-import { ipKey, userKey } from '../processors/lockout';
+import { unstorableText } from '../schema/event';
 import type { LockRow } from '../store/store';
 import { actor, selfUser } from './auth';
 import type { ApiContext } from './context';
-import { badRequest } from './errors';
+import { HttpError, badRequest } from './errors';
 import { choice, int, many, restrictUsers } from './params';
 import { hidesDetails, redact } from './redact';
 
@@ -40,9 +40,12 @@ export function lockoutRoutes(ctx: ApiContext): Router {
   const r = Router();
   r.get('/v1/lockouts', ctx.auth('read'), async (req, res) => {
     const now = Date.now();
+    const rules = keyRules(await ctx.store.getPolicy(), ctx.config.ipTruncate);
+    const users = restrictUsers(many(req.query, 'user'), selfUser(req));
     const rows = await ctx.store.listLockouts({
       state: choice(req.query, 'state', ['locked', 'all'] as const, 'locked'),
-      user: restrictUsers(many(req.query, 'user'), selfUser(req)),
+      // Locks are kept under the normalised name: "Eve" finds the locks of "eve".
+      user: users?.map((u) => userLockKey(u, rules)),
       now,
       limit: int(req.query, 'limit', 1000, 1, 10000),
     });
@@ -52,24 +55,39 @@ export function lockoutRoutes(ctx: ApiContext): Router {
 
   r.post('/v1/users/:user/unlock', ctx.auth('admin'), async (req, res) => {
     const user = req.params.user as string;
+    if (!user || user.length > 256 || unstorableText(user)) throw badRequest('not a user name');
     const who = actor(req);
+    const rules = keyRules(await ctx.store.getPolicy(), ctx.config.ipTruncate);
+    const key = userLockKey(user, rules);
+    // A mistyped name is a 404, not an audit event that puts the typo into the user list.
+    const known =
+      (await ctx.store.listLockouts({ state: 'all', user: [key], now: Date.now(), limit: 1 })).length > 0 ||
+      (await ctx.store.queryEvents({ user: [user] }, { limit: 1, cursor: null, order: 'desc' })).events.length > 0;
+    if (!known) throw new HttpError(404, `no such user: the collector has no events or locks for "${user.slice(0, 64)}"`);
     const unlocked = await ctx.pipeline.run(async (pctx) => {
-      const lifted = await pctx.tx.unlock({ user }, pctx.now, who);
-      await pctx.tx.clearFailures([userKey(user)]);
+      const lifted = await pctx.tx.unlock({ user: key }, pctx.now, who);
+      await pctx.tx.clearFailures([userCounter(key)]);
       recordUnlocks(pctx, lifted, who, user, 'unlock_user');
       return lifted.length;
     });
     res.json({ unlocked });
   });
 
+  // An address, or the IPv6 prefix it is blocked under ("2001:db8:1:2::/64", URL-encoded).
   r.post('/v1/ips/:ip/unlock', ctx.auth('admin'), async (req, res) => {
     const ip = req.params.ip as string;
-    if (!isIP(ip)) throw badRequest(`"${ip.slice(0, 64)}" is not a valid IPv4 or IPv6 address`);
+    const rules = keyRules(await ctx.store.getPolicy(), ctx.config.ipTruncate);
+    const key = ip.length <= 64 ? ipUnlockKey(ip, rules) : null;
+    if (!key) {
+      throw badRequest(
+        `"${ip.slice(0, 64).replace(/[^\x20-\x7e]/g, '?')}" is not an IP address or a blockable prefix (IPv4 address, IPv6 address or /${rules.ipv6Prefix}…/128 prefix)`,
+      );
+    }
     const who = actor(req);
     const unlocked = await ctx.pipeline.run(async (pctx) => {
-      const lifted = await pctx.tx.unlock({ ip }, pctx.now, who);
-      await pctx.tx.clearFailures([ipKey(ip)]);
-      recordUnlocks(pctx, lifted, who, ip, 'unlock_ip');
+      const lifted = await pctx.tx.unlock({ ip: key }, pctx.now, who);
+      await pctx.tx.clearFailures([ipCounter(key)]);
+      recordUnlocks(pctx, lifted, who, key, 'unlock_ip');
       return lifted.length;
     });
     res.json({ unlocked });

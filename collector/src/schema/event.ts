@@ -3,9 +3,9 @@
 import { FormatRegistry, Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { newEventId } from './ids';
-import { isIP } from 'node:net';
 import { INGEST_TYPES, SYSTEM_TYPES, blankEvent, type StoredEvent } from './stored-event';
 import { reasonTableMarkdown } from './reasons';
+import { canonicalIp } from './normalize';
 
 export const MAX_BATCH_EVENTS = 10_000;
 export const MAX_BODY_BYTES = 5 * 1024 * 1024;
@@ -28,7 +28,8 @@ export const IngestEventSchema = Type.Object(
     id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Idempotency key: an id already stored is counted as a duplicate, not stored again.' })),
     time: Type.Optional(
       Type.Union([Type.String({ format: 'date-time' }), Type.Integer({ minimum: 0, maximum: 253402300799999 })], {
-        description: 'RFC 3339 timestamp or epoch milliseconds; default: when the collector received it.',
+        description:
+          'RFC 3339 timestamp or epoch milliseconds; default: when the collector received it. Shown, stored and queried as sent, but never trusted for enforcement: lockout windows and locks run on the collector\'s clock. Refused: more than the allowed clock skew (default 300 s) ahead of the collector, a number below 10^11 (epoch seconds, not milliseconds), anything before 2000-01-01.',
       }),
     ),
     type: Type.Union(
@@ -54,6 +55,14 @@ export const IngestEventSchema = Type.Object(
     service: text(128, 'Application or service the event belongs to.'),
     entry: text(128, 'Entry method (web, mobile, api, sshd…).'),
     attributes: nullable(AttributesSchema),
+    attempt_id: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        pattern: '^[A-Za-z0-9_-]+$',
+        description: 'The attempt_id POST /v1/check {"attempt": true} returned: this login outcome settles that reservation.',
+      }),
+    ),
   },
   { additionalProperties: false, $id: 'Event' },
 );
@@ -72,6 +81,50 @@ export function looksSecret(key: string): boolean {
   return SECRET_KEY.test(key);
 }
 
+/** Earliest event time accepted (2000-01-01T00:00:00Z). */
+export const MIN_EVENT_TIME = Date.UTC(2000, 0, 1);
+/** Default allowance for application clocks running ahead of the collector's. */
+export const DEFAULT_MAX_FUTURE_MS = 300_000;
+
+/** Why an event time is refused, or null. */
+export function timeProblem(time: string | number | undefined, now: number, maxFutureMs: number): string | null {
+  if (time === undefined) return null;
+  const t = typeof time === 'number' ? time : Date.parse(time);
+  if (Number.isNaN(t)) return 'must be an RFC 3339 timestamp or epoch milliseconds';
+  if (typeof time === 'number' && time < 1e11) return `${time} looks like epoch seconds; send epoch milliseconds (× 1000) or RFC 3339`;
+  if (t < MIN_EVENT_TIME) return 'is before 2000-01-01; send the time the event happened';
+  if (t > now + maxFutureMs) {
+    return `is ${Math.round((t - now) / 1000)} s ahead of the collector's clock; at most ${Math.round(maxFutureMs / 1000)} s of clock skew is accepted`;
+  }
+  return null;
+}
+
+// PostgreSQL text cannot hold U+0000 and UTF-8 cannot hold a lone surrogate: refuse both at the
+// schema so every store sees the same input (and the client gets a 400, never a store error).
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function unstorableText(v: string): boolean {
+  return UNSTORABLE.test(v);
+}
+
+/** The path of the first string (field, attribute key or value) no store can keep, or null. */
+function unstorablePath(obj: Record<string, unknown>): string | null {
+  for (const key in obj) {
+    const v = obj[key];
+    if (typeof v === 'string' && UNSTORABLE.test(v)) return key;
+    if (key === 'attributes' && v && typeof v === 'object' && !Array.isArray(v)) {
+      for (const ak in v as Record<string, unknown>) {
+        if (UNSTORABLE.test(ak)) return `attributes.${JSON.stringify(ak.replace(UNSTORABLE, '\ufffd')).slice(1, -1)}`;
+        const av = (v as Record<string, unknown>)[ak];
+        if (typeof av === 'string' && UNSTORABLE.test(av)) return `attributes.${ak}`;
+      }
+    }
+  }
+  return null;
+}
+
+const UNSTORABLE_MESSAGE = 'contains U+0000 or an unpaired UTF-16 surrogate, which cannot be stored';
+
 export interface ValidationDetail {
   index: number;
   path: string;
@@ -89,7 +142,7 @@ function secretMessage(where: string): string {
 }
 
 /** Clear, field-specific messages for what a client gets wrong most. */
-function describe(event: unknown, index: number): ValidationDetail[] {
+function describe(event: unknown, index: number, opts: ValidateOptions): ValidationDetail[] {
   const out: ValidationDetail[] = [];
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     return [{ index, path: '', message: 'each event must be a JSON object' }];
@@ -125,7 +178,19 @@ function describe(event: unknown, index: number): ValidationDetail[] {
     else if (path.startsWith('attributes.')) message = 'attribute values must be a string (≤ 1024 chars), number or boolean';
     out.push({ index, path, message });
   }
-  if (typeof obj.ip === 'string' && !isIP(obj.ip) && !seen.has('ip')) out.push({ index, path: 'ip', message: `"${obj.ip.slice(0, 64)}" is not a valid IPv4 or IPv6 address` });
+  if (typeof obj.ip === 'string' && !canonicalIp(obj.ip) && !seen.has('ip')) {
+    out.push({ index, path: 'ip', message: `"${obj.ip.slice(0, 64).replace(UNSTORABLE, '\ufffd')}" is not a valid IPv4 or IPv6 address` });
+    seen.add('ip');
+  }
+  const bad = unstorablePath(obj);
+  if (bad && !seen.has(bad)) {
+    out.push({ index, path: bad, message: UNSTORABLE_MESSAGE });
+    seen.add(bad);
+  }
+  if (!seen.has('time') && (typeof obj.time === 'string' || typeof obj.time === 'number')) {
+    const problem = timeProblem(obj.time, opts.now, opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS);
+    if (problem) out.push({ index, path: 'time', message: problem });
+  }
   return out;
 }
 
@@ -134,6 +199,8 @@ export interface ValidateOptions {
   now: number;
   /** Keyed hash of a raw session id. */
   hashSessionId(raw: string): string;
+  /** How far ahead of `now` an event time may be (ms); default 5 minutes. */
+  maxFutureMs?: number;
 }
 
 export type BatchResult = { ok: true; events: StoredEvent[] } | { ok: false; error: string; details: ValidationDetail[] };
@@ -145,15 +212,12 @@ function quickSecretCheck(ev: IngestEvent): boolean {
 }
 
 function toStored(ev: IngestEvent, opts: ValidateOptions): StoredEvent | null {
-  let time: number;
-  if (ev.time === undefined) time = opts.now;
-  else if (typeof ev.time === 'number') time = ev.time;
-  else {
-    time = Date.parse(ev.time);
-    if (Number.isNaN(time)) return null;
-  }
-  if (ev.ip != null && !isIP(ev.ip)) return null;
-  return blankEvent({
+  if (timeProblem(ev.time, opts.now, opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS)) return null;
+  const time = ev.time === undefined ? opts.now : typeof ev.time === 'number' ? ev.time : Date.parse(ev.time);
+  const ip = ev.ip == null ? null : canonicalIp(ev.ip);
+  if (ev.ip != null && ip === null) return null;
+  if (unstorablePath(ev as unknown as Record<string, unknown>)) return null;
+  const stored = blankEvent({
     id: ev.id ?? newEventId(opts.now),
     time,
     received_at: opts.now,
@@ -164,7 +228,7 @@ function toStored(ev: IngestEvent, opts: ValidateOptions): StoredEvent | null {
     user_id: ev.user_id ?? null,
     email: ev.email ?? null,
     session_id: ev.session_id != null ? opts.hashSessionId(ev.session_id) : null,
-    ip: ev.ip ?? null,
+    ip,
     user_agent: ev.user_agent ?? null,
     device: ev.device ?? null,
     app_version: ev.app_version ?? null,
@@ -172,6 +236,8 @@ function toStored(ev: IngestEvent, opts: ValidateOptions): StoredEvent | null {
     entry: ev.entry ?? null,
     attributes: ev.attributes ?? null,
   });
+  if (ev.attempt_id !== undefined) stored.attempt_id = ev.attempt_id;
+  return stored;
 }
 
 /**
@@ -194,7 +260,7 @@ export function validateBatch(body: unknown, opts: ValidateOptions): BatchResult
       continue;
     }
     details ??= [];
-    if (details.length < MAX_DETAILS) details.push(...describe(ev, i));
+    if (details.length < MAX_DETAILS) details.push(...describe(ev, i, opts));
   }
   if (details) {
     const n = new Set(details.map((d) => d.index)).size;

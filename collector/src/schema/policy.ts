@@ -20,6 +20,19 @@ export const PolicySchema = Type.Object(
     idle_timeout_seconds: Type.Integer({ minimum: 1, maximum: 365 * 86400, description: 'Sessions without activity for this long end with idle_timeout.' }),
     single_session: Type.Boolean({ description: 'A new login ends the user\'s other active sessions (new_login).' }),
     session_ip_binding: Type.Boolean({ description: 'An access from another IP ends the session (ip_conflict).' }),
+    user_case_sensitive: Type.Boolean({
+      description: 'false (default): "Eve" and "eve" are one account for counting and locks. Names are always compared in Unicode NFC.',
+    }),
+    ipv6_prefix: Type.Integer({
+      minimum: 32,
+      maximum: 128,
+      description: 'IPv6 clients are counted and blocked per prefix of this length (default 64: one customer network), so rotating addresses inside it does not evade a block.',
+    }),
+    attempt_ttl_seconds: Type.Integer({
+      minimum: 1,
+      maximum: 3600,
+      description: 'An attempt reserved by POST /v1/check {"attempt": true} and not settled by an event within this time counts as a failure.',
+    }),
   },
   { additionalProperties: false, $id: 'Policy' },
 );
@@ -41,6 +54,9 @@ export const DEFAULT_POLICY: Policy = {
   idle_timeout_seconds: 1800,
   single_session: false,
   session_ip_binding: false,
+  user_case_sensitive: false,
+  ipv6_prefix: 64,
+  attempt_ttl_seconds: 60,
 };
 
 const check = TypeCompiler.Compile(PolicySchema);

@@ -40,6 +40,11 @@ export const REASON_CODES: ReasonCode[] = [
   { code: 'batch_upload', types: ['access'], portal: 'Batch file upload / Inventory upload', description: 'A batch file was uploaded.' },
   { code: 'recurring_billing', types: ['access'], portal: 'Recurring billing', description: 'Recurring-billing activity.' },
   { code: 'api_request', types: ['access'], portal: 'HTTPS request', description: 'An API call with the session.' },
+  { code: 'attempt_expired', types: ['login'], portal: '—', description: 'Written by the collector: an attempt reserved by /v1/check was not settled within attempt_ttl_seconds; counted as a failure.' },
+  { code: 'attempt_limit', types: ['login'], portal: '—', description: 'Reported by applications: /v1/check refused the attempt because enough attempts were already in flight. Stored, not counted.' },
+  { code: 'user_locked', types: ['login'], portal: 'User locked', description: 'Reported by applications: /v1/check refused a locked user. Stored, not counted.' },
+  { code: 'user_ip_locked', types: ['login'], portal: '—', description: 'Reported by applications: /v1/check refused a locked user+IP pair. Stored, not counted.' },
+  { code: 'ip_blocked', types: ['login'], portal: '—', description: 'Reported by applications: /v1/check refused a blocked IP. Stored, not counted.' },
   { code: 'too_many_failures', types: ['lockout'], portal: '—', description: 'Written by the collector: failed attempts exceeded the policy.' },
 ];
 

@@ -77,6 +77,8 @@ export interface StoredEvent {
   os_version: string | null;
   /** desktop | mobile | tablet | bot | other */
   device_type: string | null;
+  /** The /v1/check reservation this outcome settles; used by the lockout processor, never stored. */
+  attempt_id?: string;
 }
 
 /** A StoredEvent with every optional field null: the starting point for events the collector makes. */

@@ -19,8 +19,8 @@ export const jsonBody = express.json({ limit: MAX_BODY_BYTES, type: ['applicatio
 export function httpSource(ctx: ApiContext): Router {
   const r = Router();
   r.post('/v1/events', ctx.auth('ingest'), requireJson, jsonBody, async (req, res) => {
-    const now = Date.now();
-    const result = validateBatch(req.body, { now, hashSessionId: ctx.hashSessionId });
+    const now = ctx.pipeline.now();
+    const result = validateBatch(req.body, { now, hashSessionId: ctx.hashSessionId, maxFutureMs: ctx.config.maxFutureMs });
     if (!result.ok) {
       ctx.telemetry.rejected(Array.isArray(req.body) ? req.body.length : 1);
       res.status(400).json({ error: result.error, details: result.details });

@@ -83,7 +83,7 @@ export function otlpSource(ctx: ApiContext): Router {
         fail(req, res, 400, `${mapped.events.length} authentication events in one request is over the limit of ${MAX_BATCH_EVENTS}`);
         return;
       }
-      const result = validateBatch(mapped.events, { now: Date.now(), hashSessionId: ctx.hashSessionId });
+      const result = validateBatch(mapped.events, { now: ctx.pipeline.now(), hashSessionId: ctx.hashSessionId, maxFutureMs: ctx.config.maxFutureMs });
       if (!result.ok) {
         ctx.telemetry.rejected(mapped.events.length);
         // Batch indexes count authentication records only, in request order.

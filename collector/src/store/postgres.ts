@@ -15,7 +15,7 @@ import { Mutex } from './mutex';
 import { decodeCursor, encodeCursor, escapeLike, filterSql } from './filter-sql';
 import { BadQuery } from './store';
 import { BucketSums, type Bucket } from './bucket-sums';
-import { EVENT_COLUMNS, ROLLUPS, eventMapper, rollupCounts, rowToLock, rowToSession } from './rows';
+import { EVENT_COLUMNS, ROLLUPS, eventMapper, rollupCounts, rowToLock, rowToReservation, rowToSession } from './rows';
 import type { Attributes, EventColumn, Row } from './rows';
 import type {
   CoreStore,
@@ -207,8 +207,38 @@ export class PostgresStore implements CoreStore {
         );
         return rows.map((r) => r.n);
       },
+      countFailures: async (keys, since) => {
+        if (!keys.length) return [];
+        const rows = await q<{ n: number }>(
+          `SELECT (SELECT count(*) FROM failures f WHERE f.key = k.key AND f."time" > $2) AS n
+           FROM unnest($1::text[]) WITH ORDINALITY AS k(key, ord) ORDER BY k.ord`,
+          [keys, since],
+        );
+        return rows.map((r) => r.n);
+      },
       clearFailures: async (keys) => {
         if (keys.length) await q('DELETE FROM failures WHERE key = ANY($1::text[])', [keys]);
+      },
+      insertReservation: async (r) => {
+        await q(
+          'INSERT INTO reservations (id, "user", ip, display_user, display_ip, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+          [r.id, r.user, r.ip, r.display_user, r.display_ip, r.created_at, r.expires_at],
+        );
+      },
+      countReservations: async (user, ip) =>
+        (
+          await q<{ user: number; user_ip: number; ip: number }>(
+            `SELECT (SELECT count(*) FROM reservations WHERE NOT expired AND "user" = $1) AS "user",
+                    (SELECT count(*) FROM reservations WHERE NOT expired AND "user" = $1 AND ip = $2) AS user_ip,
+                    (SELECT count(*) FROM reservations WHERE NOT expired AND ip = $2) AS ip`,
+            [user, ip],
+          )
+        )[0],
+      takeReservation: async (id) => (await q('DELETE FROM reservations WHERE id = $1 RETURNING *', [id])).map(rowToReservation)[0],
+      expireReservations: async (now) =>
+        (await q('UPDATE reservations SET expired = true WHERE NOT expired AND expires_at <= $1 RETURNING *', [now])).map(rowToReservation),
+      pruneReservations: async (before) => {
+        await q('DELETE FROM reservations WHERE expired AND expires_at < $1', [before]);
       },
       pruneFailures: async (before) => {
         await q('DELETE FROM failures WHERE "time" < $1', [before]);

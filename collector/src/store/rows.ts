@@ -1,7 +1,7 @@
 // What the SQLite and PostgreSQL stores share about their rows: the events table's columns, how a
 // row becomes a StoredEvent / SessionRow / LockRow, and the per-bucket counts kept in the rollups.
 import type { StoredEvent, AttributeValue, EventType, Outcome } from '../schema/stored-event';
-import type { LockRow, SessionRow } from './store';
+import type { LockRow, Reservation, SessionRow } from './store';
 
 export type Row = Record<string, unknown>;
 export type Attributes = Record<string, AttributeValue>;
@@ -54,6 +54,8 @@ export function eventMapper(attributes: (value: unknown) => Attributes | null): 
 // Session and lockout rows have exactly the table's columns.
 export const rowToSession = (r: Row): SessionRow => r as unknown as SessionRow;
 export const rowToLock = (r: Row): LockRow => r as unknown as LockRow;
+// SQLite gives 0/1 for the flag, PostgreSQL a boolean.
+export const rowToReservation = (r: Row): Reservation => ({ ...(r as unknown as Reservation), expired: Boolean(r.expired) });
 
 /** Rollup tables, coarsest first: whole hours, then whole minutes, then events. */
 export const ROLLUPS = [

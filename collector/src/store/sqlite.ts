@@ -11,7 +11,7 @@ import { Mutex } from './mutex';
 import { decodeCursor, encodeCursor, escapeLike, filterSql } from './filter-sql';
 import { BadQuery } from './store';
 import { BucketSums, type Bucket } from './bucket-sums';
-import { EVENT_COLUMNS, ROLLUPS, eventMapper, rollupCounts, rowToLock, rowToSession } from './rows';
+import { EVENT_COLUMNS, ROLLUPS, eventMapper, rollupCounts, rowToLock, rowToReservation, rowToSession } from './rows';
 import type { Attributes, Row } from './rows';
 import type {
   CoreStore,
@@ -142,6 +142,18 @@ export class SqliteStore implements CoreStore {
       rActiveLocks: rdb.prepare(activeLocksSql),
       addFailure: db.prepare('INSERT INTO failures (key, time) VALUES (?, ?)'),
       countFailures: db.prepare('SELECT count(*) FROM failures WHERE key = ? AND time > ?').pluck(),
+      insertReservation: db.prepare(
+        `INSERT INTO reservations (id, user, ip, display_user, display_ip, created_at, expires_at)
+         VALUES (@id, @user, @ip, @display_user, @display_ip, @created_at, @expires_at)`,
+      ),
+      countReservations: db.prepare(
+        `SELECT (SELECT count(*) FROM reservations WHERE expired = 0 AND user = @user) AS user,
+                (SELECT count(*) FROM reservations WHERE expired = 0 AND user = @user AND ip = @ip) AS user_ip,
+                (SELECT count(*) FROM reservations WHERE expired = 0 AND ip = @ip) AS ip`,
+      ),
+      takeReservation: db.prepare('DELETE FROM reservations WHERE id = ? RETURNING *'),
+      expireReservations: db.prepare('UPDATE reservations SET expired = 1 WHERE expired = 0 AND expires_at <= ? RETURNING *'),
+      pruneReservations: db.prepare('DELETE FROM reservations WHERE expired = 1 AND expires_at < ?'),
       clearFailures: db.prepare('DELETE FROM failures WHERE key = ?'),
       pruneFailures: db.prepare('DELETE FROM failures WHERE time < ?'),
       countLocksUser: db.prepare("SELECT count(*) FROM lockouts WHERE scope = 'user' AND user = ?").pluck(),
@@ -226,8 +238,21 @@ export class SqliteStore implements CoreStore {
           return st.countFailures.get(k, since) as number;
         });
       },
+      countFailures: async (keys, since) => keys.map((k) => s().countFailures.get(k, since) as number),
       clearFailures: async (keys) => {
         for (const k of keys) s().clearFailures.run(k);
+      },
+      insertReservation: async (r) => {
+        s().insertReservation.run(r);
+      },
+      countReservations: async (user, ip) => s().countReservations.get({ user, ip }) as { user: number; user_ip: number; ip: number },
+      takeReservation: async (id) => {
+        const r = s().takeReservation.get(id) as Row | undefined;
+        return r ? rowToReservation(r) : undefined;
+      },
+      expireReservations: async (now) => (s().expireReservations.all(now) as Row[]).map(rowToReservation),
+      pruneReservations: async (before) => {
+        s().pruneReservations.run(before);
       },
       pruneFailures: async (before) => {
         s().pruneFailures.run(before);

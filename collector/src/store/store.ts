@@ -45,6 +45,12 @@ export interface Policy {
   idle_timeout_seconds: number;
   single_session: boolean;
   session_ip_binding: boolean;
+  /** User names differ by case (NFC always applies). */
+  user_case_sensitive: boolean;
+  /** IPv6 addresses are counted and blocked by this prefix length. */
+  ipv6_prefix: number;
+  /** An attempt reserved by /v1/check and never settled counts as a failure after this long. */
+  attempt_ttl_seconds: number;
 }
 
 export interface SessionRow {
@@ -85,6 +91,21 @@ export interface LockRow {
 
 export type NewLock = Omit<LockRow, 'id' | 'unlocked_at' | 'unlocked_by'>;
 
+/** One login attempt reserved by POST /v1/check {"attempt": true}, until its outcome arrives. */
+export interface Reservation {
+  id: string;
+  /** Lockout keys (normalised user, canonical IP or IPv6 prefix). */
+  user: string | null;
+  ip: string | null;
+  /** As the application sent them, for the event written when the reservation expires. */
+  display_user: string | null;
+  display_ip: string | null;
+  created_at: number;
+  expires_at: number;
+  /** Expired unsettled: already counted as a failure. */
+  expired: boolean;
+}
+
 export interface CoreWriteTx extends WriteTx {
   /** Runs fn so that, if it throws, only its own changes are rolled back (group commit). */
   savepoint<T>(fn: () => Promise<T>): Promise<T>;
@@ -105,6 +126,8 @@ export interface CoreWriteTx extends WriteTx {
 
   /** Locks in force at `now` that apply to user/ip. */
   activeLocks(user: string | null, ip: string | null, now: number): Promise<LockRow[]>;
+  /** Each key's failure count since `since`. */
+  countFailures(keys: readonly string[], since: number): Promise<number[]>;
   /** Records one failure under each key at `time` and returns each key's count since `since`. */
   addFailure(keys: readonly string[], time: number, since: number): Promise<number[]>;
   clearFailures(keys: readonly string[]): Promise<void>;
@@ -114,6 +137,15 @@ export interface CoreWriteTx extends WriteTx {
   insertLock(lock: NewLock): Promise<LockRow>;
   /** Lifts locks in force; `user` and/or `ip` select them. Returns the lifted rows. */
   unlock(sel: { user?: string; ip?: string }, now: number, actor: string): Promise<LockRow[]>;
+  insertReservation(r: Omit<Reservation, 'expired'>): Promise<void>;
+  /** Open (unexpired) reservations for the user key, the user+IP pair and the IP key. */
+  countReservations(user: string | null, ip: string | null): Promise<{ user: number; user_ip: number; ip: number }>;
+  /** Removes and returns a reservation (expired ones too), or undefined. */
+  takeReservation(id: string): Promise<Reservation | undefined>;
+  /** Marks open reservations whose expires_at <= now as expired and returns them. */
+  expireReservations(now: number): Promise<Reservation[]>;
+  /** Deletes expired reservations that expired before `before`. */
+  pruneReservations(before: number): Promise<void>;
   /** Drops processor state whose expiresAt has passed. */
   pruneState(now: number): Promise<void>;
 }

@@ -29,7 +29,7 @@ export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'authwatch-test-'));
 }
 
-export async function startServer(opts: { dir?: string; env?: Record<string, string> } = {}): Promise<TestServer> {
+export async function startServer(opts: { dir?: string; env?: Record<string, string>; clock?: () => number } = {}): Promise<TestServer> {
   const dir = opts.dir ?? tempDir();
   const dbFile = join(dir, 'authwatch.db');
   const env: NodeJS.ProcessEnv = {
@@ -44,7 +44,7 @@ export async function startServer(opts: { dir?: string; env?: Record<string, str
   };
   const logs: string[] = [];
   const sink = { write: (s: string) => (logs.push(s), true) } as unknown as Writable;
-  const collector = await createCollector(loadConfig(env, []), createLogger(sink));
+  const collector = await createCollector(loadConfig(env, []), createLogger(sink), { clock: opts.clock });
   const { url } = await collector.listen();
 
   const req: TestServer['req'] = async (method, path, o = {}) => {

@@ -127,4 +127,23 @@ CREATE TABLE event_counts_hour (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'attempt_reservations',
+    sql: `
+CREATE TABLE reservations (
+  id text PRIMARY KEY,
+  "user" text,
+  ip text,
+  display_user text,
+  display_ip text,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  expired boolean NOT NULL DEFAULT false
+);
+CREATE INDEX reservations_user ON reservations ("user") WHERE NOT expired;
+CREATE INDEX reservations_ip ON reservations (ip) WHERE NOT expired;
+CREATE INDEX reservations_expires ON reservations (expired, expires_at);
+`,
+  },
 ];

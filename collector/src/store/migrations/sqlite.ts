@@ -151,4 +151,25 @@ INSERT INTO event_counts_hour (bucket, type, outcome, reason, service, country, 
   FROM events GROUP BY 1, 2, 3, 4, 5, 6;
 `,
   },
+  {
+    version: 4,
+    name: 'attempt_reservations',
+    // Attempts reserved by /v1/check {"attempt": true}: counted with the failures until settled,
+    // so parallel guesses cannot all reach the password check.
+    sql: `
+CREATE TABLE reservations (
+  id TEXT PRIMARY KEY,
+  user TEXT,
+  ip TEXT,
+  display_user TEXT,
+  display_ip TEXT,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  expired INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX reservations_user ON reservations(user) WHERE expired = 0;
+CREATE INDEX reservations_ip ON reservations(ip) WHERE expired = 0;
+CREATE INDEX reservations_expires ON reservations(expired, expires_at);
+`,
+  },
 ];
