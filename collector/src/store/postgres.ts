@@ -336,12 +336,14 @@ export class PostgresStore implements CoreStore {
   }
 
   async listLockouts(q: LockQuery): Promise<LockRow[]> {
+    // Every $n sent must appear in the SQL (PostgreSQL cannot type an unused one): `now` is bound
+    // only when the state filter uses it.
     const clauses: string[] = [];
-    const params: unknown[] = [q.now];
+    const params: unknown[] = [];
     const p = (v: unknown) => (params.push(v), `$${params.length}`);
-    if (q.state === 'locked') clauses.push(activeLock('$1'));
+    if (q.state === 'locked') clauses.push(activeLock(p(q.now)));
     if (q.user?.length) clauses.push(`"user" = ANY(${p(q.user)}::text[])`);
-    const where = clauses.length ? 'WHERE ' + clauses.join(' AND ') : 'WHERE $1::bigint IS NOT NULL';
+    const where = clauses.length ? 'WHERE ' + clauses.join(' AND ') : '';
     return (await this.db.query(`SELECT * FROM lockouts ${where} ORDER BY locked_at DESC, id DESC LIMIT ${p(q.limit)}`, params)).rows.map(rowToLock);
   }
 
