@@ -20,7 +20,8 @@ export interface DetectionConfig {
   bruteForce: { failures: number; windowMs: number };
   spray: { users: number; windowMs: number; minFailureRatio: number };
   stuffing: { users: number; windowMs: number; minFailureRatio: number; minSuccesses: number; unknownUserShare: number };
-  travel: { maxKmh: number; minKm: number };
+  /** countryToleranceKm: taken off per side known only by its country (no city database). */
+  travel: { maxKmh: number; minKm: number; countryToleranceKm: number };
   newDevice: { minHistory: number; remember: number };
   newCountry: { minHistory: number; remember: number };
   /** Per-user profiles (known devices/countries, last login) are dropped after this long unused. */
@@ -77,6 +78,7 @@ export function detectionConfigFromEnv(env: NodeJS.ProcessEnv): DetectionConfig 
     travel: {
       maxKmh: number(env, 'AUTHWATCH_DETECT_TRAVEL_MAX_KMH', 1000, 1),
       minKm: number(env, 'AUTHWATCH_DETECT_TRAVEL_MIN_KM', 500, 0),
+      countryToleranceKm: number(env, 'AUTHWATCH_DETECT_TRAVEL_COUNTRY_TOLERANCE_KM', 2000, 0, 20_000),
     },
     newDevice: {
       minHistory: number(env, 'AUTHWATCH_DETECT_NEW_DEVICE_MIN_HISTORY', 3, 0),

@@ -6,6 +6,7 @@ import type { Processor } from '../../pipeline';
 import type { StoredEvent } from '../../schema/stored-event';
 import type { DetectionConfig } from './config';
 import { detectionEvent, isLoginAttempt } from './detection-event';
+import { COUNTRY_PLACES } from './country-places';
 import { distanceKm } from './geo-distance';
 import { round } from './password-spray';
 
@@ -13,10 +14,18 @@ export const PROFILE_NAMESPACE = 'detect.profile';
 
 interface LocatedLogin {
   t: number;
-  lat: number;
-  lon: number;
+  /** null: located by country only (no city database), through COUNTRY_PLACES. */
+  lat: number | null;
+  lon: number | null;
   country: string | null;
   city: string | null;
+}
+
+/** Where a login may have been: one point (city data), or any of a country's places. */
+interface Whereabouts {
+  points: ReadonlyArray<readonly [number, number]>;
+  /** Kilometres the real position may lie from the nearest point. */
+  toleranceKm: number;
 }
 
 export interface UserProfile {
@@ -26,7 +35,7 @@ export interface UserProfile {
   /** Most recent first, distinct, capped. */
   devices: string[];
   countries: string[];
-  /** The latest successful login that had coordinates. */
+  /** The latest successful login that had coordinates, or a country with known places. */
   last_located: LocatedLogin | null;
   travel_alert_at: number | null;
 }
@@ -119,18 +128,27 @@ export function createUserProfileDetections(config: DetectionConfig): Processor 
 
       /** Checks e against the last located login and moves it on; true when p changed. */
       function checkTravel(e: StoredEvent, p: UserProfile): boolean {
-        if (e.latitude === null || e.longitude === null) return false;
+        const here = whereabouts(e.latitude, e.longitude, e.country, travel.countryToleranceKm);
+        if (!here) return false;
         const prev = p.last_located;
-        // Same coordinates (same city record) is the common case: no trigonometry for it.
-        const same = prev !== null && prev.lat === e.latitude && prev.lon === e.longitude;
-        const km = prev && !same ? distanceKm(prev.lat, prev.lon, e.latitude, e.longitude) : 0;
+        const there = prev ? whereabouts(prev.lat, prev.lon, prev.country, travel.countryToleranceKm) : null;
+        // Same coordinates (same city record) or the same country, both by country: the common
+        // case, no trigonometry for it.
+        const samePlace =
+          prev !== null &&
+          (e.latitude !== null ? prev.lat === e.latitude && prev.lon === e.longitude : prev.lat === null && prev.country === e.country);
+        const apart = there && !samePlace ? nearestKm(there, here) : 0;
         let changed = false;
-        if (!prev || (e.time >= prev.t && (km >= 1 || e.time - prev.t >= LOCATION_REFRESH_MS))) {
+        if (!prev || (e.time >= prev.t && ((!samePlace && (apart >= 1 || e.latitude === null || prev.lat === null)) || e.time - prev.t >= LOCATION_REFRESH_MS))) {
           p.last_located = { t: e.time, lat: e.latitude, lon: e.longitude, country: e.country, city: e.city };
           changed = true;
         }
+        if (!prev || !there) return changed;
+        // The shortest the trip can have been: the nearest places, less what a country-level
+        // position leaves open on each side.
+        const km = Math.max(0, apart - here.toleranceKm - there.toleranceKm);
         // Below this distance IP geolocation error dominates (same metro, same ISP hub).
-        if (!prev || km < travel.minKm) return changed;
+        if (km < travel.minKm) return changed;
         const seconds = Math.max(Math.abs(e.time - prev.t), 1000) / 1000;
         const kmh = km / (seconds / 3600);
         if (kmh <= travel.maxKmh) return changed;
@@ -142,6 +160,8 @@ export function createUserProfileDetections(config: DetectionConfig): Processor 
             speed_kmh: Math.round(kmh),
             seconds_between: round(seconds),
             max_kmh: travel.maxKmh,
+            // "city": both ends had coordinates; "country": at least one was placed by its country.
+            precision: here.toleranceKm === 0 && there.toleranceKm === 0 ? 'city' : 'country',
             previous_country: prev.country ?? '',
             previous_city: prev.city ?? '',
           }),
@@ -150,4 +170,21 @@ export function createUserProfileDetections(config: DetectionConfig): Processor 
       }
     },
   };
+}
+
+/**
+ * Coordinates when the event has them (city data); otherwise the country's places from the tz
+ * database with a tolerance; null for no country, "private"/"reserved" or an unknown code.
+ */
+export function whereabouts(lat: number | null, lon: number | null, country: string | null, countryToleranceKm: number): Whereabouts | null {
+  if (lat !== null && lon !== null) return { points: [[lat, lon]], toleranceKm: 0 };
+  const places = country && ISO_COUNTRY.test(country) ? COUNTRY_PLACES[country] : undefined;
+  return places ? { points: places, toleranceKm: countryToleranceKm } : null;
+}
+
+/** Distance between the nearest two points (at most a few hundred pairs: US × RU is 20 × 26). */
+function nearestKm(a: Whereabouts, b: Whereabouts): number {
+  let best = Infinity;
+  for (const [lat1, lon1] of a.points) for (const [lat2, lon2] of b.points) best = Math.min(best, distanceKm(lat1, lon1, lat2, lon2));
+  return best;
 }
