@@ -125,6 +125,19 @@ describe('against a live collector', () => {
     await expect(dataSource({ role: 'Viewer' }).terminateUserSessions('alice')).rejects.toThrow(/Editor or Admin role/);
   });
 
+  it.each(['Viewer', 'Editor'] as const)('a %s calling PUT admin/policy through the route proxy is refused; the policy stays', async (role) => {
+    dataSource({ role });
+    const before = await http('GET', `${collector.url}/v1/policy`, { authorization: `Bearer ${KEYS.read}` });
+    const call = backend.fetch({ url: `${PROXY}/admin/policy`, method: 'PUT', data: { max_failed_attempts: 1000 } });
+    const failure = await new Promise<{ status: number }>((resolve, reject) =>
+      call.subscribe({ next: () => reject(new Error('PUT admin/policy went through')), error: resolve })
+    );
+    // No route matches PUT admin/policy; Grafana forwards it to the data source's own (empty) URL: 502.
+    expect(failure.status).toBe(502);
+    const after = await http('GET', `${collector.url}/v1/policy`, { authorization: `Bearer ${KEYS.read}` });
+    expect(after.text).toBe(before.text);
+  });
+
   it('ends a user’s sessions with the admin key', async () => {
     const ds = dataSource();
     const [active] = await run(ds, { refId: 'A', queryType: 'sessions', user: 'alice' });

@@ -419,6 +419,13 @@ describe('actions', () => {
     expect(requests[0].url).toBe(`${PROXY}/admin/sessions/a%2Fb/terminate`);
   });
 
+  it.each(['.', '..', ''])('refuses a session id or user %j that would change the URL path, before any request', async (bad) => {
+    const { ds, requests } = setup({});
+    await expect(ds.terminateSession(bad)).rejects.toThrow(/cannot be used in an action URL/);
+    await expect(ds.unlockUser(bad)).rejects.toThrow(/cannot be used in an action URL/);
+    expect(requests).toHaveLength(0);
+  });
+
   it('returns the counts the collector reports', async () => {
     const { ds } = setup({
       'POST /admin/users/alice/sessions/terminate': { data: { terminated: 3 } },

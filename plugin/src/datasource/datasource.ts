@@ -51,6 +51,17 @@ export function bucketInterval(range: TimeRange, intervalMs: number): number {
   return Math.max(wanted, Math.ceil(span / MAX_BUCKETS / 1000) * 1000);
 }
 
+/**
+ * One path segment of an action URL. A user name or session id comes from collector data; "." or
+ * ".." (or empty) would make the browser resolve the URL to a different path, so they are refused.
+ */
+export function segment(value: string): string {
+  if (value === '' || value === '.' || value === '..') {
+    throw new Error(`"${value}" cannot be used in an action URL`);
+  }
+  return encodeURIComponent(value);
+}
+
 export class DataSource extends DataSourceApi<AuthwatchQuery, AuthwatchOptions> {
   readonly client: CollectorClient;
   readonly showDetails: boolean;
@@ -271,12 +282,12 @@ export class DataSource extends DataSourceApi<AuthwatchQuery, AuthwatchOptions> 
   // ---- Actions (the sessions panel calls these; admin key, Grafana Editor role or above) ----
 
   async terminateSession(id: string): Promise<void> {
-    await this.client.post(`/sessions/${encodeURIComponent(id)}/terminate`, `ending session ${id}`);
+    await this.client.post(`/sessions/${segment(id)}/terminate`, `ending session ${id}`);
   }
 
   async terminateUserSessions(user: string): Promise<number> {
     const result = await this.client.post<{ terminated: number }>(
-      `/users/${encodeURIComponent(user)}/sessions/terminate`,
+      `/users/${segment(user)}/sessions/terminate`,
       `ending the sessions of ${user}`
     );
     return result.terminated;
@@ -284,14 +295,14 @@ export class DataSource extends DataSourceApi<AuthwatchQuery, AuthwatchOptions> 
 
   async unlockUser(user: string): Promise<number> {
     const result = await this.client.post<{ unlocked: number }>(
-      `/users/${encodeURIComponent(user)}/unlock`,
+      `/users/${segment(user)}/unlock`,
       `unlocking ${user}`
     );
     return result.unlocked;
   }
 
   async unlockIp(ip: string): Promise<number> {
-    const result = await this.client.post<{ unlocked: number }>(`/ips/${encodeURIComponent(ip)}/unlock`, `unlocking ${ip}`);
+    const result = await this.client.post<{ unlocked: number }>(`/ips/${segment(ip)}/unlock`, `unlocking ${ip}`);
     return result.unlocked;
   }
 

@@ -5,7 +5,7 @@ import type { PanelData } from '@grafana/data';
 import { getDataSourceSrv } from '@grafana/runtime';
 
 import { download } from './csv';
-import { refreshDashboard } from './refresh';
+import { announceChange } from './refresh';
 import { AuthwatchActions, isAuthwatchActions, PendingAction } from './types';
 
 export interface ActionMessage {
@@ -85,7 +85,7 @@ export function useRowActions(data: PanelData) {
     try {
       const text = await run(await getDataSource(), pending);
       setMessage({ severity: 'success', title: text });
-      refreshDashboard();
+      announceChange();
     } catch (err) {
       setMessage({ severity: 'error', title: failureTitle(pending), text: describeError(err) });
     } finally {

@@ -34,6 +34,19 @@ function fill(template: string, ds: ProxyDataSource): string {
   });
 }
 
+/** Grafana's util.JoinURLFragments: exactly one slash between the route URL and the rest of the path. */
+export function joinUrlFragments(a: string, b: string): string {
+  if (b === '') {
+    return a;
+  }
+  const aSlash = a.endsWith('/');
+  const bSlash = b.startsWith('/');
+  if (aSlash && bSlash) {
+    return a + b.slice(1);
+  }
+  return aSlash || bSlash ? a + b : `${a}/${b}`;
+}
+
 function failure<T>(options: BackendSrvRequest, status: number, data: unknown): Observable<FetchResponse<T>> {
   return new Observable((subscriber) => subscriber.error({ status, data, config: options }));
 }
@@ -63,7 +76,7 @@ export function grafanaProxyFetch(ds: ProxyDataSource, user: ProxyUser, sendUser
     if (route.reqRole && RANK[user.role] < RANK[route.reqRole as OrgRole]) {
       return failure(options, 403, { message: 'plugin proxy route access denied' });
     }
-    const target = fill(route.url, ds) + proxyPath.slice(route.path.length) + url.search;
+    const target = joinUrlFragments(fill(route.url, ds), proxyPath.slice(route.path.length)) + url.search;
     const headers: Record<string, string> = {};
     for (const h of route.headers ?? []) {
       headers[h.name] = fill(h.content, ds);

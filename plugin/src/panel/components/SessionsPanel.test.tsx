@@ -1,10 +1,11 @@
 import React from 'react';
 import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { dateTime, EventBusSrv, getDefaultTimeRange, LoadingState, PanelData, PanelProps } from '@grafana/data';
-import { config, RefreshEvent, setAppEvents, setDataSourceSrv, type DataSourceSrv } from '@grafana/runtime';
+import { config, setAppEvents, setDataSourceSrv, type DataSourceSrv } from '@grafana/runtime';
 
 import { sessionsFrame } from '../../datasource/frames';
 import type { CollectorSession } from '../../datasource/types';
+import { AuthwatchChangedEvent } from '../refresh';
 import type { AuthwatchActions, PanelOptions } from '../types';
 import { SessionsPanel } from './SessionsPanel';
 
@@ -55,6 +56,8 @@ function fakeDataSource(overrides: Partial<AuthwatchActions> = {}) {
     unlockUser: jest.fn(async () => 1),
     unlockIp: jest.fn(async () => 1),
     csvUrl: jest.fn(() => '/api/datasources/proxy/uid/aw/read/events.csv'),
+    // The collector's answer after the action: alice's session is gone.
+    query: jest.fn(async () => ({ data: [sessionsFrame({ sessions: [{ ...base, id: 'c3d4', user: 'bob.nguyen' }] }, { refId: 'A', showDetails: true })] })),
     ...overrides,
   };
   setDataSourceSrv({ get: async () => ds } as unknown as DataSourceSrv);
@@ -79,14 +82,14 @@ beforeEach(() => {
   jest.spyOn(HTMLElement.prototype, 'clientWidth', 'get').mockReturnValue(1200);
   const bus = new EventBusSrv();
   refreshes = 0;
-  bus.subscribe(RefreshEvent, () => refreshes++);
+  bus.subscribe(AuthwatchChangedEvent, () => refreshes++);
   setAppEvents(bus);
   config.bootData.user.orgRole = 'Editor' as typeof config.bootData.user.orgRole;
 });
 
 afterEach(() => jest.restoreAllMocks());
 
-test('an Editor ends a session after confirming; the dashboard refreshes', async () => {
+test('an Editor ends a session after confirming; the panel re-runs its query and shows the answer', async () => {
   const ds = fakeDataSource();
   renderPanel();
   fireEvent.click(await screen.findByRole('button', { name: 'End this session of alice.martin' }));
@@ -95,6 +98,11 @@ test('an Editor ends a session after confirming; the dashboard refreshes', async
   await waitFor(() => expect(ds.terminateSession).toHaveBeenCalledWith('a1b2'));
   expect(await screen.findByText('Ended the session of alice.martin')).toBeInTheDocument();
   expect(refreshes).toBe(1);
+  await waitFor(() => expect(ds.query).toHaveBeenCalledTimes(1));
+  // Same targets and data source, a new request id.
+  expect(ds.query).toHaveBeenCalledWith(expect.objectContaining({ targets: panelData().request!.targets, requestId: 'r-authwatch' }));
+  await waitFor(() => expect(screen.getByTestId('authwatch-summary')).toHaveTextContent('1 session · 1 active'));
+  expect(screen.queryByText('alice.martin')).not.toBeInTheDocument();
 });
 
 test('dismissing the dialog does nothing', async () => {

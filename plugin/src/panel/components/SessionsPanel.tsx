@@ -11,6 +11,7 @@ import { isLockoutsFrame, isSessionsFrame, lockoutRows, sessionRows } from '../r
 import { filterRows, nextSort, SortState, sortRows } from '../table';
 import type { LockoutRow, PanelOptions, SessionRow } from '../types';
 import { useNow } from '../useNow';
+import { useFreshData } from '../useFreshData';
 import { useRowActions } from '../useRowActions';
 import { ActionConfirm } from './ActionConfirm';
 import { lockoutColumns, sessionColumns } from './columns';
@@ -18,7 +19,8 @@ import { VirtualTable } from './VirtualTable';
 
 const TOOLBAR_HEIGHT = 40;
 
-export function SessionsPanel({ data, options, height, timeZone }: PanelProps<PanelOptions>) {
+export function SessionsPanel({ data: panelData, options, height, timeZone }: PanelProps<PanelOptions>) {
+  const data = useFreshData(panelData);
   const styles = useStyles2(getStyles);
   const mode = options.mode ?? 'sessions';
   const canAct = (options.showActions ?? true) && userCanAct();
