@@ -40,6 +40,7 @@ describe('sqlite specifics', () => {
       { version: 1, name: 'initial' },
       { version: 2, name: 'event_counts_rollup' },
       { version: 3, name: 'event_counts_hour_rollup' },
+      { version: 4, name: 'attempt_reservations' },
     ]);
     db.close();
   });
@@ -68,7 +69,7 @@ describe('sqlite specifics', () => {
     await first.close();
     // Make the file look like it was written before migration 2.
     const raw = new Database(file);
-    raw.exec('DROP TABLE event_counts; DROP TABLE event_counts_hour; DELETE FROM schema_migrations WHERE version >= 2;');
+    raw.exec('DROP TABLE event_counts; DROP TABLE event_counts_hour; DROP TABLE reservations; DELETE FROM schema_migrations WHERE version >= 2;');
     raw.close();
     const again = new SqliteStore(file);
     const rows = await again.timeseries({ from: t0, to: t0 + 3_600_000 }, 600_000, 'outcome');
