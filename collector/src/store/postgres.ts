@@ -313,7 +313,8 @@ export class PostgresStore implements CoreStore {
   }
 
   async activeLocks(user: string | null, ip: string | null, now: number): Promise<LockRow[]> {
-    return activeLocks(this.pool, user, ip, now);
+    // this.db, not the raw pool: strings made storable like every other query's (U+0000 → 500).
+    return activeLocks(this.db, user, ip, now);
   }
 
   async getSession(id: string): Promise<SessionRow | undefined> {
