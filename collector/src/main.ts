@@ -1,16 +1,111 @@
 #!/usr/bin/env node
 // CLI: authwatch-collector [--host H] [--port P] [--store URL] [--no-demo]
 //      [--authlog PATH|- [--follow [--from-start] | --once] [--authlog-tz TZ] [--authlog-to URL]] (sources/authlog-cli.ts)
+// The same command is `authwatch serve` (cli/). node:util parseArgs checks the command line
+// (strict: an unknown flag or a stray argument is a usage error, exit 2; --help prints the usage,
+// exit 0); config.ts and sources/authlog-cli.ts then read the values from the same argv as before.
 // Reads configuration (config.ts), listens, prints how to use it, drains on SIGTERM/SIGINT.
+import { parseArgs } from 'node:util';
 import { createCollector } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
+import * as authlogCli from './sources/authlog-cli';
 import { parseAuthLogArgs, shipAuthLog, startAuthLog, summaryLine, type AuthLogCliOptions } from './sources/authlog-cli';
 
-async function main(): Promise<void> {
+/** Exit code for a command line that cannot be understood (the CLI uses the same). */
+export const EXIT_USAGE = 2;
+
+/** One flag: "--name" (a switch) or "--name <value>", and its help line. */
+export interface FlagHelp {
+  flags: string;
+  description: string;
+}
+
+const SERVER_FLAGS: FlagHelp[] = [
+  { flags: '--host <host>', description: 'listen address (AUTHWATCH_HOST; default 127.0.0.1; anything else needs API keys)' },
+  { flags: '--port <port>', description: 'listen port, 0 = any free port (AUTHWATCH_PORT; default 4600)' },
+  { flags: '--store <url>', description: 'sqlite:PATH or postgres://… (AUTHWATCH_STORE; default sqlite:./data/authwatch.db)' },
+  { flags: '--no-demo', description: 'accepted and ignored here: it belongs to npm start (scripts/start.mjs)' },
+];
+
+// The auth.log source's flags as sources/authlog-cli.ts reads them. When that module exports its
+// own list (AUTHLOG_OPTIONS, same shape), that list wins, so a flag added there is accepted here.
+const AUTHLOG_FLAGS: FlagHelp[] = [
+  { flags: '--authlog <path>', description: 'read an sshd auth.log file, or - for stdin' },
+  { flags: '--follow', description: 'with --authlog: keep following it (rotation, truncation) while serving' },
+  { flags: '--from-start', description: 'with --follow: start at the beginning instead of the current end' },
+  { flags: '--once', description: 'with --authlog: import the file (or stdin), print a summary line and exit without listening' },
+  { flags: '--authlog-tz <tz>', description: 'zone of syslog timestamps without an offset (AUTHWATCH_AUTHLOG_TZ; default: this machine)' },
+  { flags: '--authlog-to <url>', description: 'shipper: post to a remote collector instead (ingest key in AUTHWATCH_AUTHLOG_KEY)' },
+];
+
+function authlogFlags(): FlagHelp[] {
+  const exported = (authlogCli as Record<string, unknown>).AUTHLOG_OPTIONS;
+  return Array.isArray(exported) && exported.every((o) => typeof o?.flags === 'string') ? (exported as FlagHelp[]) : AUTHLOG_FLAGS;
+}
+
+const HELP_FLAG: FlagHelp = { flags: '-h, --help', description: 'print this help and exit' };
+
+/** The usage text of `name` (authwatch-collector, or "authwatch serve"). */
+export function serveUsage(name = 'authwatch-collector'): string {
+  const flags = [...SERVER_FLAGS, ...authlogFlags(), HELP_FLAG];
+  const width = Math.max(...flags.map((f) => f.flags.length)) + 2;
+  return [
+    `Usage: ${name} [options]`,
+    '',
+    'Run the Authwatch collector: the HTTP API (events in, queries, decisions, actions), the store,',
+    'detections and metrics.',
+    '',
+    'Options:',
+    ...flags.map((f) => `  ${f.flags.padEnd(width)}${f.description}`),
+    '',
+    'Environment: AUTHWATCH_INGEST_KEYS, AUTHWATCH_READ_KEYS, AUTHWATCH_ADMIN_KEYS (API keys),',
+    'AUTHWATCH_SESSION_KEY, AUTHWATCH_HIDE_DETAILS, AUTHWATCH_GEO_*, AUTHWATCH_DETECT_*, OTEL_*:',
+    'see docs/collector.md and docs/enrichment.md. Flags win over the environment.',
+    '',
+    'Examples:',
+    `  ${name} --port 4600 --store sqlite:/var/lib/authwatch/authwatch.db`,
+    `  ${name} --authlog /var/log/auth.log --follow`,
+    `  ${name} --authlog /var/log/auth.log --once --store sqlite:./imported.db`,
+    '',
+  ].join('\n');
+}
+
+/** "ok" to run, "help" when --help was asked for, or the usage error. */
+export function checkServeArgs(argv: readonly string[]): { ok: true; help: boolean } | { ok: false; error: string } {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  for (const f of [...SERVER_FLAGS, ...authlogFlags()]) {
+    const m = /^--([a-z0-9-]+)(\s+<[^>]+>)?$/i.exec(f.flags.trim());
+    if (m) options[m[1]] = { type: m[2] ? 'string' : 'boolean' };
+  }
+  try {
+    const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+    return { ok: true, help: values.help === true };
+  } catch (e) {
+    return { ok: false, error: e instanceof Error ? e.message.split('\n')[0] : String(e) };
+  }
+}
+
+/**
+ * The collector's command line: `authwatch-collector ARGS` or `authwatch serve ARGS`. Prints the
+ * usage for --help (exit 0) and for a usage error (exit 2); otherwise starts the collector.
+ */
+export async function serveMain(argv: readonly string[], name = 'authwatch-collector'): Promise<void> {
+  const checked = checkServeArgs(argv);
+  if (!checked.ok) {
+    process.stderr.write(`${name}: ${checked.error}\n\n${serveUsage(name)}`);
+    process.exit(EXIT_USAGE);
+  }
+  if (checked.help) {
+    process.stdout.write(serveUsage(name));
+    process.exit(0);
+  }
+  await runCollector([...argv]);
+}
+
+/** Starts the collector with these arguments (already validated by serveCommand). */
+export async function runCollector(argv: string[]): Promise<void> {
   const log = createLogger();
-  // --no-demo belongs to scripts/start.mjs (demo traffic); accepted here so it can pass through.
-  const argv = process.argv.slice(2);
   let config;
   let authlog: AuthLogCliOptions | null;
   try {
@@ -49,6 +144,7 @@ async function main(): Promise<void> {
       'try:',
       `  curl -s -X POST ${url}/v1/events -H 'Content-Type: application/json'${key} -d '{"type":"login","outcome":"failure","reason":"invalid_password","user":"alice","ip":"203.0.113.7"}'`,
       `  curl -s '${url}/v1/events?user=alice'${key}`,
+      `  AUTHWATCH_URL=${url}${config.keys.empty ? '' : ' AUTHWATCH_KEY=<read or admin key>'} npx authwatch status    # the CLI: docs/cli.md`,
       '',
     ].join('\n'),
   );
@@ -78,7 +174,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`authwatch: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  serveMain(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`authwatch: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

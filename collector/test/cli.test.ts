@@ -1,6 +1,8 @@
 // The built CLI (collector/dist/main.js): prints the URL line scripts/start.mjs parses, accepts
-// --port and --no-demo, refuses a non-loopback host without keys, exits 0 on SIGTERM after draining.
-import { rmSync } from 'node:fs';
+// --port and --no-demo, refuses a non-loopback host without keys, exits 0 on SIGTERM after draining;
+// --help prints usage and exits 0, an unknown flag is a usage error (exit 2).
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { tempDir } from './helpers/server';
 import { buildCollectorIfStale, listeningUrl, spawnCollector } from './helpers/spawn-collector';
 
@@ -57,4 +59,31 @@ test('without keys on loopback it starts and warns loudly', async () => {
     expect(await p.exit).toBe(0);
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('--help prints the usage and exits 0 without starting a server or creating a store', async () => {
+  const dir = tempDir();
+  const p = spawnCollector(['--help'], { AUTHWATCH_PORT: '0', AUTHWATCH_STORE: `sqlite:${dir}/sub/a.db` });
+  expect(await p.exit).toBe(0);
+  expect(p.out()).toMatch(/^Usage: authwatch-collector \[options\]/);
+  expect(p.err()).toBe('');
+  for (const flag of ['--host <host>', '--port <port>', '--store <url>', '--no-demo', '--authlog <path>', '--follow', '--once', '--authlog-tz <tz>', '--authlog-to <url>']) {
+    expect(p.out()).toContain(flag);
+  }
+  expect(p.out()).not.toMatch(/listening on/);
+  expect(existsSync(join(dir, 'sub'))).toBe(false);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('an unknown flag or a stray argument is a usage error (exit 2, message and usage on stderr), nothing starts', async () => {
+  const dir = tempDir();
+  for (const args of [['--prot', '4600'], ['--port', '0', 'serve-me'], ['-x']]) {
+    const p = spawnCollector(args, { AUTHWATCH_PORT: '0', AUTHWATCH_STORE: `sqlite:${dir}/sub/a.db` });
+    expect(await p.exit).toBe(2);
+    expect(p.err()).toMatch(/^authwatch-collector: (Unknown option '(--prot|-x)'|Unexpected argument 'serve-me')/);
+    expect(p.err()).toMatch(/Usage: authwatch-collector \[options\]/);
+    expect(p.out()).not.toMatch(/listening on/);
+  }
+  expect(existsSync(join(dir, 'sub'))).toBe(false);
+  rmSync(dir, { recursive: true, force: true });
 });
