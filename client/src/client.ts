@@ -2,6 +2,8 @@
 // network; check() and isSessionEnded() wait at most timeoutMs and then fall back (open by default).
 
 import type { RequestHandler } from 'express';
+import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import { baseUrlOf, requestJson } from './http';
 import { EventReporter } from './reporter';
 import { SessionStateCache } from './session-cache';
@@ -10,8 +12,16 @@ import type { AuthwatchClientOptions, AuthwatchEvent, CheckResult, ReporterStats
 
 interface CheckAnswer {
   allowed?: boolean;
+  attempt_id?: string;
   reason?: string;
   retry_after?: number | null;
+}
+
+/** The address to send, or undefined: an address the collector would refuse must not cost the check. */
+function usableIp(ip: string | undefined): string | undefined {
+  if (!ip) return undefined;
+  const bare = ip.includes('%') ? ip.slice(0, ip.indexOf('%')) : ip;
+  return isIP(bare) ? ip : undefined;
 }
 
 interface SessionAnswer {
@@ -25,6 +35,8 @@ export class AuthwatchClient {
   private readonly timeoutMs: number;
   private readonly failClosed: boolean;
   private readonly onError: (err: Error) => void;
+  /** reportNow() calls in flight; flush() and close() wait for them. */
+  private readonly direct = new Set<Promise<boolean>>();
 
   constructor(private readonly options: AuthwatchClientOptions) {
     if (!options?.url) throw new Error('AuthwatchClient: options.url (the collector base URL) is required');
@@ -32,7 +44,7 @@ export class AuthwatchClient {
     this.timeoutMs = options.timeoutMs ?? 300;
     this.failClosed = options.failClosed ?? false;
     this.onError = options.onError ?? (() => undefined);
-    this.sessions = new SessionStateCache(options.sessionCacheMs ?? 5_000);
+    this.sessions = new SessionStateCache(options.sessionCacheMs ?? 1_000);
     this.reporter = new EventReporter({
       baseUrl: this.baseUrl,
       key: options.ingestKey,
@@ -43,6 +55,7 @@ export class AuthwatchClient {
       sendTimeoutMs: options.sendTimeoutMs ?? 10_000,
       minRetryDelayMs: options.minRetryDelayMs ?? 200,
       maxRetryDelayMs: options.maxRetryDelayMs ?? 30_000,
+      maxServerErrorRetries: options.maxServerErrorRetries ?? 5,
       onError: this.onError,
     });
   }
@@ -55,25 +68,83 @@ export class AuthwatchClient {
     this.reporter.enqueue(event);
   }
 
-  /** May this user log in from this IP now? Ask before checking the password. */
-  async check(user: string, ip?: string): Promise<CheckResult> {
+  /**
+   * Sends one event now (not through the batch queue) and resolves once the collector stored it;
+   * used for login outcomes that settle an attempt. Falls back to the queue when the collector
+   * cannot be reached; a 4xx refusal is counted and reported through onError, never retried.
+   */
+  reportNow(event: AuthwatchEvent): Promise<boolean> {
+    if (!event || typeof event.user !== 'string' || event.user === '') {
+      throw new TypeError('AuthwatchClient.reportNow: event.user is required');
+    }
+    const p = this.sendNow(event).finally(() => this.direct.delete(p));
+    this.direct.add(p);
+    return p;
+  }
+
+  private async sendNow(event: AuthwatchEvent): Promise<boolean> {
+    const stamped: AuthwatchEvent = { ...event, id: event.id ?? randomUUID(), time: event.time ?? Date.now(), service: event.service ?? this.options.service };
+    if (stamped.service === undefined) delete stamped.service;
     try {
-      const { status, body } = await requestJson(this.baseUrl, 'v1/check', {
+      const { status, body } = await requestJson(this.baseUrl, 'v1/events', {
         method: 'POST',
         key: this.options.ingestKey,
-        body: ip ? { user, ip } : { user },
+        body: [stamped],
+        timeoutMs: this.options.sendTimeoutMs ?? 10_000,
+      });
+      if (status === 202 || status === 200) return true;
+      if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+        this.onError(new Error(`authwatch collector refused an event: HTTP ${status} ${JSON.stringify(body).slice(0, 300)}`));
+        return false;
+      }
+    } catch (err) {
+      this.onError(err as Error);
+    }
+    // Unreachable or busy: the queue retries it (same id, so never stored twice).
+    this.reporter.enqueue(stamped);
+    return false;
+  }
+
+  /** May this user log in from this IP now? Reads the locks in force; see beginAttempt for the login path. */
+  check(user: string, ip?: string): Promise<CheckResult> {
+    return this.ask(user, ip, false);
+  }
+
+  /**
+   * Reserves one login attempt before the password is checked: the collector lets at most the
+   * policy's number of attempts through, however many arrive at once. Report the outcome with the
+   * returned attemptId (guardLogin does this). An invalid client address is left out; the user is
+   * still checked.
+   */
+  beginAttempt(user: string, ip?: string): Promise<CheckResult> {
+    return this.ask(user, ip, true);
+  }
+
+  private async ask(user: string, ip: string | undefined, attempt: boolean): Promise<CheckResult> {
+    const addr = usableIp(ip);
+    let status: number;
+    let answer: CheckAnswer | null;
+    try {
+      const r = await requestJson(this.baseUrl, 'v1/check', {
+        method: 'POST',
+        key: this.options.ingestKey,
+        body: { user, ...(addr ? { ip: addr } : {}), ...(attempt ? { attempt: true } : {}) },
         timeoutMs: this.timeoutMs,
       });
-      const answer = body as CheckAnswer | null;
-      if (status !== 200 || typeof answer?.allowed !== 'boolean') {
-        throw new Error(`authwatch collector POST /v1/check answered HTTP ${status}`);
-      }
-      if (answer.allowed) return { allowed: true };
-      return { allowed: false, reason: answer.reason, retryAfter: answer.retry_after ?? null };
+      status = r.status;
+      answer = r.body as CheckAnswer | null;
     } catch (err) {
       this.onError(err as Error);
       return { allowed: !this.failClosed, reason: 'check_unavailable', degraded: true };
     }
+    if (status === 200 && typeof answer?.allowed === 'boolean') {
+      if (answer.allowed) return answer.attempt_id ? { allowed: true, attemptId: answer.attempt_id } : { allowed: true };
+      return { allowed: false, reason: answer.reason, retryAfter: answer.retry_after ?? null };
+    }
+    this.onError(new Error(`authwatch collector POST /v1/check answered HTTP ${status}`));
+    // The collector answered and refused the question (bad input, wrong key): never a yes.
+    if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { allowed: false, reason: 'check_refused', retryAfter: null };
+    return { allowed: !this.failClosed, reason: 'check_unavailable', degraded: true };
   }
 
   /**
@@ -122,12 +193,14 @@ export class AuthwatchClient {
   }
 
   /** Resolves true once every reported event was settled, false if timeoutMs passed first. */
-  flush(timeoutMs?: number): Promise<boolean> {
+  async flush(timeoutMs?: number): Promise<boolean> {
+    await Promise.all([...this.direct]);
     return this.reporter.flush(timeoutMs);
   }
 
   /** Stops accepting events and delivers what is left (waiting at most timeoutMs). */
-  close(timeoutMs?: number): Promise<boolean> {
+  async close(timeoutMs?: number): Promise<boolean> {
+    await Promise.all([...this.direct]);
     return this.reporter.close(timeoutMs);
   }
 }

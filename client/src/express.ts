@@ -1,6 +1,7 @@
 // Express middleware built on AuthwatchClient. Only types come from express: it is a peer dependency.
 
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { isIP } from 'node:net';
 import type { AuthwatchClient } from './client';
 import type { AttributeValue, CheckResult, Outcome } from './types';
 
@@ -45,7 +46,7 @@ export interface GuardLoginOptions {
    * success, 401/403 failure (invalid_credentials), anything else not reported.
    */
   classify?: (status: number) => { outcome: Outcome; reason?: string } | undefined;
-  /** Answer for a locked user; default 429 JSON with Retry-After. */
+  /** Answer for a locked user or a refused attempt; default 429 JSON with Retry-After. */
   onLocked?: (req: Request, res: Response, result: CheckResult) => void;
 }
 
@@ -72,8 +73,9 @@ function lockedResponse(_req: Request, res: Response, result: CheckResult): void
 }
 
 /**
- * Put in front of the login handler. Asks the collector whether the user may try now (before the
- * password is checked) and reports the route's outcome once the response is sent.
+ * Put in front of the login handler. Reserves one attempt with the collector before the password is
+ * checked (at most the policy's number of attempts get through, however many arrive at once) and
+ * reports the route's outcome, with the attempt's id, directly once the response is sent.
  */
 export function guardLogin(client: AuthwatchClient, options: GuardLoginOptions): RequestHandler {
   const classify = options.classify ?? defaultClassify;
@@ -88,7 +90,7 @@ export function guardLogin(client: AuthwatchClient, options: GuardLoginOptions):
       return;
     }
     // No user name: the route answers its own 400; there is nothing to check or attribute.
-    if (!user) {
+    if (!user || typeof user !== 'string') {
       next();
       return;
     }
@@ -96,37 +98,68 @@ export function guardLogin(client: AuthwatchClient, options: GuardLoginOptions):
     const base = {
       type: 'login' as const,
       user,
-      ip,
+      ip: ip || undefined,
       user_agent: req.get('user-agent'),
       device: options.getDevice?.(req),
       service: options.service,
       entry,
     };
-    const decision = await client.check(user, ip);
+    const decision = await client.beginAttempt(user, ip);
     if (!decision.allowed) {
-      client.report({ ...base, outcome: 'failure', reason: decision.reason ?? 'locked' });
+      // Stored for the record; the collector does not count refusals it made itself.
+      client.report(dropUndefined({ ...base, ip: validIp(ip), outcome: 'failure', reason: decision.reason ?? 'locked' }));
       onLocked(req, res, decision);
       return;
     }
     res.on('finish', () => {
       const explicit = res.locals.authwatch;
       const verdict = explicit ?? classify(res.statusCode);
+      const event = dropUndefined({
+        ...base,
+        ip: validIp(ip),
+        user: explicit?.user ?? user,
+        outcome: verdict?.outcome,
+        reason: verdict?.reason,
+        session_id: explicit?.sessionId,
+        user_id: explicit?.userId,
+        email: explicit?.email,
+        attributes: explicit?.attributes,
+        attempt_id: decision.attemptId,
+      });
+      // No verdict (a 5xx, a 400 for a malformed request): the reservation lapses and counts as a
+      // failure after its TTL, so crashing the login handler on purpose buys nothing.
       if (!verdict) return;
-      client.report(
-        dropUndefined({
-          ...base,
-          user: explicit?.user ?? user,
-          outcome: verdict.outcome,
-          reason: verdict.reason,
-          session_id: explicit?.sessionId,
-          user_id: explicit?.userId,
-          email: explicit?.email,
-          attributes: explicit?.attributes,
-        }),
-      );
+      if (decision.attemptId) void client.reportNow(event);
+      else client.report(event);
     });
     next();
   };
+}
+
+/** The address when it is one the collector accepts (invalid ones are left out, never fatal). */
+function validIp(ip: string | undefined): string | undefined {
+  if (!ip) return undefined;
+  return isIP(ip.includes('%') ? ip.slice(0, ip.indexOf('%')) : ip) ? ip : undefined;
+}
+
+/**
+ * Reads one cookie from the Cookie header (no cookie-parser needed):
+ * `enforceSessions({ getSessionId: (req) => cookieValue(req, 'sid') })`.
+ */
+export function cookieValue(req: Request, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+    const raw = part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      return raw;
+    }
+  }
+  return undefined;
 }
 
 /**

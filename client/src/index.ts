@@ -1,5 +1,5 @@
 export { AuthwatchClient } from './client';
-export { guardLogin, enforceSessions } from './express';
+export { guardLogin, enforceSessions, cookieValue } from './express';
 export type { GuardLoginOptions, EnforceSessionsOptions, LoginOutcome } from './express';
 export { CollectorHttpError } from './http';
 export type {

@@ -1,5 +1,7 @@
 // Background delivery of reported events: gathered into batches, POSTed to /v1/events, retried with
-// exponential backoff while the collector is unreachable. The queue is bounded; when it is full the
+// exponential backoff while the collector is unreachable. What the collector refuses (4xx) is dropped
+// and counted, and a batch it keeps failing on (5xx) is split until the one event it fails on is
+// found and dropped, so one bad event can never stop the events behind it. The queue is bounded; when it is full the
 // oldest event is dropped and counted, so a long collector outage costs memory only up to maxQueue
 // and never slows the application. Every event carries an id, so a retry of a batch the collector
 // already stored is reported back as duplicates instead of stored twice.
@@ -18,6 +20,8 @@ export interface ReporterOptions {
   sendTimeoutMs: number;
   minRetryDelayMs: number;
   maxRetryDelayMs: number;
+  /** 5xx answers to one batch before it is split (or, alone, dropped). */
+  maxServerErrorRetries: number;
   onError: (err: Error) => void;
 }
 
@@ -44,6 +48,12 @@ export class EventReporter {
   private closed = false;
   private idleWaiters: Array<() => void> = [];
   private counters = { delivered: 0, duplicates: 0, dropped: 0, rejected: 0, retries: 0 };
+  /** 5xx answers in a row to the batch at the head of the queue. */
+  private serverErrors = 0;
+  /** Splitting batches to find an event the collector fails on: one try per half. */
+  private bisecting = false;
+  /** Refusals already reported through onError (one message per kind, not one per batch). */
+  private readonly reported = new Set<string>();
 
   constructor(private readonly opts: ReporterOptions) {
     this.batchLimit = opts.batchSize;
@@ -190,11 +200,16 @@ export class EventReporter {
       this.opts.onError(err as Error);
       return 'retry';
     }
+    if (status >= 500) return this.serverError(batch, status);
+    this.serverErrors = 0;
     if (status === 202 || status === 200) {
       const ack = (body ?? {}) as IngestAccepted;
       this.counters.delivered += batch.length;
       this.counters.duplicates += ack.duplicates ?? 0;
-      this.batchLimit = this.opts.batchSize;
+      if (!this.bisecting || this.queue.length === 0) {
+        this.bisecting = false;
+        this.batchLimit = this.opts.batchSize;
+      }
       return 'done';
     }
     if (status === 400) return this.settleInvalid(batch, body as IngestRejected);
@@ -204,14 +219,42 @@ export class EventReporter {
       this.queue.unshift(...batch);
       return 'done';
     }
-    if (status === 413 || status === 415 || status === 422) {
-      this.counters.rejected += batch.length;
-      this.opts.onError(new Error(`authwatch collector refused ${batch.length} event(s): HTTP ${status}`));
+    if (status === 408 || status === 429) {
+      this.opts.onError(new Error(`authwatch collector answered HTTP ${status}; will retry`));
+      return 'retry';
+    }
+    // Any other 4xx (wrong key or role, 413 for a single event, 415…) will not get better by
+    // retrying: drop, count, say so once per kind.
+    this.counters.rejected += batch.length;
+    this.reportOnce(`http-${status}`, `authwatch collector refused ${batch.length} event(s) with HTTP ${status}: ${(body as IngestRejected | null)?.error ?? ''}; dropped (counted in stats().rejected)`);
+    return 'done';
+  }
+
+  /** The collector is up but fails on this batch: retry a few times, then split it, then drop the one event. */
+  private serverError(batch: AuthwatchEvent[], status: number): SendResult {
+    this.serverErrors += 1;
+    if (!this.bisecting && this.serverErrors < this.opts.maxServerErrorRetries) {
+      this.opts.onError(new Error(`authwatch collector answered HTTP ${status}; will retry`));
+      return 'retry';
+    }
+    this.serverErrors = 0;
+    if (batch.length > 1) {
+      this.bisecting = true;
+      this.batchLimit = Math.max(1, Math.floor(batch.length / 2));
+      this.queue.unshift(...batch);
       return 'done';
     }
-    // 401/403 (key being rotated), 408, 429, 5xx: keep the events and try again later.
-    this.opts.onError(new Error(`authwatch collector answered HTTP ${status}; will retry`));
-    return 'retry';
+    this.counters.rejected += 1;
+    this.bisecting = false;
+    this.batchLimit = this.opts.batchSize;
+    this.reportOnce(`http-${status}-poison`, `authwatch collector failed ${this.opts.maxServerErrorRetries} times (HTTP ${status}) on one event; dropped it so later events flow (counted in stats().rejected)`);
+    return 'done';
+  }
+
+  private reportOnce(kind: string, message: string): void {
+    if (this.reported.has(kind)) return;
+    this.reported.add(kind);
+    this.opts.onError(new Error(message));
   }
 
   /** A 400 stores nothing: drop the events it names and send the rest again right away. */

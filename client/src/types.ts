@@ -37,15 +37,22 @@ export interface AuthwatchEvent {
   entry?: string;
   /** Flat map, ≤ 32 keys; never a password, secret or token. */
   attributes?: Record<string, AttributeValue>;
+  /** The reservation this login outcome settles (from beginAttempt). */
+  attempt_id?: string;
 }
 
 /** Why a login may not proceed, as the collector says it. */
-export type DenyReason = 'user_locked' | 'user_ip_locked' | 'ip_blocked';
+export type DenyReason = 'user_locked' | 'user_ip_locked' | 'ip_blocked' | 'attempt_limit';
 
 export interface CheckResult {
   allowed: boolean;
-  /** Collector reason when denied; 'check_unavailable' when the collector did not answer in time. */
-  reason?: DenyReason | 'check_unavailable' | string;
+  /** From beginAttempt: report the login outcome with it (attempt_id). */
+  attemptId?: string;
+  /**
+   * Collector reason when denied; 'check_unavailable' when the collector did not answer in time
+   * (the failClosed fallback applies); 'check_refused' when it answered 4xx (never allowed).
+   */
+  reason?: DenyReason | 'check_unavailable' | 'check_refused' | string;
   /** Seconds until the lock ends; null = until an admin unlocks. */
   retryAfter?: number | null;
   /** True when the answer is the configured fallback, not the collector's. */
@@ -59,7 +66,10 @@ export interface AuthwatchClientOptions {
   ingestKey?: string;
   /** Time the login path may wait on check() / isSessionEnded(), ms. Default 300. */
   timeoutMs?: number;
-  /** When the collector does not answer check() in time: false (default) lets the login proceed. */
+  /**
+   * When the collector cannot be reached or fails (timeout, network error, 5xx): false (default)
+   * lets the login proceed, true refuses it. A 4xx answer is never turned into "allowed".
+   */
   failClosed?: boolean;
   /** Default `service` stamped on reported events that carry none. */
   service?: string;
@@ -75,7 +85,12 @@ export interface AuthwatchClientOptions {
   minRetryDelayMs?: number;
   /** Longest retry delay, ms. Default 30000. */
   maxRetryDelayMs?: number;
-  /** How long an "is this session ended?" answer is reused, ms. Default 5000. */
+  /**
+   * Tries for a batch the collector answers with 5xx (it is up, but fails on this batch); then the
+   * batch is split to find the event it fails on, which is dropped and counted. Default 5.
+   */
+  maxServerErrorRetries?: number;
+  /** How long an "is this session ended?" answer is reused, ms. Default 1000 (0: ask every time). */
   sessionCacheMs?: number;
   /** Called for delivery problems (never thrown into the caller's request path). */
   onError?: (err: Error) => void;
@@ -93,7 +108,7 @@ export interface ReporterStats {
   duplicates: number;
   /** Dropped because the queue was full (oldest first). */
   dropped: number;
-  /** Refused by the collector as invalid (400); these are never retried. */
+  /** Refused by the collector (4xx, or 5xx on every retry of a single event); never retried again. */
   rejected: number;
   /** Failed POST attempts that will be retried. */
   retries: number;

@@ -37,6 +37,29 @@ test('check() says allowed for a user with no failures, and not allowed once loc
   await client.close();
 });
 
+test('an address the collector would refuse is left out: a locked user stays locked', async () => {
+  const client = new AuthwatchClient({ url: collector.url, ingestKey: KEYS.ingest, flushIntervalMs: 10 });
+  for (let i = 0; i < 6; i++) client.report({ type: 'login', outcome: 'failure', reason: 'invalid_password', user: 'bob' });
+  expect(await client.flush()).toBe(true);
+  for (const ip of ['not-an-ip', '999.1.1.1', '', '1.2.3.4\n']) {
+    expect(await client.check('bob', ip)).toMatchObject({ allowed: false, reason: 'user_locked' });
+    expect(await client.beginAttempt('bob', ip)).toMatchObject({ allowed: false, reason: 'user_locked' });
+  }
+  await client.close();
+});
+
+test('a 4xx from the collector is never an "allowed" (wrong key, bad input)', async () => {
+  const errors: string[] = [];
+  const wrongKey = new AuthwatchClient({ url: collector.url, ingestKey: 'not-a-key', onError: (e) => errors.push(e.message) });
+  expect(await wrongKey.check('anyone', '203.0.113.1')).toEqual({ allowed: false, reason: 'check_refused', retryAfter: null });
+  expect(await wrongKey.beginAttempt('anyone')).toMatchObject({ allowed: false, reason: 'check_refused' });
+  expect(errors.join('\n')).toMatch(/HTTP 401/);
+  const client = new AuthwatchClient({ url: collector.url, ingestKey: KEYS.ingest });
+  // A user name the collector refuses (over 256 characters).
+  expect(await client.check('x'.repeat(300))).toMatchObject({ allowed: false, reason: 'check_refused' });
+  await Promise.all([wrongKey.close(), client.close()]);
+});
+
 test('check() fails open when the collector does not answer in time (default)', async () => {
   const client = new AuthwatchClient({ url: collector.url, ingestKey: KEYS.ingest, timeoutMs: 250 });
   const started = Date.now();

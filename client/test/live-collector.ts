@@ -94,7 +94,7 @@ export async function startCollector(env: NodeJS.ProcessEnv = {}): Promise<LiveC
     async api<T>(method: 'GET' | 'POST', path: string, key: string, body?: unknown) {
       const res = await fetch(`${live.url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { authorization: `Bearer ${key}`, ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await res.text();

@@ -75,6 +75,30 @@ describe('guardLogin', () => {
     expect(new Set(events.body.events.map((e) => e.ip))).toEqual(new Set([ip]));
   });
 
+  test('50 parallel wrong logins for one user: at most 6 reach the password check, the rest get 429', async () => {
+    const user = 'parallel-victim';
+    const before = passwordChecks;
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => post(`${app.url}/login`, { username: user, password: `guess-${i}` }, { 'x-forwarded-for': `198.51.100.${i + 1}` })),
+    );
+    const statuses = answers.map((r) => r.status);
+    const checked = passwordChecks - before;
+    console.log(`50 parallel wrong logins: ${checked} password checks, ${statuses.filter((x) => x === 401).length} × 401, ${statuses.filter((x) => x === 429).length} × 429`);
+    expect(checked).toBeLessThanOrEqual(6);
+    expect(statuses.filter((x) => x === 401)).toHaveLength(checked);
+    expect(statuses.filter((x) => x === 429)).toHaveLength(50 - checked);
+    // Their outcomes settle the reservations: the account is now locked, the right password included.
+    await client.flush();
+    const right = await post(`${app.url}/login`, { username: user, password: 'open sesame' }, { 'x-forwarded-for': '198.51.100.200' });
+    expect(right.status).toBe(429);
+    expect(passwordChecks - before).toBe(checked);
+  });
+
+  test('a forged X-Forwarded-For that is no address does not open the door for a locked user', async () => {
+    const res = await post(`${app.url}/login`, { username: 'mallory', password: 'open sesame' }, { 'x-forwarded-for': 'not-an-ip' });
+    expect(res.status).toBe(429);
+  });
+
   test('after an admin unlock the user logs in, and a success is reported', async () => {
     const unlock = await collector.api('POST', '/v1/users/mallory/unlock', KEYS.admin);
     expect(unlock.status).toBe(200);

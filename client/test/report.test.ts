@@ -139,6 +139,36 @@ test('an event the collector refuses is dropped and counted; the rest of its bat
   await client.close();
 });
 
+test('one event the collector keeps failing on (5xx) is isolated and dropped; the next 10 are delivered', async () => {
+  // A proxy in front of the real collector answers 500 to any batch holding the poisoned event,
+  // as a store error would; everything else reaches the collector.
+  const { createServer } = await import('node:http');
+  const proxy = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString();
+    if (body.includes('poison-marker')) {
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal error"}');
+      return;
+    }
+    const upstream = await fetch(collector.url + req.url, { method: req.method, headers: { 'content-type': 'application/json', authorization: req.headers.authorization ?? '' }, body: body || undefined });
+    res.writeHead(upstream.status, { 'content-type': 'application/json' }).end(await upstream.text());
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+  const port = (proxy.address() as { port: number }).port;
+  const errors: string[] = [];
+  const client = fastClient({ url: `http://127.0.0.1:${port}`, batchSize: 8, maxServerErrorRetries: 3, onError: (e) => errors.push(e.message) });
+  const user = `poison-${randomUUID().slice(0, 8)}`;
+  client.report({ type: 'access', outcome: 'success', user, attributes: { note: 'poison-marker' } });
+  for (let i = 0; i < 10; i++) client.report({ id: `${user}-${i}`, type: 'access', outcome: 'success', user });
+  expect(await client.flush(30_000)).toBe(true);
+  expect(client.stats()).toMatchObject({ delivered: 10, rejected: 1, queued: 0 });
+  expect((await storedIds(user)).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `${user}-${i}`).sort());
+  expect(errors.filter((m) => /dropped it so later events flow/.test(m))).toHaveLength(1);
+  await client.close();
+  await new Promise((r) => proxy.close(r));
+});
+
 test('report() needs a user', () => {
   const client = fastClient();
   expect(() => client.report({ type: 'login', user: '' })).toThrow(/user is required/);
