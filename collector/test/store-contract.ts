@@ -1,9 +1,12 @@
 // The store contract, as a suite any implementation runs: pass a factory that opens a fresh,
 // empty store (and can reopen the same one). SQLite runs it in sqlite-store.test.ts; the
 // PostgreSQL store runs the same function.
+import { HIDDEN_FIELDS } from '../src/api/redact';
+import { EVENT_TYPES, MAX_FILTER_VALUES, MAX_QUERY_TIME } from '../src/api/params';
 import { DEFAULT_POLICY } from '../src/schema/policy';
 import { blankEvent, type StoredEvent } from '../src/schema/stored-event';
-import type { CoreStore, EventFilter, SessionRow } from '../src/store/store';
+import { encodeCursor, type SearchFilter } from '../src/store/filter-sql';
+import { GROUP_FIELDS, VALUE_FIELDS, type CoreStore, type EventFilter, type SessionRow } from '../src/store/store';
 
 export interface StoreFactory {
   /** A new, empty store. */
@@ -301,6 +304,113 @@ export function storeContract(name: string, factory: StoreFactory): void {
       test('purgeEventsBefore deletes older events and says how many', async () => {
         expect(await store.purgeEventsBefore(T0 + 10_000)).toBe(10);
         expect((await store.queryEvents({}, { limit: 1, cursor: null, order: 'asc' })).total).toBe(20);
+      });
+    });
+
+    describe('every query with the values the API lets through', () => {
+      // The API range-checks numbers (times 0 … MAX_QUERY_TIME, limits, interval_ms ≤ 366 days)
+      // and passes strings through as sent: each store must answer every combination, never fail.
+      const DAY = 86_400_000;
+      const ODD = ["o'brien", 'a"b', '100%_\\', '\u0000no-match', '\ufffd', '𝕏🙂', 'ä'.repeat(300), ' ', 'x,y', 'NULL'];
+      const filters: SearchFilter[] = [
+        {},
+        { from: 0, to: MAX_QUERY_TIME },
+        { from: 0 },
+        { to: MAX_QUERY_TIME },
+        { from: MAX_QUERY_TIME, to: MAX_QUERY_TIME },
+        { user: ODD, type: [...EVENT_TYPES], outcome: ['success', 'failure'], reason: ODD, ip: ODD, service: ODD, country: ODD },
+        { user: Array.from({ length: MAX_FILTER_VALUES }, (_, i) => `u${i}`), from: 0, to: MAX_QUERY_TIME },
+        ...ODD.map((q) => ({ q })),
+        ...ODD.map((q) => ({ q, qExclude: HIDDEN_FIELDS, from: T0, to: T0 + DAY })),
+        { type: ['login'], outcome: ['failure'], service: ['api'], country: ['NL'], from: T0 - 1, to: T0 + 3_600_000 + 1 },
+      ];
+      const cursors = [null, encodeCursor(0, 0), encodeCursor(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER), encodeCursor(-Number.MAX_SAFE_INTEGER, -1)];
+
+      beforeEach(async () => {
+        await store.write(async (tx) => {
+          await tx.insertEvents(Array.from({ length: 12 }, (_, i) => event(i, { service: 'api', ip: `192.0.2.${i}`, country: 'NL', reason: 'invalid_password' })));
+          await tx.openSession(session('s-odd', { user: "o'brien" }));
+          await tx.insertLock({ scope: 'user', user: 'alice', ip: null, failures: 6, locked_at: T0, locked_until: T0 + 1, reason: 'too_many_failures' });
+          await tx.insertLock({ scope: 'user', user: 'alice', ip: null, failures: 6, locked_at: T0 + 2, locked_until: null, reason: 'too_many_failures' });
+          await tx.insertLock({ scope: 'ip', user: null, ip: '192.0.2.50', failures: 21, locked_at: T0, locked_until: null, reason: 'too_many_failures' });
+        });
+      });
+
+      test('events: list (every cursor, order and limit), export, stats', async () => {
+        for (const f of filters) {
+          for (const cursor of cursors) {
+            for (const order of ['asc', 'desc'] as const) {
+              for (const limit of [1, 1000]) {
+                const p = await store.queryEvents(f, { limit, cursor, order });
+                expect(p.events.length).toBeLessThanOrEqual(Math.min(limit, p.total));
+              }
+            }
+          }
+          let n = 0;
+          for await (const _ of store.streamEvents(f, 'desc')) n++;
+          expect(n).toBe((await store.queryEvents(f, { limit: 1, cursor: null, order: 'asc' })).total);
+          const stats = await store.eventStats(f);
+          expect(stats.logins + stats.failures).toBeLessThanOrEqual(n);
+        }
+        // Free text without the hidden columns: an IP no longer matches, other columns still do.
+        expect((await store.queryEvents({ q: '192.0.2.3' }, { limit: 1, cursor: null, order: 'asc' })).total).toBe(1);
+        expect((await store.queryEvents({ q: '192.0.2.3', qExclude: HIDDEN_FIELDS } as SearchFilter, { limit: 1, cursor: null, order: 'asc' })).total).toBe(0);
+        expect((await store.queryEvents({ q: 'INVALID_pass', qExclude: HIDDEN_FIELDS } as SearchFilter, { limit: 1, cursor: null, order: 'asc' })).total).toBe(12);
+      });
+
+      test('timeseries: every group, the smallest and largest interval the API allows', async () => {
+        const ranges: [number, number, number][] = [
+          [0, MAX_QUERY_TIME, 366 * DAY],
+          [T0, T0 + 11_000, 1],
+          [T0 - 1, T0 + 2 * 3_600_000 + 1, 60_000],
+          [MAX_QUERY_TIME - 1, MAX_QUERY_TIME, 1],
+        ];
+        for (const [from, to, interval] of ranges) {
+          for (const group of [null, ...GROUP_FIELDS]) {
+            for (const f of filters) {
+              const rows = await store.timeseries({ ...f, from, to }, interval, group);
+              for (const r of rows) expect(r.count).toBeGreaterThan(0);
+            }
+          }
+        }
+        const all = await store.timeseries({ from: 0, to: MAX_QUERY_TIME }, 366 * DAY, null);
+        expect(all.reduce((n, r) => n + r.count, 0)).toBe(12);
+      });
+
+      test('distinct values of every field, with and without free text', async () => {
+        for (const field of VALUE_FIELDS) {
+          for (const f of filters) {
+            for (const limit of [1, 1000]) expect((await store.distinctValues(field, f, limit)).length).toBeLessThanOrEqual(limit);
+          }
+        }
+        expect(await store.distinctValues('ip', { q: '192.0.2.1' }, 1000)).toEqual(['192.0.2.1', '192.0.2.10', '192.0.2.11']);
+      });
+
+      test('sessions, lockouts and counts: every state, with and without users, extreme times and limits', async () => {
+        const now = T0 + 10;
+        for (const user of [undefined, ['alice'], ODD]) {
+          for (const state of ['active', 'ended', 'all'] as const) {
+            for (const [from, to] of [[undefined, undefined], [0, MAX_QUERY_TIME], [MAX_QUERY_TIME, 0]] as const) {
+              for (const limit of [1, 50_000]) await store.listSessions({ state, user, from, to, limit });
+            }
+          }
+          for (const state of ['locked', 'all'] as const) {
+            for (const limit of [1, 10_000]) await store.listLockouts({ state, user, now, limit });
+          }
+          await store.countActiveSessions(user);
+          await store.countLockedAccounts(now, user);
+        }
+        // A user's lock history (state=all with a user) — the PostgreSQL store once left $1 unused here.
+        expect((await store.listLockouts({ state: 'all', user: ['alice'], now, limit: 10 })).map((l) => l.locked_at)).toEqual([T0 + 2, T0]);
+        expect((await store.listLockouts({ state: 'locked', user: ['alice'], now, limit: 10 })).map((l) => l.locked_at)).toEqual([T0 + 2]);
+        expect(await store.listLockouts({ state: 'all', user: ['nobody'], now, limit: 10 })).toEqual([]);
+        expect((await store.listSessions({ state: 'all', user: ["o'brien"], from: 0, to: MAX_QUERY_TIME, limit: 1 })).map((s) => s.id)).toEqual(['s-odd']);
+        for (const id of ODD) expect(await store.getSession(id)).toBeUndefined();
+        for (const [u, ip] of [[null, null], ['alice', null], [null, '192.0.2.50'], ...ODD.map((o) => [o, o])] as [string | null, string | null][]) {
+          await store.activeLocks(u, ip, now);
+          await store.activeLocks(u, ip, MAX_QUERY_TIME);
+        }
+        expect(await store.getPolicy()).toEqual(DEFAULT_POLICY);
       });
     });
   });

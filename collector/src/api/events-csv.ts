@@ -4,10 +4,11 @@ import { Router } from 'express';
 import type { Response } from 'express';
 import type { ApiContext } from './context';
 import { csvHeader, csvRow } from './csv';
-import { choice, eventFilter, int } from './params';
+import { choice, EVENT_FILTER_PARAMS, eventFilter, int, onlyParams, ORDERS } from './params';
 import { hidesDetails, redact } from './redact';
 
 const CHUNK_BYTES = 64 * 1024;
+export const EVENTS_CSV_PARAMS = [...EVENT_FILTER_PARAMS, 'limit', 'order'] as const;
 
 /** Resolves on 'drain' or 'close', removing both listeners (no listener build-up over a long export). */
 function drained(res: Response): Promise<void> {
@@ -24,9 +25,9 @@ function drained(res: Response): Promise<void> {
 
 export function eventCsvRoutes(ctx: ApiContext): Router {
   const r = Router();
-  r.get('/v1/events.csv', ctx.auth('read'), async (req, res) => {
-    const filter = eventFilter(req);
-    const order = choice(req.query, 'order', ['desc', 'asc'] as const, 'desc');
+  r.get('/v1/events.csv', ctx.auth('read'), onlyParams(...EVENTS_CSV_PARAMS), async (req, res) => {
+    const filter = eventFilter(req, ctx.config.hideDetails);
+    const order = choice(req.query, 'order', ORDERS, 'desc');
     const limit = int(req.query, 'limit', Number.MAX_SAFE_INTEGER, 1, Number.MAX_SAFE_INTEGER);
     const hide = hidesDetails(req, ctx.config.hideDetails);
     res.status(200);

@@ -7,10 +7,12 @@ import type { SessionRow } from '../store/store';
 import { actor, selfUser } from './auth';
 import type { ApiContext } from './context';
 import { HttpError } from './errors';
-import { choice, int, many, restrictUsers, time } from './params';
+import { badParam, choice, int, many, onlyParams, restrictUsers, time } from './params';
 import { hidesDetails, redact } from './redact';
 
 const HASH = /^[0-9a-f]{64}$/;
+export const SESSION_STATES = ['active', 'ended', 'all'] as const;
+export const SESSIONS_PARAMS = ['state', 'user', 'from', 'to', 'limit'] as const;
 
 export function sessionView(s: SessionRow) {
   return {
@@ -47,21 +49,23 @@ export function sessionRoutes(ctx: ApiContext): Router {
     return s;
   }
 
-  r.get('/v1/sessions', ctx.auth('read'), async (req, res) => {
+  r.get('/v1/sessions', ctx.auth('read'), onlyParams(...SESSIONS_PARAMS), async (req, res) => {
     const q = req.query;
-    const rows = await ctx.store.listSessions({
-      state: choice(q, 'state', ['active', 'ended', 'all'] as const, 'active'),
+    const query = {
+      state: choice(q, 'state', SESSION_STATES, 'active'),
       user: restrictUsers(many(q, 'user'), selfUser(req)),
       from: time(q, 'from'),
       to: time(q, 'to'),
       // The sessions panel lists sessions whole (virtualized, 10k+ rows).
       limit: int(q, 'limit', 100, 1, 50_000),
-    });
+    };
+    if (query.from !== undefined && query.to !== undefined && query.from > query.to) throw badParam('from', 'must not be after to');
+    const rows = await ctx.store.listSessions(query);
     const hide = hidesDetails(req, ctx.config.hideDetails);
     res.json({ sessions: rows.map((s) => (hide ? redact(sessionView(s)) : sessionView(s))) });
   });
 
-  r.get('/v1/sessions/:id', ctx.auth('ingest_or_read'), async (req, res) => {
+  r.get('/v1/sessions/:id', ctx.auth('ingest_or_read'), onlyParams(), async (req, res) => {
     const s = await find(req, req.params.id as string, (id) => ctx.store.getSession(id));
     if (!s) throw new HttpError(404, 'unknown session');
     res.json({ id: s.id, state: s.ended_at === null ? 'active' : 'ended', end_reason: s.end_reason });

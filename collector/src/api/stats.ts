@@ -1,12 +1,12 @@
 // GET /v1/stats: headline numbers for a range (logins/failures are login events by outcome).
 import { Router } from 'express';
 import type { ApiContext } from './context';
-import { eventFilter } from './params';
+import { EVENT_FILTER_PARAMS, eventFilter, onlyParams } from './params';
 
 export function statsRoutes(ctx: ApiContext): Router {
   const r = Router();
-  r.get('/v1/stats', ctx.auth('read'), async (req, res) => {
-    const filter = eventFilter(req);
+  r.get('/v1/stats', ctx.auth('read'), onlyParams(...EVENT_FILTER_PARAMS), async (req, res) => {
+    const filter = eventFilter(req, ctx.config.hideDetails);
     const now = Date.now();
     const [ev, active, locked] = await Promise.all([
       ctx.store.eventStats(filter),

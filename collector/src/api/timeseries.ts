@@ -3,22 +3,23 @@ import { Router } from 'express';
 import { GROUP_FIELDS, type GroupField } from '../store/store';
 import type { ApiContext } from './context';
 import { badRequest } from './errors';
-import { eventFilter, int, one } from './params';
+import { choice, EVENT_FILTER_PARAMS, eventFilter, hiddenDetail, int, onlyParams } from './params';
+import { hidesDetails } from './redact';
 
 export const MAX_BUCKETS = 11_000;
 const DAY = 86_400_000;
+export const TIMESERIES_PARAMS = [...EVENT_FILTER_PARAMS, 'interval_ms', 'group_by'] as const;
 
 export function timeseriesRoutes(ctx: ApiContext): Router {
   const r = Router();
-  r.get('/v1/timeseries', ctx.auth('read'), async (req, res) => {
-    const filter = eventFilter(req);
+  r.get('/v1/timeseries', ctx.auth('read'), onlyParams(...TIMESERIES_PARAMS), async (req, res) => {
+    const filter = eventFilter(req, ctx.config.hideDetails);
     const to = filter.to ?? Date.now();
     const from = filter.from ?? to - DAY;
     const defInterval = Math.max(1000, Math.ceil((to - from) / 100 / 1000) * 1000);
     const interval = int(req.query, 'interval_ms', defInterval, 1, 366 * DAY);
-    const g = one(req.query, 'group_by') || undefined;
-    if (g !== undefined && !(GROUP_FIELDS as readonly string[]).includes(g)) throw badRequest(`group_by must be one of ${GROUP_FIELDS.join(', ')}`);
-    const group = (g as GroupField | undefined) ?? null;
+    const group: GroupField | null = choice(req.query, 'group_by', GROUP_FIELDS) ?? null;
+    if (group === 'country' && hidesDetails(req, ctx.config.hideDetails)) throw hiddenDetail('group_by=country');
     const first = Math.floor(from / interval) * interval;
     const buckets = to > from ? Math.floor((to - 1 - first) / interval) + 1 : 0;
     if (buckets > MAX_BUCKETS) throw badRequest(`${buckets} buckets requested, the limit is ${MAX_BUCKETS}: use a larger interval_ms or a shorter range`);

@@ -9,14 +9,24 @@ export interface SqlWhere {
 }
 
 const LIST_COLUMNS = ['user', 'type', 'outcome', 'reason', 'ip', 'service', 'country'] as const;
-const TEXT_COLUMNS = ['user', 'email', 'ip', 'reason', 'user_agent', 'service'];
+/** The columns free text (`q`) looks into. */
+export const TEXT_COLUMNS: readonly string[] = ['user', 'email', 'ip', 'reason', 'user_agent', 'service'];
+
+/** An event filter as the API builds it. */
+export interface SearchFilter extends EventFilter {
+  /**
+   * Columns `q` must not look into: the hidden details, for keys that may not see them
+   * (otherwise a match count would rebuild a hidden IP digit by digit).
+   */
+  qExclude?: readonly string[];
+}
 
 export function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => '\\' + c);
 }
 
 export function filterSql(
-  f: EventFilter,
+  f: SearchFilter,
   param: (n: number) => string = () => '?',
   extra: { sql: string; params: unknown[] }[] = [],
   like: 'LIKE' | 'ILIKE' = 'LIKE',
@@ -38,7 +48,8 @@ export function filterSql(
   if (f.q) {
     // SQLite's LIKE is already case-insensitive (ASCII) — no lower() per row; PostgreSQL uses ILIKE.
     const pattern = `%${escapeLike(f.q)}%`;
-    clauses.push('(' + TEXT_COLUMNS.map((c) => `"${c}" ${like} ${p(pattern)} ESCAPE '\\'`).join(' OR ') + ')');
+    const columns = f.qExclude ? TEXT_COLUMNS.filter((c) => !f.qExclude!.includes(c)) : TEXT_COLUMNS;
+    clauses.push('(' + columns.map((c) => `"${c}" ${like} ${p(pattern)} ESCAPE '\\'`).join(' OR ') + ')');
   }
   for (const e of extra) {
     let sql = e.sql;
