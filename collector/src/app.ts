@@ -4,7 +4,7 @@ import express, { type Express } from 'express';
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { authenticator } from './api/auth';
+import { authenticator, requestGuard } from './api/auth';
 import { checkRoutes } from './api/check';
 import type { ApiContext } from './api/context';
 import { errorHandler, notFound } from './api/errors';
@@ -75,6 +75,7 @@ export async function createCollector(config: Config, log: Logger = createLogger
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(telemetry.httpMiddleware);
+  app.use(requestGuard(config.keys));
   app.get('/metrics', telemetry.metricsHandler);
   for (const routes of [metaRoutes, httpSource, otlpSource, checkRoutes, eventRoutes, eventCsvRoutes, timeseriesRoutes, statsRoutes, valueRoutes, sessionRoutes, lockoutRoutes, policyRoutes]) {
     app.use(routes(ctx));

@@ -1,6 +1,6 @@
 // Authentication (Bearer API key) and role checks, plus the per-request view settings they imply:
 // the actor written in audit events, hidden network details for read keys, the Grafana self view.
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { KeyRing, Role } from '../auth/keys';
 
 export type Access = 'ingest' | 'read' | 'ingest_or_read' | 'admin' | 'any';
@@ -31,9 +31,9 @@ const ANONYMOUS: Principal = { role: 'admin', name: 'anonymous' };
 export function authenticator(keys: KeyRing): (access: Access) => RequestHandler {
   return (access) => (req, res, next) => {
     if (keys.empty) {
-      // Loopback-only mode (config refuses other hosts without keys).
+      // Loopback-only mode (config refuses other hosts without keys; requestGuard checks Host/Origin).
       res.locals.principal = ANONYMOUS;
-      return next();
+      return jsonOnStateChange(req, res, next);
     }
     const header = req.get('authorization');
     const m = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
@@ -52,7 +52,7 @@ export function authenticator(keys: KeyRing): (access: Access) => RequestHandler
       return;
     }
     res.locals.principal = { role: key.role, name: key.name };
-    next();
+    jsonOnStateChange(req, res, next);
   };
 }
 
@@ -80,4 +80,79 @@ export function selfUser(req: Request): string | undefined {
   const u = grafanaUser(req);
   // Self view without a user must not fall back to everything.
   return u ?? '\u0000no-user';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Browser defences: security headers and the keyless-mode Host/Origin checks (requestGuard, before
+// any route), JSON only on state-changing requests (jsonOnStateChange, in the authenticator).
+
+/** Host values a collector without keys answers: loopback names, with or without a port. */
+const LOOPBACK_HOST = /^(?:127\.0\.0\.1|localhost|\[::1\])(?::\d{1,5})?$/i;
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** application/json or any application/*+json. */
+const JSON_MEDIA = /^application\/(?:[a-z0-9!#$&^_.-]+\+)?json$/;
+const PROTOBUF = 'application/x-protobuf';
+
+function mediaType(req: Request): string | undefined {
+  const ct = req.headers['content-type'];
+  return ct === undefined ? undefined : ct.split(';')[0].trim().toLowerCase();
+}
+
+const quoted = (v: string) => JSON.stringify(v.length > 100 ? `${v.slice(0, 100)}…` : v);
+
+function refuse(res: Response, status: number, error: string): void {
+  res.status(status).json({ error });
+}
+
+/**
+ * 415 unless a POST/PUT/PATCH/DELETE declares JSON (OTLP protobuf on /v1/logs), even with no body,
+ * in every mode. HTML forms can only send form or text/plain bodies, and a page's fetch() with JSON
+ * needs a CORS preflight, which the collector never grants: no browser page can change state.
+ * Runs after authentication, so a missing key is still a 401.
+ */
+function jsonOnStateChange(req: Request, res: Response, next: () => void): void {
+  if (!STATE_CHANGING.has(req.method)) return next();
+  const path = req.path.toLowerCase().replace(/\/+$/, '');
+  const type = mediaType(req);
+  if (type !== undefined && (JSON_MEDIA.test(type) || (type === PROTOBUF && path === '/v1/logs'))) return next();
+  const allowed = path === '/v1/logs' ? `application/json or ${PROTOBUF}` : 'application/json';
+  refuse(
+    res,
+    415,
+    `Content-Type must be ${allowed} on ${req.method} requests, also when there is no body (got ${type === undefined ? 'none' : quoted(req.headers['content-type']!)})`,
+  );
+}
+
+/**
+ * - Every response: `X-Content-Type-Options: nosniff`; /v1 responses: `Cache-Control: no-store`.
+ * - No keys configured (every request is admin): only loopback Host values (DNS rebinding) and
+ *   no cross-origin browser requests (CSRF) — 403.
+ * (JSON on state-changing requests is checked by the authenticator, after the key.)
+ */
+export function requestGuard(keys: KeyRing): RequestHandler {
+  return (req, res, next) => {
+    // Routing is case-insensitive and ignores a trailing slash: compare the same way.
+    const path = req.path.toLowerCase().replace(/\/+$/, '');
+    res.set('X-Content-Type-Options', 'nosniff');
+    if (path === '/v1' || path.startsWith('/v1/')) res.set('Cache-Control', 'no-store');
+    if (keys.empty) {
+      const host = req.headers.host ?? '';
+      if (!LOOPBACK_HOST.test(host)) {
+        return refuse(
+          res,
+          403,
+          `this collector runs without API keys, so it only answers requests addressed to 127.0.0.1, localhost or [::1] (got Host ${quoted(host)}); configure API keys (AUTHWATCH_INGEST_KEYS, AUTHWATCH_READ_KEYS, AUTHWATCH_ADMIN_KEYS) to serve other names`,
+        );
+      }
+      const origin = req.headers.origin;
+      if (origin !== undefined && origin.toLowerCase() !== `http://${host.toLowerCase()}`) {
+        return refuse(
+          res,
+          403,
+          `cross-origin request refused (Origin ${quoted(origin)}): a collector without API keys does not answer web pages from other origins; configure API keys to use it from elsewhere`,
+        );
+      }
+    }
+    next();
+  };
 }
