@@ -1,5 +1,5 @@
-// CSV encoding for exports: RFC 4180 quoting, and spreadsheet formula neutralisation (a text cell
-// starting with = + - @ tab or CR gets a leading ').
+// CSV encoding for exports: RFC 4180 quoting, and spreadsheet formula neutralisation: a text cell
+// that a spreadsheet could read as a formula gets a leading ' (shown as text, formula inert).
 import type { StoredEvent } from '../schema/stored-event';
 
 export const CSV_COLUMNS: (keyof StoredEvent)[] = [
@@ -8,7 +8,10 @@ export const CSV_COLUMNS: (keyof StoredEvent)[] = [
   'device_type', 'device', 'app_version', 'service', 'entry', 'actor', 'received_at', 'attributes',
 ];
 
-const FORMULA_START = /^[=+\-@\t\r]/;
+// A formula sign (= + - @, also in the full-width and small forms spreadsheets read as ASCII, and
+// the minus sign) first, or any whitespace/control/invisible character first — spreadsheets skip
+// leading spaces and line breaks before a formula.
+const FORMULA_START = /^(?:[\s\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202f\u2060\ufeff]|[=+\-@\uff1d\uff0b\uff0d\uff20\ufe62\ufe63\ufe66\ufe6b\u2212])/;
 const NEEDS_QUOTES = /[",\r\n]/;
 
 export function csvCell(value: unknown): string {

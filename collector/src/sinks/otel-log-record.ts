@@ -2,6 +2,7 @@
 // outcome, a short sentence as body and semantic-convention attributes. Pure; no SDK state.
 import { SeverityNumber, type LogAttributes, type LogRecord } from '@opentelemetry/api-logs';
 import { ATTR_CLIENT_ADDRESS, ATTR_USER_AGENT_ORIGINAL } from '@opentelemetry/semantic-conventions';
+import { escapeControl } from '../log';
 import type { EventType, StoredEvent } from '../schema/stored-event';
 
 // Experimental semantic conventions (semconv 1.45). The package asks users to copy incubating
@@ -142,7 +143,9 @@ export function toLogRecord(event: StoredEvent): LogRecord {
     observedTimestamp: event.received_at,
     severityNumber: severity.number,
     severityText: severity.text,
-    body: describe(event),
+    // User-supplied text (user, service, actor…) is in the body: text log viewers must not get a
+    // line break, carriage return or terminal escape from it.
+    body: escapeControl(describe(event)),
     attributes: attributesOf(event),
   };
 }
