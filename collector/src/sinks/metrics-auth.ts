@@ -1,20 +1,18 @@
 // The authentication metrics (authwatch_* in Prometheus). Instrument names are chosen so that the
 // Prometheus names come out exactly as the wire contract lists them: OTel's Prometheus exporter
 // (and OTLP→Prometheus translators) append `_total` to monotonic counters, so counters are named
-// without it. Labels are low-cardinality only: never a user, IP or session.
+// without it. Labels come from bounded vocabularies only (metrics-labels.ts): never a user, IP or
+// session, nor any other client text.
 import type { Attributes, Counter, Meter } from '@opentelemetry/api';
 import type { StoredEvent } from '../schema/stored-event';
 import { INGEST_TYPES, SYSTEM_TYPES } from '../schema/stored-event';
 import { DETECTION_KINDS } from '../processors/detections/config';
-import { LabelLimiter, NONE, SERVICE_NAME, SNAKE_CASE } from './metrics-labels';
+import { metricServices, NONE, REASON_LABELS, ServiceLabels, Vocabulary } from './metrics-labels';
 
 export interface GaugeSource {
   sessionsActive(): Promise<number>;
   accountsLocked(): Promise<number>;
 }
-
-/** Label caps (distinct values per label before "other"); documented in docs/telemetry.md. */
-export const LABEL_CAPS = { reason: 100, service: 100, kind: 50, scope: 10 } as const;
 
 export const LOCKOUT_SCOPES = ['user', 'user_ip', 'ip'] as const;
 // The kinds the detections processor raises, pre-initialised at 0 (see the constructor).
@@ -41,12 +39,14 @@ export class AuthMetrics {
   private readonly ingested: Counter;
   private readonly rejectedEvents: Counter;
   private readonly detections: Counter;
-  private readonly reason = new LabelLimiter(LABEL_CAPS.reason, SNAKE_CASE);
-  private readonly service = new LabelLimiter(LABEL_CAPS.service, SERVICE_NAME);
-  private readonly kind = new LabelLimiter(LABEL_CAPS.kind, SNAKE_CASE).allow(DETECTION_KINDS);
-  private readonly scope = new LabelLimiter(LABEL_CAPS.scope, SNAKE_CASE).allow(LOCKOUT_SCOPES);
+  private readonly reason = REASON_LABELS;
+  private readonly service: ServiceLabels;
+  private readonly kind = new Vocabulary(DETECTION_KINDS);
+  private readonly scope = new Vocabulary(LOCKOUT_SCOPES);
 
-  constructor(meter: Meter, gauges: GaugeSource, onGaugeError: (err: unknown) => void) {
+  /** `services`: the configured service label values (AUTHWATCH_METRIC_SERVICES), null for none. */
+  constructor(meter: Meter, gauges: GaugeSource, onGaugeError: (err: unknown) => void, services: readonly string[] | null = metricServices(process.env)) {
+    this.service = new ServiceLabels(services);
     this.loginAttempts = meter.createCounter('authwatch_login_attempts', {
       description: 'Login events stored, by outcome, reason code and service.',
     });
