@@ -146,14 +146,29 @@ export function buildOpenApi(): object {
       },
       '/v1/check': {
         post: {
-          summary: 'May this user log in from this IP now?',
+          summary: 'May this user log in from this IP now? With "attempt": true, reserve one attempt',
+          description:
+            'Without attempt: reads the locks in force. With "attempt": true: atomically reserves one login attempt, allowed only while recorded failures plus open reservations stay within the policy (max_failed_attempts 5 → at most 6 attempts reach the password check, however many arrive at once and on however many replicas). Send the login outcome as an event with the returned attempt_id; a reservation not settled within attempt_ttl_seconds counts as a failure. User names are compared in Unicode NFC and, unless user_case_sensitive, case-insensitively; addresses in one canonical form, IPv6 by ipv6_prefix.',
           ...role('ingest'),
-          requestBody: { content: { 'application/json': { schema: Type.Object({ user: Type.Optional(Type.String()), ip: Type.Optional(Type.String()) }) } } },
+          requestBody: {
+            content: {
+              'application/json': {
+                schema: Type.Object(
+                  { user: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })), ip: Type.Optional(Type.String({ description: 'IPv4 or IPv6 address' })), attempt: Type.Optional(Type.Boolean()) },
+                  { additionalProperties: false },
+                ),
+              },
+            },
+          },
           responses: {
             '200': json(
               Type.Union([
-                Type.Object({ allowed: Type.Literal(true) }),
-                Type.Object({ allowed: Type.Literal(false), reason: Type.Union([Type.Literal('user_locked'), Type.Literal('user_ip_locked'), Type.Literal('ip_blocked')]), retry_after: N('seconds; null = until an admin unlocks') }),
+                Type.Object({ allowed: Type.Literal(true), attempt_id: Type.Optional(Type.String({ description: 'with "attempt": true: send it with the outcome event' })) }),
+                Type.Object({
+                  allowed: Type.Literal(false),
+                  reason: Type.Union([Type.Literal('user_locked'), Type.Literal('user_ip_locked'), Type.Literal('ip_blocked'), Type.Literal('attempt_limit')]),
+                  retry_after: N('seconds; null = until an admin unlocks'),
+                }),
               ]),
             ),
             ...errors,
