@@ -15,6 +15,8 @@ module.exports = {
   },
   transformIgnorePatterns: [nodeModulesToTransform([...grafanaESModules, 'd3-.*', 'internmap', 'robust-predicates', 'delaunator'])],
   moduleFileExtensions: ['ts', 'tsx', 'js', 'jsx', 'mjs', 'cjs', 'json', 'node'],
+  // src/ (the scaffold's) plus the packaging and validator scripts' tests.
+  testMatch: [...base.testMatch, '<rootDir>/scripts/**/*.test.ts'],
   // harness/ holds the browser suite (own config, npm run test:browser).
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/harness/'],
 };
