@@ -31,6 +31,11 @@ export interface PipelineDeps {
    */
   isolatedProcessors?: Processor[];
   sinks: Sink[];
+  /**
+   * Called synchronously right after each commit, before any caller is answered: state that
+   * decisions read (the lock cache) is never behind what a client was told is stored.
+   */
+  onCommit?: (events: readonly StoredEvent[]) => void;
   log: Logger;
   clock?: () => number;
 }
@@ -82,6 +87,7 @@ export class Pipeline {
       if (emitted.length) await tx.insertEvents(emitted);
       return r;
     });
+    this.committed(emitted);
     this.toSinks(emitted);
     return result;
   }
@@ -133,10 +139,11 @@ export class Pipeline {
       return;
     }
     const committed: StoredEvent[] = [];
+    for (const o of outcomes) if (o.ok) committed.push(...o.committed);
+    this.committed(committed);
     jobs.forEach((job, i) => {
       const o = outcomes[i];
       if (o.ok) {
-        committed.push(...o.committed);
         job.resolve(o.result);
       } else {
         this.deps.log.error('batch failed in processing', { error: String(o.error) });
@@ -166,6 +173,15 @@ export class Pipeline {
       if (emitted.length) await tx.insertEvents(emitted);
     }
     return { result: { accepted: fresh.length, duplicates: events.length - fresh.length }, committed: fresh.concat(emitted) };
+  }
+
+  private committed(events: StoredEvent[]): void {
+    if (!events.length || !this.deps.onCommit) return;
+    try {
+      this.deps.onCommit(events);
+    } catch (err) {
+      this.deps.log.error('commit listener failed', { error: String(err) });
+    }
   }
 
   private toSinks(events: StoredEvent[]): void {
