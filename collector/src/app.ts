@@ -23,6 +23,7 @@ import { Pipeline } from './pipeline-runner';
 import { createDetections } from './processors/detections';
 import { createEnrichers } from './processors/enrich';
 import { createLockoutProcessor } from './processors/lockout';
+import { LockCache, memoryLocks, storeLocks } from './decision/lock-cache';
 import { createSessionProcessor } from './processors/sessions';
 import { createNotificationSinks } from './sinks/notifications';
 import { createTelemetry, type Telemetry } from './sinks/telemetry';
@@ -60,17 +61,21 @@ export async function createCollector(config: Config, log: Logger = createLogger
     env: config.env,
     gauges: { sessionsActive: () => store.countActiveSessions(), accountsLocked: () => store.countLockedAccounts(Date.now()) },
   });
+  const clock = options.clock ?? Date.now;
+  // Plain /v1/check answers from memory where this process is the only writer.
+  const locks = store.description.startsWith('sqlite:') ? memoryLocks(await LockCache.load(store, clock())) : storeLocks(store);
   const pipeline = new Pipeline({
     store,
     enrichers: createEnrichers(config.env),
     processors: [createSessionProcessor(), createLockoutProcessor({ truncate: config.ipTruncate })],
     isolatedProcessors: createDetections(config.env),
     sinks: [telemetry.sink, ...createNotificationSinks(config.env)],
+    onCommit: (events) => locks.committed(events),
     log,
-    clock: options.clock,
+    clock,
   });
 
-  const ctx: ApiContext = { config, store, pipeline, telemetry, log, hashSessionId, auth: authenticator(config.keys) };
+  const ctx: ApiContext = { config, store, pipeline, telemetry, log, hashSessionId, auth: authenticator(config.keys), locks };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);

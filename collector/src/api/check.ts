@@ -2,7 +2,7 @@
 // locks in force; with "attempt": true it reserves one attempt (decision/check.ts) that the login's
 // outcome event settles by attempt_id. Names and addresses are keyed as the lockout counts them.
 import { Router } from 'express';
-import { decide, reserveAttempt } from '../decision/check';
+import { reserveAttempt } from '../decision/check';
 import { keyRules, subjectOf } from '../decision/keys';
 import { canonicalIp } from '../schema/normalize';
 import { unstorableText } from '../schema/event';
@@ -41,8 +41,7 @@ export function checkRoutes(ctx: ApiContext): Router {
       return;
     }
     const subject = subjectOf(user, ip, keyRules(await ctx.store.getPolicy(), ctx.config.ipTruncate));
-    const now = ctx.pipeline.now();
-    res.json(decide(await ctx.store.activeLocks(subject.userKey, subject.ipKey, now), now));
+    res.json(await ctx.locks.decide(subject, ctx.pipeline.now()));
   });
   return r;
 }

@@ -6,6 +6,7 @@ import type { Pipeline } from '../pipeline-runner';
 import type { Telemetry } from '../sinks/telemetry';
 import type { CoreStore } from '../store/store';
 import type { Access } from './auth';
+import type { LockSource } from '../decision/lock-cache';
 
 export interface ApiContext {
   config: Config;
@@ -16,4 +17,6 @@ export interface ApiContext {
   /** Keyed hash (hex) of a raw session id. */
   hashSessionId(raw: string): string;
   auth(access: Access): RequestHandler;
+  /** Locks in force for plain /v1/check (memory on SQLite). */
+  locks: LockSource;
 }

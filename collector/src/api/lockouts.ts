@@ -39,7 +39,7 @@ function recordUnlocks(pctx: CoreProcessContext, lifted: LockRow[], who: string,
 export function lockoutRoutes(ctx: ApiContext): Router {
   const r = Router();
   r.get('/v1/lockouts', ctx.auth('read'), async (req, res) => {
-    const now = Date.now();
+    const now = ctx.pipeline.now();
     const rules = keyRules(await ctx.store.getPolicy(), ctx.config.ipTruncate);
     const users = restrictUsers(many(req.query, 'user'), selfUser(req));
     const rows = await ctx.store.listLockouts({
@@ -61,7 +61,7 @@ export function lockoutRoutes(ctx: ApiContext): Router {
     const key = userLockKey(user, rules);
     // A mistyped name is a 404, not an audit event that puts the typo into the user list.
     const known =
-      (await ctx.store.listLockouts({ state: 'all', user: [key], now: Date.now(), limit: 1 })).length > 0 ||
+      (await ctx.store.listLockouts({ state: 'all', user: [key], now: ctx.pipeline.now(), limit: 1 })).length > 0 ||
       (await ctx.store.queryEvents({ user: [user] }, { limit: 1, cursor: null, order: 'desc' })).events.length > 0;
     if (!known) throw new HttpError(404, `no such user: the collector has no events or locks for "${user.slice(0, 64)}"`);
     const unlocked = await ctx.pipeline.run(async (pctx) => {

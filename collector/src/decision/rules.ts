@@ -36,10 +36,12 @@ async function lock(ctx: CoreProcessContext, s: Subject, scope: LockScope, failu
   const earlier = await ctx.tx.countLocks(scope, user, ip);
   const duration = lockDurationMs(ctx.policy, earlier);
   const lockedUntil = duration === null ? null : now + duration;
-  await ctx.tx.insertLock({ scope, user, ip, failures, locked_at: now, locked_until: lockedUntil, reason: 'too_many_failures' });
+  const row = await ctx.tx.insertLock({ scope, user, ip, failures, locked_at: now, locked_until: lockedUntil, reason: 'too_many_failures' });
   // The count starts again when the lock ends.
   await ctx.tx.clearFailures([counter]);
-  const attributes: Record<string, string | number | boolean> = { scope, failures, permanent: lockedUntil === null };
+  // lock_id and the keys let the lock cache (decision/lock-cache.ts) follow from committed events.
+  const attributes: Record<string, string | number | boolean> = { scope, failures, permanent: lockedUntil === null, lock_id: row.id };
+  if (user) attributes.user_key = user;
   if (ip) attributes.ip = ip;
   if (lockedUntil !== null) attributes.locked_until = lockedUntil;
   ctx.emit(

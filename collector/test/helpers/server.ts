@@ -56,6 +56,10 @@ export async function startServer(opts: { dir?: string; env?: Record<string, str
       body = JSON.stringify(o.body);
       headers['content-type'] ??= 'application/json';
     }
+    // State-changing calls are JSON even without a body, as the collector requires (CSRF).
+    if (method !== 'GET' && method !== 'HEAD' && o.raw === undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+      headers['content-type'] = 'application/json';
+    }
     const res = await fetch(url + path, { method, headers, body });
     const text = await res.text();
     let parsed: unknown = undefined;
