@@ -1,5 +1,5 @@
 // Reason codes: open-ended snake_case, this table is guidance (served in the OpenAPI document and
-// docs). It mirrors the payment portal's login-activity status table (seeds/001) so operators
+// docs). It mirrors a payment portal's login-activity status table so operators
 // find the codes they already know.
 
 export interface ReasonCode {

@@ -1,6 +1,6 @@
 // The shape of an event after the collector accepted it: what the store keeps, what the query API
 // returns and what every processor and sink sees. The request-side schema (schema/event.ts) maps
-// onto this; keep field names in step with PRODUCT.md's wire contract.
+// onto this; keep field names in step with the wire contract in docs/collector.md.
 
 /** Kinds an application may send. */
 export const INGEST_TYPES = [

@@ -1,5 +1,5 @@
 // Every route × {no key, wrong key, ingest, read, admin}: 401 without a valid key, 403 with a key
-// whose role the wire contract (PRODUCT.md) does not list for the route, 2xx with one it does;
+// whose role the wire contract (docs/collector.md) does not list for the route, 2xx with one it does;
 // /healthz and /metrics are open. Refused calls must also have no effect.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,7 @@ const keys: Keys = makeKeys();
 let c: Collector;
 let policy: unknown;
 
-// Admin may also read (PRODUCT.md: "an admin key may also read").
+// Admin may also read (docs/collector.md: an admin key may also read).
 const READ: Role[] = ['read', 'admin'];
 const routes: Route[] = [
   { method: 'POST', path: () => '/v1/events', roles: ['ingest'], ok: 202, body: (who) => ({ id: `authz-event-${who}`, type: 'login', outcome: 'success', user: `authz-writer-${who}` }) },
