@@ -4,8 +4,10 @@
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import type * as common from '@grafana/grafana-foundation-sdk/common';
 import type { AuthwatchQuery } from '../../plugin/src/datasource/types';
+import { AUTHWATCH, dsRef } from './datasources';
 
-export const AUTHWATCH_DS: common.DataSourceRef = { type: 'authwatch-activity-datasource', uid: 'authwatch' };
+/** The dashboard's Authwatch data source variable (never a fixed uid). */
+export const AUTHWATCH_DS: common.DataSourceRef = dsRef(AUTHWATCH);
 
 /** The query fields a dashboard sets (refId and datasource are filled in by the builder). */
 export type AuthwatchQueryFields = Omit<AuthwatchQuery, 'refId' | 'datasource' | 'key'>;

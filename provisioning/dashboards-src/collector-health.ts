@@ -11,9 +11,11 @@ import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { parse } from 'yaml';
+import { dsRef, dsVariable, PROMETHEUS } from './datasources';
 import { repoRoot } from './repo-root';
 
-export const PROMETHEUS_DS: commonTypes.DataSourceRef = { type: 'prometheus', uid: 'authwatch-prometheus' };
+/** The dashboard's Prometheus data source variable (never a fixed uid). */
+export const PROMETHEUS_DS: commonTypes.DataSourceRef = dsRef(PROMETHEUS);
 
 /** The collector's scrape job in provisioning/prometheus/prometheus.yml. */
 export const SCRAPE_JOB = 'authwatch-collector';
@@ -76,6 +78,7 @@ export function collectorHealth(): dashboard.Dashboard {
     .time({ from: 'now-3h', to: 'now' })
     .timezone('browser')
     .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .withVariable(dsVariable(PROMETHEUS))
     .withPanel(
       gauge('Collector up', `min(up{job="${SCRAPE_JOB}"})`, 'Whether Prometheus can scrape every collector replica.', [[null, 'red'], [1, 'green']])
         .mappings([{ type: dashboard.MappingType.ValueToText, options: { '0': { text: 'down', index: 0 }, '1': { text: 'up', index: 1 } } }]),

@@ -8,6 +8,7 @@ import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { AUTHWATCH_DS, VARIABLE_FILTERS, authwatch } from './authwatch-query';
+import { AUTHWATCH, dsVariable } from './datasources';
 import type { StatName } from '../../plugin/src/datasource/types';
 
 const thresholds = (steps: Array<[number | null, string]>) =>
@@ -129,6 +130,7 @@ export function loginActivity(): dashboard.Dashboard {
     .time({ from: 'now-6h', to: 'now' })
     .timezone('browser')
     .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .withVariable(dsVariable(AUTHWATCH))
     .withVariable(
       new dashboard.QueryVariableBuilder('user')
         .label('User')
