@@ -66,7 +66,8 @@ async function call(route: Route, who: Who) {
   const body = route.body?.(who);
   const res = await fetch(`${c.url}${route.path(who)}`, {
     method: route.method,
-    headers: { ...headersFor(who), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    // State-changing routes take JSON even without a body (a browser form cannot send it).
+    headers: { ...headersFor(who), ...(body !== undefined || route.method !== 'GET' ? { 'content-type': 'application/json' } : {}) },
     body: body !== undefined ? JSON.stringify(body) : undefined,
   });
   return { status: res.status, type: res.headers.get('content-type') ?? '', text: await res.text() };
