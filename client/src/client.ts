@@ -8,7 +8,7 @@ import { baseUrlOf, requestJson } from './http';
 import { EventReporter } from './reporter';
 import { SessionStateCache } from './session-cache';
 import { enforceSessions, guardLogin, type EnforceSessionsOptions, type GuardLoginOptions } from './express';
-import type { AuthwatchClientOptions, AuthwatchEvent, CheckResult, ReporterStats } from './types';
+import type { AuthwatchClientOptions, AuthwatchEvent, CheckResult, GuardClient, ReporterStats } from './types';
 
 interface CheckAnswer {
   allowed?: boolean;
@@ -28,7 +28,7 @@ interface SessionAnswer {
   state?: 'active' | 'ended';
 }
 
-export class AuthwatchClient {
+export class AuthwatchClient implements GuardClient {
   private readonly baseUrl: string;
   private readonly reporter: EventReporter;
   private readonly sessions: SessionStateCache;

@@ -1,9 +1,9 @@
-// Express middleware built on AuthwatchClient. Only types come from express: it is a peer dependency.
+// Express middleware over a GuardClient (AuthwatchClient is one). Only types come from express: it
+// is an optional peer dependency.
 
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { isIP } from 'node:net';
-import type { AuthwatchClient } from './client';
-import type { AttributeValue, CheckResult, Outcome } from './types';
+import type { AttributeValue, CheckResult, GuardClient, Outcome } from './types';
 
 /** What the login route may put in res.locals.authwatch to state its outcome explicitly. */
 export interface LoginOutcome {
@@ -77,7 +77,7 @@ function lockedResponse(_req: Request, res: Response, result: CheckResult): void
  * checked (at most the policy's number of attempts get through, however many arrive at once) and
  * reports the route's outcome, with the attempt's id, directly once the response is sent.
  */
-export function guardLogin(client: AuthwatchClient, options: GuardLoginOptions): RequestHandler {
+export function guardLogin(client: GuardClient, options: GuardLoginOptions): RequestHandler {
   const classify = options.classify ?? defaultClassify;
   const onLocked = options.onLocked ?? lockedResponse;
   const entry = options.entry ?? 'password';
@@ -166,7 +166,7 @@ export function cookieValue(req: Request, name: string): string | undefined {
  * Put in front of authenticated routes. A session the collector reports as ended (by an admin, a
  * newer login, an IP conflict) is refused with 401 after onRevoked cleared it.
  */
-export function enforceSessions(client: AuthwatchClient, options: EnforceSessionsOptions): RequestHandler {
+export function enforceSessions(client: GuardClient, options: EnforceSessionsOptions): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const id = options.getSessionId(req);
     if (!id) {

@@ -8,6 +8,7 @@ export type {
   AttributeValue,
   CheckResult,
   DenyReason,
+  GuardClient,
   EventType,
   Outcome,
   ReporterStats,

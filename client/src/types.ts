@@ -113,3 +113,11 @@ export interface ReporterStats {
   /** Failed POST attempts that will be retried. */
   retries: number;
 }
+
+/** What the express middleware needs from a client (AuthwatchClient implements it). */
+export interface GuardClient {
+  beginAttempt(user: string, ip?: string): Promise<CheckResult>;
+  report(event: AuthwatchEvent): void;
+  reportNow(event: AuthwatchEvent): Promise<boolean>;
+  isSessionEnded(sessionId: string): Promise<boolean>;
+}
