@@ -1,7 +1,7 @@
 // Lockout + session policy: defaults, TypeBox schema (validation + OpenAPI), and cross-field checks.
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import type { Policy } from '../store/store';
+import type { Policy } from './domain';
 
 export const PolicySchema = Type.Object(
   {

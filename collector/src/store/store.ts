@@ -11,9 +11,26 @@ export interface WriteTx {
   putState<T>(namespace: string, key: string, value: T, expiresAt: number | null): Promise<void>;
 }
 
+/**
+ * What a write transaction touches, for stores that lock per key (PostgreSQL): user names, client
+ * addresses and session ids, as sent or as keyed (the store folds case and address spelling and
+ * locks IPv6 by /32, so either form finds the same lock). A write that names its keys runs in
+ * parallel with writes for other keys on every replica; a write without keys is serialised
+ * against every other writer. The key-locking store may only touch state under these keys (users,
+ * addresses, their counters, locks, reservations, sessions and state keyed by them).
+ */
+export interface LockKeys {
+  users?: Iterable<string | null | undefined>;
+  ips?: Iterable<string | null | undefined>;
+  sessions?: Iterable<string | null | undefined>;
+}
+
 export interface Store {
-  /** Runs fn atomically, serialised against every other writer (across replicas for PostgreSQL). */
-  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn atomically. Serialised against every other writer (across replicas for PostgreSQL),
+   * or, with `keys`, against every writer of any of those keys. SQLite ignores keys (one writer).
+   */
+  write<T>(fn: (tx: WriteTx) => Promise<T>, keys?: LockKeys): Promise<T>;
   /** Gauges read these, so they are right after a restart. */
   countActiveSessions(): Promise<number>;
   countLockedAccounts(now: number): Promise<number>;
@@ -29,82 +46,9 @@ export type { StoredEvent };
 // that only needs getState/putState (detections, tests' fakes) does not have to implement these.
 // Every method is async so the PostgreSQL store can implement the same contract.
 
-export type LockScope = 'user' | 'user_ip' | 'ip';
-export type Escalation = 'none' | 'linear' | 'multiple';
-
-export interface Policy {
-  max_failed_attempts: number;
-  window_seconds: number;
-  lock_seconds: number;
-  escalation: Escalation;
-  max_lock_seconds: number;
-  /** Locks after which the next one is permanent; null = never permanent, 0 = always. */
-  permanent_after: number | null;
-  scope: 'user' | 'user_ip';
-  ip_max_failed_attempts: number;
-  idle_timeout_seconds: number;
-  single_session: boolean;
-  session_ip_binding: boolean;
-  /** User names differ by case (NFC always applies). */
-  user_case_sensitive: boolean;
-  /** IPv6 addresses are counted and blocked by this prefix length. */
-  ipv6_prefix: number;
-  /** An attempt reserved by /v1/check and never settled counts as a failure after this long. */
-  attempt_ttl_seconds: number;
-}
-
-export interface SessionRow {
-  /** Keyed hash (hex) of the client's session id. */
-  id: string;
-  user: string;
-  user_id: string | null;
-  ip: string | null;
-  country: string | null;
-  city: string | null;
-  isp: string | null;
-  asn: number | null;
-  browser: string | null;
-  os: string | null;
-  device: string | null;
-  device_type: string | null;
-  service: string | null;
-  started_at: number;
-  last_seen_at: number;
-  ended_at: number | null;
-  end_reason: string | null;
-}
-
-export interface LockRow {
-  id: number;
-  scope: LockScope;
-  /** null for scope "ip". */
-  user: string | null;
-  ip: string | null;
-  failures: number;
-  locked_at: number;
-  /** null = until an admin unlocks. */
-  locked_until: number | null;
-  reason: string;
-  unlocked_at: number | null;
-  unlocked_by: string | null;
-}
-
-export type NewLock = Omit<LockRow, 'id' | 'unlocked_at' | 'unlocked_by'>;
-
-/** One login attempt reserved by POST /v1/check {"attempt": true}, until its outcome arrives. */
-export interface Reservation {
-  id: string;
-  /** Lockout keys (normalised user, canonical IP or IPv6 prefix). */
-  user: string | null;
-  ip: string | null;
-  /** As the application sent them, for the event written when the reservation expires. */
-  display_user: string | null;
-  display_ip: string | null;
-  created_at: number;
-  expires_at: number;
-  /** Expired unsettled: already counted as a failure. */
-  expired: boolean;
-}
+// Domain types live in schema/domain.ts (the API, processors and schema use them without the store).
+export type { Escalation, LockRow, LockScope, NewLock, Policy, Reservation, SessionRow } from '../schema/domain';
+import type { LockRow, LockScope, NewLock, Policy, Reservation, SessionRow } from '../schema/domain';
 
 export interface CoreWriteTx extends WriteTx {
   /** Runs fn so that, if it throws, only its own changes are rolled back (group commit). */
@@ -192,7 +136,7 @@ export interface LockQuery {
 export interface CoreStore extends Store {
   /** Which backend ("sqlite" / "postgres") and where, for the startup banner. */
   readonly description: string;
-  write<T>(fn: (tx: CoreWriteTx) => Promise<T>): Promise<T>;
+  write<T>(fn: (tx: CoreWriteTx) => Promise<T>, keys?: LockKeys): Promise<T>;
   /** Reads a meta value, or stores make() under it when absent (first writer wins). */
   getOrCreateMeta(key: string, make: () => string): Promise<string>;
   getPolicy(): Promise<Policy>;
