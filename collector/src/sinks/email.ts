@@ -6,7 +6,8 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from '../log';
 import type { Sink } from '../pipeline';
 import type { StoredEvent } from '../schema/stored-event';
-import { matchesRule, notificationEvent, summary, type NotificationEvent, Throttle, waitAtMost } from './notify-rules';
+import { matchesRule, notificationEvent, summary, type NotificationEvent, Throttle } from './notify-rules';
+import { createSenderQueue, type SendResult } from './sender-queue';
 
 export interface EmailOptions {
   smtpUrl: string;
@@ -43,7 +44,6 @@ interface Mail {
   to: string[];
   subject: string;
   text: string;
-  attempt: number;
 }
 
 const LABELS: [keyof NotificationEvent, string][] = [
@@ -86,55 +86,30 @@ export function createEmailSink(o: EmailOptions): EmailSink {
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
   });
-  const queue: Mail[] = [];
-  const waiters: (() => void)[] = [];
-  const s = { sent: 0, failed: 0, dropped: 0, no_recipient: 0 };
-  let sending = false;
-  let retryTimer: NodeJS.Timeout | null = null;
-  let closed = false;
-
-  const pending = () => queue.length + (sending ? 1 : 0) + (retryTimer ? 1 : 0);
-  const settle = () => {
-    if (pending() === 0) for (const w of waiters.splice(0)) w();
-  };
-
-  async function drain(): Promise<void> {
-    if (sending || retryTimer) return;
-    sending = true;
-    try {
-      while (queue.length) {
-        const m = queue[0];
-        m.attempt++;
-        try {
-          await transport.sendMail({ from: o.from, to: m.to, subject: m.subject, text: m.text });
-          s.sent++;
-          queue.shift();
-        } catch (err) {
-          if (m.attempt >= o.maxAttempts || closed) {
-            s.failed++;
-            queue.shift();
-            o.log.warn('notification e-mail given up', { attempts: m.attempt, error: String((err as Error).message ?? err) });
-            continue;
-          }
-          // Back off (the SMTP server is down or throttling us), then resume in order.
-          const delay = o.retryBaseMs * 2 ** (m.attempt - 1);
-          retryTimer = setTimeout(() => {
-            retryTimer = null;
-            void drain();
-          }, delay);
-          return;
-        }
+  const s = { no_recipient: 0 };
+  const queue = createSenderQueue<Mail>({
+    name: 'notification e-mail',
+    maxAttempts: o.maxAttempts,
+    retryBaseMs: o.retryBaseMs,
+    retryMaxMs: o.retryBaseMs * 2 ** 10,
+    queueSize: o.queueSize,
+    concurrency: 1,
+    // One SMTP server: while it is down or throttling us, wait, then resume in order.
+    ordered: true,
+    log: o.log,
+    async send(m): Promise<SendResult> {
+      try {
+        await transport.sendMail({ from: o.from, to: m.to, subject: m.subject, text: m.text });
+        return { ok: true };
+      } catch (err) {
+        return { ok: false, retry: true, error: String((err as Error).message ?? err) };
       }
-    } finally {
-      sending = false;
-      settle();
-    }
-  }
+    },
+  });
 
   return {
     name: 'email',
     write(events: readonly StoredEvent[]): void {
-      if (closed) return;
       for (const e of events) {
         if (!matchesRule(o.notifyOn, e)) continue;
         const to = e.email ? [e.email] : o.to;
@@ -144,28 +119,17 @@ export function createEmailSink(o: EmailOptions): EmailSink {
         }
         const n = notificationEvent(e);
         if (!o.throttle.take(e.user, n.kind, clock())) continue;
-        if (pending() >= o.queueSize) {
-          s.dropped++;
-          continue;
-        }
-        queue.push({ to, subject: `[Authwatch] ${summary(n)}`, text: mailText(n), attempt: 0 });
+        queue.enqueue({ to, subject: `[Authwatch] ${summary(n)}`, text: mailText(n) });
       }
-      void drain();
     },
-    stats: () => ({ ...s, throttled: o.throttle.throttled, queued: pending() }),
-    idle: () => (pending() === 0 ? Promise.resolve() : new Promise<void>((r) => waiters.push(r))),
+    stats: () => {
+      const q = queue.stats();
+      return { sent: q.delivered, failed: q.failed, dropped: q.dropped, queued: q.queued, throttled: o.throttle.throttled, no_recipient: s.no_recipient };
+    },
+    idle: () => queue.idle(),
     async close(): Promise<void> {
-      closed = true;
-      if (retryTimer) {
-        clearTimeout(retryTimer);
-        retryTimer = null;
-        s.failed += queue.length;
-        queue.length = 0;
-      }
       // Shutdown waits for the mail being sent and the queue, but not for ever.
-      if (pending() > 0) await waitAtMost(new Promise<void>((r) => waiters.push(r)), o.closeTimeoutMs ?? 15_000);
-      s.dropped += queue.length;
-      queue.length = 0;
+      await queue.close(o.closeTimeoutMs ?? 15_000);
       transport.close();
     },
   };

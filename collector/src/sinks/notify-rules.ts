@@ -146,10 +146,3 @@ export function summary(n: NotificationEvent): string {
       return `${n.kind} for ${n.user}${from}`;
   }
 }
-
-/** Resolves when p does or after ms, whichever is first (shutdown must not hang on a receiver). */
-export async function waitAtMost(p: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
-}

@@ -8,7 +8,8 @@ import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from '../log';
 import type { Sink } from '../pipeline';
 import type { StoredEvent } from '../schema/stored-event';
-import { matchesRule, notificationEvent, summary, Throttle, waitAtMost } from './notify-rules';
+import { matchesRule, notificationEvent, summary, Throttle } from './notify-rules';
+import { createSenderQueue, type SendResult } from './sender-queue';
 
 export interface WebhookOptions {
   url: string;
@@ -50,123 +51,60 @@ interface Delivery {
   id: string;
   timestamp: number;
   body: string;
-  attempt: number;
 }
 
 const RETRYABLE = (status: number) => status === 408 || status === 429 || status >= 500;
 
 export function createWebhookSink(o: WebhookOptions): WebhookSink {
   const clock = o.clock ?? Date.now;
-  const queue: Delivery[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  let inFlight = 0;
-  let closed = false;
-  /** Aborts requests still in flight when shutdown stops waiting. */
-  const shutdown = new AbortController();
-  const waiters: (() => void)[] = [];
-  const s = { delivered: 0, retried: 0, failed: 0, dropped: 0 };
-
-  const pending = () => queue.length + inFlight + timers.size;
-  const settle = () => {
-    if (pending() === 0) for (const w of waiters.splice(0)) w();
-  };
-
-  function pump(): void {
-    while (inFlight < o.concurrency && queue.length) {
-      const d = queue.shift()!;
-      inFlight++;
-      void send(d).finally(() => {
-        inFlight--;
-        pump();
-        settle();
-      });
-    }
-  }
-
-  async function send(d: Delivery): Promise<void> {
-    d.attempt++;
-    let status = 0;
-    let error = '';
-    try {
-      const res = await fetch(o.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'authwatch-webhook/1',
-          'x-authwatch-delivery': d.id,
-          'x-authwatch-timestamp': String(d.timestamp),
-          'x-authwatch-attempt': String(d.attempt),
-          ...(o.secret ? { 'x-authwatch-signature': signBody(o.secret, d.body) } : {}),
-        },
-        body: d.body,
-        signal: AbortSignal.any([AbortSignal.timeout(o.timeoutMs), shutdown.signal]),
-      });
-      status = res.status;
-      await res.body?.cancel().catch(() => undefined);
-      if (res.ok) {
-        s.delivered++;
-        return;
+  const queue = createSenderQueue<Delivery>({
+    name: 'webhook',
+    maxAttempts: o.maxAttempts,
+    retryBaseMs: o.retryBaseMs,
+    retryMaxMs: o.retryMaxMs,
+    queueSize: o.queueSize,
+    concurrency: o.concurrency,
+    ordered: false,
+    log: o.log,
+    async send(d, attempt, shutdown): Promise<SendResult> {
+      try {
+        const res = await fetch(o.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'authwatch-webhook/1',
+            'x-authwatch-delivery': d.id,
+            'x-authwatch-timestamp': String(d.timestamp),
+            'x-authwatch-attempt': String(attempt),
+            ...(o.secret ? { 'x-authwatch-signature': signBody(o.secret, d.body) } : {}),
+          },
+          body: d.body,
+          signal: AbortSignal.any([AbortSignal.timeout(o.timeoutMs), shutdown]),
+        });
+        await res.body?.cancel().catch(() => undefined);
+        return res.ok ? { ok: true } : { ok: false, retry: RETRYABLE(res.status), error: `HTTP ${res.status}` };
+      } catch (err) {
+        const error = (err as Error).name === 'TimeoutError' ? `timeout after ${o.timeoutMs} ms` : String((err as Error).message ?? err);
+        return { ok: false, retry: true, error };
       }
-      error = `HTTP ${status}`;
-    } catch (err) {
-      error = (err as Error).name === 'TimeoutError' ? `timeout after ${o.timeoutMs} ms` : String((err as Error).message ?? err);
-    }
-    const retryable = status === 0 || RETRYABLE(status);
-    if (!retryable || d.attempt >= o.maxAttempts || closed) {
-      s.failed++;
-      o.log.warn('webhook delivery given up', { delivery: d.id, attempts: d.attempt, error, retryable });
-      return;
-    }
-    s.retried++;
-    const backoff = Math.min(o.retryMaxMs, o.retryBaseMs * 2 ** (d.attempt - 1));
-    const delay = backoff / 2 + Math.random() * (backoff / 2); // "equal jitter"
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (closed) {
-        s.failed++;
-        settle();
-        return;
-      }
-      queue.unshift(d);
-      pump();
-    }, delay);
-    timers.add(timer);
-  }
+    },
+  });
 
   return {
     name: 'webhook',
     write(events: readonly StoredEvent[]): void {
-      if (closed) return;
       for (const e of events) {
         if (!matchesRule(o.notifyOn, e)) continue;
         const n = notificationEvent(e);
         if (!o.throttle.take(e.user, n.kind, clock())) continue;
-        if (pending() >= o.queueSize) {
-          s.dropped++;
-          continue;
-        }
         const id = randomUUID();
         const timestamp = Math.floor(clock() / 1000);
-        const body = JSON.stringify({ delivery_id: id, timestamp, text: summary(n), event: n });
-        queue.push({ id, timestamp, body, attempt: 0 });
-      }
-      pump();
-    },
-    stats: () => ({ ...s, throttled: o.throttle.throttled, queued: pending() }),
-    idle: () => (pending() === 0 ? Promise.resolve() : new Promise<void>((r) => waiters.push(r))),
-    async close(): Promise<void> {
-      // Deliver what is queued or in flight (bounded by the request timeout); drop pending retries.
-      closed = true;
-      for (const t of timers) clearTimeout(t);
-      s.failed += timers.size;
-      timers.clear();
-      if (pending() > 0) await waitAtMost(new Promise<void>((r) => waiters.push(r)), o.timeoutMs);
-      s.dropped += queue.length; // still queued when shutdown gave up waiting
-      queue.length = 0;
-      if (inFlight > 0) {
-        shutdown.abort();
-        await new Promise<void>((r) => waiters.push(r)); // aborted requests settle at once
+        queue.enqueue({ id, timestamp, body: JSON.stringify({ delivery_id: id, timestamp, text: summary(n), event: n }) });
       }
     },
+    stats: () => ({ ...queue.stats(), throttled: o.throttle.throttled }),
+    idle: () => queue.idle(),
+    // Deliver what is queued or in flight (bounded by the request timeout); drop pending retries.
+    close: () => queue.close(o.timeoutMs),
   };
 }
