@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { describeWithPostgres, TestDatabases } from './helpers/postgres-db';
-import { startServer, tempDir, type TestServer } from './helpers/server';
+import { KEYS, startServer, tempDir, type TestServer } from './helpers/server';
 
 /** The filter parameters the Grafana data source maps its query fields to (its FILTER_PARAMS). */
 function pluginFilterParams(): string[] {
@@ -220,14 +220,15 @@ function suite(store: string, storeUrl: (dir: string) => Promise<string>): void 
     });
 
     test('state-changing routes need Content-Type: application/json, also without a body (415); JSON with no body works', async () => {
+      const admin = { authorization: `Bearer ${KEYS.admin}` };
       for (const ct of [undefined, 'application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x']) {
-        const headers: Record<string, string> = ct ? { 'content-type': ct } : {};
-        const r = await s.req('POST', '/v1/users/alice/unlock', { key: 'admin', headers, raw: ct ? 'x=1' : undefined });
+        const headers: Record<string, string> = { ...admin, ...(ct ? { 'content-type': ct } : {}) };
+        const r = await rawRequest(s.url, 'POST', '/v1/users/alice/unlock', headers, ct ? 'x=1' : undefined);
         expect([ct, r.status]).toEqual([ct, 415]);
         expect(r.body.error).toMatch(/Content-Type must be application\/json/);
       }
       // A missing key is still a 401 first.
-      expect((await s.req('POST', '/v1/users/alice/unlock', { key: null, headers: { 'content-type': 'text/plain' } })).status).toBe(401);
+      expect((await rawRequest(s.url, 'POST', '/v1/users/alice/unlock', { 'content-type': 'text/plain' }, 'x')).status).toBe(401);
       expect((await s.get('/v1/lockouts?state=locked&user=alice', 'admin')).body.lockouts).toHaveLength(1);
       const ok = await s.req('POST', '/v1/users/alice/unlock', { key: 'admin', headers: { 'content-type': 'application/json' } });
       expect([ok.status, ok.body]).toEqual([200, { unlocked: 1 }]);
