@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // Runs every test suite in the repository and ends with one plain line: "N passed, N failed".
+// Before it, the summary lists every skipped test file with the reason it printed and what would
+// enable it (scripts/skip-reporter.cjs collects them). A local PostgreSQL server is found on its
+// own (AUTHWATCH_TEST_PG is set for the suites when the default URL answers).
 // Usage: npm test [-- suite ...]   (suite names below; default: all)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +18,7 @@ const tsc = join(root, 'node_modules', '.bin', 'tsc');
 const suites = [
   { name: 'collector', config: 'collector/jest.config.js', cmd: [jest, '-c', 'collector/jest.config.js'] },
   { name: 'client', config: 'client/jest.config.js', cmd: [jest, '-c', 'client/jest.config.js'] },
+  { name: 'cli', config: 'cli/jest.config.js', cmd: [jest, '-c', 'cli/jest.config.js'] },
   { name: 'demo', config: 'demo/jest.config.js', cmd: [jest, '-c', 'demo/jest.config.js'] },
   { name: 'provisioning', config: 'provisioning/jest.config.js', cmd: [jest, '-c', 'provisioning/jest.config.js'] },
   { name: 'plugin', config: 'plugin/jest.config.js', cmd: ['npm', 'run', '--silent', 'test:ci', '-w', 'plugin', '--'] },
@@ -25,6 +30,7 @@ const suites = [
 const checks = [
   { name: 'typecheck collector', cmd: [tsc, '-p', 'collector/tsconfig.json', '--noEmit'] },
   { name: 'typecheck client', cmd: [tsc, '-p', 'client/tsconfig.json', '--noEmit'] },
+  { name: 'typecheck cli', cmd: [tsc, '-p', 'cli/tsconfig.json', '--noEmit'] },
   { name: 'typecheck demo', cmd: [tsc, '-p', 'demo/tsconfig.json', '--noEmit'] },
   { name: 'typecheck plugin', cmd: ['npm', 'run', '--silent', 'typecheck', '-w', 'plugin'] },
   { name: 'typecheck plugin harness', cmd: [tsc, '-p', 'plugin/harness/tsconfig.json', '--noEmit'] },
@@ -35,6 +41,36 @@ const wanted = process.argv.slice(2);
 const outDir = join(root, '.ci', 'results');
 rmSync(outDir, { recursive: true, force: true });
 mkdirSync(outDir, { recursive: true });
+const skipReport = join(outDir, 'skipped.jsonl');
+process.env.AUTHWATCH_SKIP_REPORT = skipReport;
+const skipReporter = join(root, 'scripts', 'skip-reporter.cjs');
+
+// PostgreSQL: the suites read AUTHWATCH_TEST_PG; when it is unset, try the usual local server.
+const PG_DEFAULT = 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
+const pgNote = await findPostgres();
+console.log(pgNote);
+
+async function findPostgres() {
+  if (process.env.AUTHWATCH_TEST_PG) return `PostgreSQL: AUTHWATCH_TEST_PG is set; the PostgreSQL suites use it`;
+  let pg;
+  try {
+    pg = createRequire(join(root, 'collector', 'package.json'))('pg');
+  } catch {
+    return 'PostgreSQL: the pg package is not installed (npm ci); the PostgreSQL suites will skip';
+  }
+  const client = new pg.Client({ connectionString: PG_DEFAULT, connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    process.env.AUTHWATCH_TEST_PG = PG_DEFAULT;
+    return `PostgreSQL: found ${PG_DEFAULT.replace(/:[^:@/]*@/, ':***@')}; AUTHWATCH_TEST_PG set for the suites`;
+  } catch (err) {
+    return `PostgreSQL: none at ${PG_DEFAULT.replace(/:[^:@/]*@/, ':***@')} (${err.code ?? err.message}); the PostgreSQL suites will skip (start a server or set AUTHWATCH_TEST_PG)`;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
 
 let passed = 0;
 let failed = 0;
@@ -49,7 +85,10 @@ for (const suite of suites) {
   const out = join(outDir, `${suite.name}.json`);
   console.log(`\n=== ${suite.name} ===`);
   const [bin, ...args] = suite.cmd;
-  const run = spawnSync(bin, [...args, '--ci', '--json', `--outputFile=${out}`], { cwd: root, stdio: 'inherit' });
+  // --verbose=false: jest buffers each file's console output only when not verbose, and the skip
+  // reporter reads the skip reasons from that buffer.
+  const reporters = ['--reporters=default', `--reporters=${skipReporter}`, '--verbose=false'];
+  const run = spawnSync(bin, [...args, '--ci', '--json', `--outputFile=${out}`, ...reporters], { cwd: root, stdio: 'inherit' });
   let r;
   try {
     r = JSON.parse(readFileSync(out, 'utf8'));
@@ -87,5 +126,33 @@ if (!wanted.length || wanted.includes('static')) {
   lines.push(`static: ${ok} passed, ${checks.length - ok} failed`);
 }
 console.log('\n' + lines.join('\n'));
+const skips = skippedFiles();
+if (skips.length) {
+  const n = skips.reduce((sum, s) => sum + s.skipped, 0);
+  console.log(`\nskipped (${n} ${n === 1 ? 'test' : 'tests'} in ${skips.length} ${skips.length === 1 ? 'file' : 'files'}):`);
+  for (const s of skips) {
+    console.log(`  ${s.file}: ${s.skipped} skipped: ${s.reasons.length ? s.reasons.join(' / ') : 'no reason printed (the file should log why it skips)'}`);
+    const enable = enablers(s.reasons.join(' '));
+    if (enable) console.log(`    enable with: ${enable}`);
+  }
+}
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);
+
+/** The skip reporter's lines, one per skipped file. */
+function skippedFiles() {
+  if (!existsSync(skipReport)) return [];
+  return readFileSync(skipReport, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
+
+/** The variables and packages a skip reason names. */
+function enablers(text) {
+  const found = new Set();
+  for (const m of text.matchAll(/\b(AUTHWATCH_[A-Z0-9_]+|CHROMIUM_PATH|CHROME_PATH)\b/g)) found.add(m[1]);
+  for (const m of text.matchAll(/apt-get install ([\w.+-]+(?: [\w.+-]+)*)/g)) found.add(`apt-get install ${m[1]}`);
+  for (const m of text.matchAll(/install (@[\w.-]+\/[\w.-]+|[\w.-]+) or/g)) found.add(`npm install ${m[1]}`);
+  return [...found].join(', ');
+}
