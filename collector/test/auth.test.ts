@@ -85,7 +85,10 @@ test('AUTHWATCH_HIDE_DETAILS hides network and location details from read keys, 
   expect((await s.get('/v1/lockouts', 'admin')).body.lockouts[0].ip).toBe('203.0.113.11');
   const csv = (await s.req('GET', '/v1/events.csv?user=alice', { key: 'read' })).text;
   expect(csv).not.toContain('203.0.113.10');
-  expect((await s.get('/v1/values/ip', 'read')).body.values).toEqual([]);
+  // Distinct addresses are the hidden detail itself: refused, not an empty list that looks like data.
+  const values = await s.get('/v1/values/ip', 'read');
+  expect(values.status).toBe(403);
+  expect(values.body.error).toMatch(/hidden/i);
 });
 
 test('self view limits every read endpoint to the Grafana user', async () => {

@@ -150,3 +150,13 @@ describe('idle timeout', () => {
     expect(ends).toEqual([expect.objectContaining({ reason: 'idle_timeout', time: t0 + 5000 })]);
   });
 });
+
+test('ending the sessions of, or unlocking, a user the collector has never seen is a 404 and leaves no audit event', async () => {
+  const term = await s.req('POST', '/v1/users/never-seen-user/sessions/terminate');
+  expect(term.status).toBe(404);
+  expect(term.body.error).toMatch(/no such user/);
+  const unlock = await s.req('POST', '/v1/users/never-seen-user/unlock');
+  expect(unlock.status).toBe(404);
+  expect((await s.get('/v1/events?user=never-seen-user')).body.total).toBe(0);
+  expect((await s.get('/v1/values/user')).body.values).not.toContain('never-seen-user');
+});

@@ -2,12 +2,12 @@
 import { Router } from 'express';
 import { ipCounter, ipUnlockKey, keyRules, userCounter, userLockKey } from '../decision/keys';
 import { derivedEvent, type CoreProcessContext } from '../processors/core';
-import { unstorableText } from '../schema/event';
 import type { LockRow } from '../store/store';
 import { actor, selfUser } from './auth';
 import type { ApiContext } from './context';
-import { HttpError, badRequest } from './errors';
-import { choice, int, many, restrictUsers } from './params';
+import { badRequest } from './errors';
+import { requireKnownUser } from './known-user';
+import { choice, int, many, onlyParams, restrictUsers } from './params';
 import { hidesDetails, redact } from './redact';
 
 export function lockView(l: LockRow, now: number) {
@@ -38,7 +38,7 @@ function recordUnlocks(pctx: CoreProcessContext, lifted: LockRow[], who: string,
 
 export function lockoutRoutes(ctx: ApiContext): Router {
   const r = Router();
-  r.get('/v1/lockouts', ctx.auth('read'), async (req, res) => {
+  r.get('/v1/lockouts', ctx.auth('read'), onlyParams('state', 'user', 'limit'), async (req, res) => {
     const now = ctx.pipeline.now();
     const rules = keyRules(await ctx.store.getPolicy(), ctx.config.ipTruncate);
     const users = restrictUsers(many(req.query, 'user'), selfUser(req));
@@ -55,15 +55,9 @@ export function lockoutRoutes(ctx: ApiContext): Router {
 
   r.post('/v1/users/:user/unlock', ctx.auth('admin'), async (req, res) => {
     const user = req.params.user as string;
-    if (!user || user.length > 256 || unstorableText(user)) throw badRequest('not a user name');
+    await requireKnownUser(ctx, user);
     const who = actor(req);
-    const rules = keyRules(await ctx.store.getPolicy(), ctx.config.ipTruncate);
-    const key = userLockKey(user, rules);
-    // A mistyped name is a 404, not an audit event that puts the typo into the user list.
-    const known =
-      (await ctx.store.listLockouts({ state: 'all', user: [key], now: ctx.pipeline.now(), limit: 1 })).length > 0 ||
-      (await ctx.store.queryEvents({ user: [user] }, { limit: 1, cursor: null, order: 'desc' })).events.length > 0;
-    if (!known) throw new HttpError(404, `no such user: the collector has no events or locks for "${user.slice(0, 64)}"`);
+    const key = userLockKey(user, keyRules(await ctx.store.getPolicy(), ctx.config.ipTruncate));
     const unlocked = await ctx.pipeline.run(async (pctx) => {
       const lifted = await pctx.tx.unlock({ user: key }, pctx.now, who);
       await pctx.tx.clearFailures([userCounter(key)]);

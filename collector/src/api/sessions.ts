@@ -7,6 +7,7 @@ import type { SessionRow } from '../store/store';
 import { actor, selfUser } from './auth';
 import type { ApiContext } from './context';
 import { HttpError } from './errors';
+import { requireKnownUser } from './known-user';
 import { badParam, choice, int, many, onlyParams, restrictUsers, time } from './params';
 import { hidesDetails, redact } from './redact';
 
@@ -86,6 +87,7 @@ export function sessionRoutes(ctx: ApiContext): Router {
 
   r.post('/v1/users/:user/sessions/terminate', ctx.auth('admin'), async (req, res) => {
     const user = req.params.user as string;
+    await requireKnownUser(ctx, user);
     const who = actor(req);
     const terminated = await ctx.pipeline.run(async (pctx) => {
       let n = 0;
