@@ -88,7 +88,7 @@ test('AUTHWATCH_HIDE_DETAILS hides network and location details from read keys, 
   // Distinct addresses are the hidden detail itself: refused, not an empty list that looks like data.
   const values = await s.get('/v1/values/ip', 'read');
   expect(values.status).toBe(403);
-  expect(values.body.error).toMatch(/hidden/i);
+  expect(values.body.error).toMatch(/hides network details/);
 });
 
 test('self view limits every read endpoint to the Grafana user', async () => {
