@@ -6,9 +6,9 @@ import { reserveAttempt } from '../decision/check';
 import { keyRules, subjectOf } from '../decision/keys';
 import { canonicalIp } from '../schema/normalize';
 import { unstorableText } from '../schema/event';
-import { requireJson, jsonBody } from '../sources/http';
-import type { ApiContext } from './context';
-import { badRequest } from './errors';
+import { requireJson, jsonBody } from '../http/body';
+import type { ApiContext } from '../http/context';
+import { badRequest } from '../http/errors';
 
 const FIELDS = new Set(['user', 'ip', 'attempt']);
 

@@ -2,7 +2,7 @@
 // backpressure (memory stays flat however many rows match).
 import { Router } from 'express';
 import type { Response } from 'express';
-import type { ApiContext } from './context';
+import type { ApiContext } from '../http/context';
 import { csvHeader, csvRow } from './csv';
 import { choice, EVENT_FILTER_PARAMS, eventFilter, int, onlyParams, ORDERS } from './params';
 import { hidesDetails, redact } from './redact';

@@ -1,6 +1,6 @@
 // GET /v1/events: filtered, keyset-paginated event log.
 import { Router } from 'express';
-import type { ApiContext } from './context';
+import type { ApiContext } from '../http/context';
 import { choice, EVENT_FILTER_PARAMS, eventFilter, int, one, onlyParams, ORDERS } from './params';
 import { hidesDetails, redactEvents } from './redact';
 

@@ -2,8 +2,8 @@
 // must not end up in the user list (and in Grafana's user variable) as if it were a person.
 import { keyRules, userLockKey } from '../decision/keys';
 import { unstorableText } from '../schema/event';
-import type { ApiContext } from './context';
-import { HttpError, badRequest } from './errors';
+import type { ApiContext } from '../http/context';
+import { HttpError, badRequest } from '../http/errors';
 
 /** Throws 400 for a name no event can carry, 404 when no event, session or lock has it. */
 export async function requireKnownUser(ctx: ApiContext, user: string): Promise<void> {

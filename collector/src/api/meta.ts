@@ -1,8 +1,8 @@
 // Small endpoints: health (no auth), whoami (any key), the OpenAPI document (any key).
 import { Router } from 'express';
 import { buildOpenApi } from '../schema/openapi';
-import { principal } from './auth';
-import type { ApiContext } from './context';
+import { principal } from '../http/auth';
+import type { ApiContext } from '../http/context';
 
 export function metaRoutes(ctx: ApiContext): Router {
   const r = Router();

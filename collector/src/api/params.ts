@@ -4,8 +4,8 @@
 import type { Request, RequestHandler } from 'express';
 import { INGEST_TYPES, SYSTEM_TYPES } from '../schema/stored-event';
 import type { SearchFilter } from '../store/filter-sql';
-import { selfUser } from './auth';
-import { badRequest, HttpError } from './errors';
+import { selfUser } from '../http/auth';
+import { badRequest, HttpError } from '../http/errors';
 import { HIDDEN_FIELDS, hidesDetails } from './redact';
 
 type Query = Request['query'];

@@ -3,10 +3,10 @@ import { Router } from 'express';
 import { derivedEvent } from '../processors/core';
 import { validatePolicy } from '../schema/policy';
 import type { Policy } from '../store/store';
-import { requireJson, jsonBody } from '../sources/http';
-import { actor } from './auth';
-import type { ApiContext } from './context';
-import { badRequest } from './errors';
+import { requireJson, jsonBody } from '../http/body';
+import { actor } from '../http/auth';
+import type { ApiContext } from '../http/context';
+import { badRequest } from '../http/errors';
 
 export function policyRoutes(ctx: ApiContext): Router {
   const r = Router();

@@ -1,7 +1,7 @@
 // AUTHWATCH_HIDE_DETAILS: read-role keys do not see network/location details; admins do.
 import type { Request } from 'express';
 import { LOCATION_ATTRIBUTE_KEYS, type StoredEvent } from '../schema/stored-event';
-import { principal } from './auth';
+import { principal } from '../http/auth';
 
 export const HIDDEN_FIELDS = ['ip', 'isp', 'asn', 'city', 'country', 'latitude', 'longitude'] as const;
 

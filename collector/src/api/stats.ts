@@ -1,6 +1,6 @@
 // GET /v1/stats: headline numbers for a range (logins/failures are login events by outcome).
 import { Router } from 'express';
-import type { ApiContext } from './context';
+import type { ApiContext } from '../http/context';
 import { EVENT_FILTER_PARAMS, eventFilter, onlyParams } from './params';
 
 export function statsRoutes(ctx: ApiContext): Router {

@@ -1,8 +1,8 @@
 // GET /v1/timeseries: event counts per aligned bucket, optionally grouped, zero-filled.
 import { Router } from 'express';
 import { GROUP_FIELDS, type GroupField } from '../store/store';
-import type { ApiContext } from './context';
-import { badRequest } from './errors';
+import type { ApiContext } from '../http/context';
+import { badRequest } from '../http/errors';
 import { choice, EVENT_FILTER_PARAMS, eventFilter, hiddenDetail, int, onlyParams } from './params';
 import { hidesDetails } from './redact';
 

@@ -1,7 +1,7 @@
 // GET /v1/values/:field: distinct values of one field, for Grafana template variables.
 import { Router } from 'express';
 import { VALUE_FIELDS, type ValueField } from '../store/store';
-import type { ApiContext } from './context';
+import type { ApiContext } from '../http/context';
 import { badParam, EVENT_FILTER_PARAMS, eventFilter, hiddenDetail, int, onlyParams } from './params';
 import { HIDDEN_FIELDS, hidesDetails } from './redact';
 

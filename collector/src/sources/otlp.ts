@@ -4,8 +4,8 @@
 // that are not auth events are skipped and reported as OTLP partial success. Answers in the
 // request's encoding: ExportLogsServiceResponse on success, google.rpc.Status on errors.
 import express, { Router, type Request, type Response } from 'express';
-import type { ApiContext } from '../api/context';
-import { HttpError } from '../api/errors';
+import type { ApiContext } from '../http/context';
+import { HttpError } from '../http/errors';
 import { MAX_BATCH_EVENTS, MAX_BODY_BYTES, validateBatch } from '../schema/event';
 import { mapLogsRequest, type OtlpLogsRequest } from './otlp-map';
 import { decodeLogsRequest, encodeLogsResponse, encodeStatus } from './otlp-proto';

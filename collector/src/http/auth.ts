@@ -2,6 +2,7 @@
 // the actor written in audit events, hidden network details for read keys, the Grafana self view.
 import type { Request, RequestHandler, Response } from 'express';
 import type { KeyRing, Role } from '../auth/keys';
+import { errorBody } from './errors';
 
 export type Access = 'ingest' | 'read' | 'ingest_or_read' | 'admin' | 'any';
 
@@ -38,17 +39,17 @@ export function authenticator(keys: KeyRing): (access: Access) => RequestHandler
     const header = req.get('authorization');
     const m = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
     if (!m) {
-      res.set('WWW-Authenticate', 'Bearer').status(401).json({ error: 'missing API key: send "Authorization: Bearer <key>"' });
+      res.set('WWW-Authenticate', 'Bearer').status(401).json(errorBody(401, 'missing API key: send "Authorization: Bearer <key>"'));
       return;
     }
     const key = keys.find(m[1].trim());
     if (!key) {
-      res.set('WWW-Authenticate', 'Bearer error="invalid_token"').status(401).json({ error: 'invalid API key' });
+      res.set('WWW-Authenticate', 'Bearer error="invalid_token"').status(401).json(errorBody(401, 'invalid API key'));
       return;
     }
     if (!ALLOWED[access].includes(key.role)) {
       const need = access === 'ingest_or_read' ? 'ingest or read' : access;
-      res.status(403).json({ error: `this endpoint needs the ${need} role; key "${key.name}" has the ${key.role} role` });
+      res.status(403).json(errorBody(403, `this endpoint needs the ${need} role; key "${key.name}" has the ${key.role} role`));
       return;
     }
     res.locals.principal = { role: key.role, name: key.name };
@@ -101,7 +102,7 @@ function mediaType(req: Request): string | undefined {
 const quoted = (v: string) => JSON.stringify(v.length > 100 ? `${v.slice(0, 100)}…` : v);
 
 function refuse(res: Response, status: number, error: string): void {
-  res.status(status).json({ error });
+  res.status(status).json(errorBody(status, error));
 }
 
 /**

@@ -1,4 +1,4 @@
-// What every route module gets from the composition root.
+// What every route module (api/ and the HTTP sources) gets from the composition root.
 import type { RequestHandler } from 'express';
 import type { Config } from '../config';
 import type { Logger } from '../log';
