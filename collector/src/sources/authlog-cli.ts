@@ -1,5 +1,7 @@
 // The auth.log source from the command line (main.ts):
-//   --authlog PATH|-   read an sshd auth.log file, or stdin
+//   --authlog PATH|-   read an sshd auth.log file (plain or .gz), or stdin
+//   --authlog-journal PATH|-   the same, for `journalctl -o json` output (JSON lines only)
+//   --authlog-mode M   normal (default), ddos, extra or aggressive: as fail2ban's sshd filter modes
 //   --follow           keep following it (rotation, truncation) while the collector serves
 //   --from-start       with --follow: start at the beginning instead of the current end
 //   --once             import the file (or stdin) and exit with a summary line, without listening
@@ -7,11 +9,13 @@
 //   --authlog-to URL   shipper: post to a remote collector (ingest key in AUTHWATCH_AUTHLOG_KEY)
 // Without --follow the file is read once while the collector serves; a summary line is printed
 // when it is done.
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import { ConfigError } from '../config';
 import type { Collector } from '../app';
 import type { Logger } from '../log';
 import { pipelineSink, remoteSink, runAuthLogSource, type AuthLogStats, type EventSink } from './authlog';
+import { AuthLogInputError, sniff } from './authlog-input';
+import { AUTHLOG_MODES, type AuthLogMode } from './authlog-parse';
 import { offsetFunction, TimeZoneError } from './authlog-time';
 
 export interface AuthLogCliOptions {
@@ -22,6 +26,9 @@ export interface AuthLogCliOptions {
   timezone: string | undefined;
   to: string | undefined;
   key: string | undefined;
+  /** The input is `journalctl -o json` (--authlog-journal). */
+  journal: boolean;
+  mode: AuthLogMode;
 }
 
 function value(argv: readonly string[], name: string): string | undefined {
@@ -38,14 +45,20 @@ function value(argv: readonly string[], name: string): string | undefined {
 
 /** The auth.log options, or null when --authlog is not given. Throws ConfigError on bad values. */
 export function parseAuthLogArgs(argv: readonly string[], env: NodeJS.ProcessEnv): AuthLogCliOptions | null {
-  const path = value(argv, 'authlog');
+  const plain = value(argv, 'authlog');
+  const journalPath = value(argv, 'authlog-journal');
+  if (plain !== undefined && journalPath !== undefined) throw new ConfigError('give either --authlog or --authlog-journal, not both');
+  const path = plain ?? journalPath;
+  const name = journalPath !== undefined ? '--authlog-journal' : '--authlog';
+  const modeArg = value(argv, 'authlog-mode');
+  if (modeArg !== undefined && !(AUTHLOG_MODES as readonly string[]).includes(modeArg)) throw new ConfigError(`--authlog-mode "${modeArg}": use one of ${AUTHLOG_MODES.join(', ')}`);
   const follow = argv.includes('--follow');
   const fromStart = argv.includes('--from-start');
   const once = argv.includes('--once');
   const timezone = value(argv, 'authlog-tz') ?? (env.AUTHWATCH_AUTHLOG_TZ || undefined);
   const to = value(argv, 'authlog-to');
   if (path === undefined) {
-    if (follow || fromStart || once || to) throw new ConfigError('--follow, --from-start, --once and --authlog-to need --authlog PATH (or - for stdin)');
+    if (follow || fromStart || once || to || modeArg) throw new ConfigError('--follow, --from-start, --once, --authlog-mode and --authlog-to need --authlog PATH (or - for stdin)');
     return null;
   }
   if (path !== '-') {
@@ -53,9 +66,18 @@ export function parseAuthLogArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     try {
       accessSync(path, constants.R_OK);
     } catch (e) {
-      throw new ConfigError(`--authlog ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+      throw new ConfigError(`${name} ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
     }
-    if (!statSync(path).isFile()) throw new ConfigError(`--authlog ${path}: not a regular file (use - for stdin)`);
+    if (!statSync(path).isFile()) throw new ConfigError(`${name} ${path}: not a regular file (use - for stdin)`);
+    // …and a binary or compressed file is named as such instead of being read as garbage.
+    let kind: 'gzip' | 'text';
+    try {
+      kind = sniff(head(path), path);
+    } catch (e) {
+      if (e instanceof AuthLogInputError) throw new ConfigError(`${name} ${e.message}`);
+      throw e;
+    }
+    if (kind === 'gzip' && follow) throw new ConfigError(`${name} ${path} is gzip-compressed: --follow reads a growing plain log (import it without --follow)`);
   }
   if (once && follow) throw new ConfigError('--once reads to the end and exits; it cannot be combined with --follow');
   try {
@@ -65,7 +87,18 @@ export function parseAuthLogArgs(argv: readonly string[], env: NodeJS.ProcessEnv
     throw e;
   }
   if (to !== undefined && !/^https?:\/\//.test(to)) throw new ConfigError(`--authlog-to "${to}" must be an http(s) URL of a collector`);
-  return { path, follow, fromStart, once, timezone, to, key: env.AUTHWATCH_AUTHLOG_KEY || undefined };
+  return { path, follow, fromStart, once, timezone, to, key: env.AUTHWATCH_AUTHLOG_KEY || undefined, journal: journalPath !== undefined, mode: (modeArg ?? 'normal') as AuthLogMode };
+}
+
+/** The first 64 KiB of a file. */
+function head(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export interface AuthLogRun {
@@ -82,7 +115,7 @@ export function startAuthLog(opts: AuthLogCliOptions, collector: Collector | nul
   else if (collector) sink = pipelineSink(collector.pipeline, collector.hashSessionId);
   else throw new Error('authlog: no collector and no --authlog-to');
   const started = Date.now();
-  const done = runAuthLogSource({ path: opts.path, follow: opts.follow, fromStart: opts.fromStart, timezone: opts.timezone, sink, signal: abort.signal, log }).then((stats) => {
+  const done = runAuthLogSource({ path: opts.path, follow: opts.follow, fromStart: opts.fromStart, timezone: opts.timezone, mode: opts.mode, journal: opts.journal, sink, signal: abort.signal, log }).then((stats) => {
     log.info('authlog: finished', { path: opts.path, ...stats, seconds: (Date.now() - started) / 1000 });
     return stats;
   });

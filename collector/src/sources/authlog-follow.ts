@@ -25,9 +25,15 @@ export interface FollowFileOptions {
 
 const CHUNK = 256 * 1024;
 
+/** Longest line kept (sshd's lines are under 2 KB; a journald JSON record a few KB): longer ones are dropped, not buffered. */
+export const MAX_LINE = 1024 * 1024;
+
 /** Splits chunks into lines, keeping a partial last line for the next chunk. */
 export class LineSplitter {
   private rest = '';
+  private skipping = false;
+  /** Lines dropped for being longer than MAX_LINE. */
+  overlong = 0;
   private readonly decoder = new StringDecoder('utf8');
   /** Bytes in: a UTF-8 character cut between two reads is kept for the next one. */
   pushBytes(bytes: Buffer): string[] {
@@ -36,12 +42,30 @@ export class LineSplitter {
   push(text: string): string[] {
     const parts = (this.rest + text).split('\n');
     this.rest = parts.pop() ?? '';
-    return parts.map(stripCr).filter((l) => l.length > 0);
+    // The rest of a line whose start was dropped.
+    if (this.skipping && parts.length) {
+      parts.shift();
+      this.skipping = false;
+    }
+    if (this.skipping) this.rest = '';
+    else if (this.rest.length > MAX_LINE) {
+      this.rest = '';
+      this.skipping = true;
+      this.overlong++;
+    }
+    const out: string[] = [];
+    for (const p of parts) {
+      const l = stripCr(p);
+      if (l.length > MAX_LINE) this.overlong++;
+      else if (l.length > 0) out.push(l);
+    }
+    return out;
   }
   /** The unterminated last line, if any (end of a file that is not followed). */
   end(): string[] {
     const last = stripCr(this.rest);
     this.rest = '';
+    this.skipping = false;
     return last ? [last] : [];
   }
 }

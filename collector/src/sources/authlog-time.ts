@@ -1,7 +1,9 @@
 // Timestamps of auth.log lines: the classic syslog form ("Nov 24 09:15:02", no year, local time)
-// and RFC 3339 (newer rsyslog / journald "short-iso" output). Syslog times get their year from a
-// reference time (a line that would be more than a day in the future belongs to the previous
-// year: a December line read in January) and their offset from a timezone option.
+// and RFC 3339 (newer rsyslog / journald "short-iso" output). Syslog times get their offset from a
+// timezone option and their year from a reference time, never landing in the future: a line more
+// than a day ahead in this year belongs to the previous one (a December line read in January); a
+// line 5 minutes to a day ahead is a clock or --authlog-tz problem, not a year boundary, and has no
+// usable time (NaN: the parser skips and counts it; the collector would refuse it anyway).
 
 const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
 
@@ -9,6 +11,8 @@ const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4,
 export type TimeZoneOption = string | undefined;
 
 const DAY_MS = 86_400_000;
+/** The collector accepts event times this far ahead of its clock (DEFAULT_MAX_FUTURE_MS). */
+const MAX_AHEAD_MS = 300_000;
 
 export class TimeZoneError extends Error {}
 
@@ -57,13 +61,28 @@ export interface TimeContext {
   /** Reference "now" for year inference (epoch ms). */
   now: number;
   offset: OffsetFn;
+  /** The local year of the hour `now` is in (cached: a Date per line showed in profiles). */
+  year?: { hour: number; year: number };
 }
 
-/** Syslog "Mmm dd hh:mm:ss" → epoch ms, or NaN. The year is the reference year unless that lands > 1 day ahead. */
+function yearAt(ctx: TimeContext): number {
+  const hour = Math.floor(ctx.now / 3_600_000);
+  if (ctx.year?.hour === hour) return ctx.year.year;
+  // Offsets are whole minutes and change on hour boundaries at most: one year per UTC hour.
+  const year = new Date(ctx.now + ctx.offset(ctx.now)).getUTCFullYear();
+  const start = new Date(hour * 3_600_000 + ctx.offset(hour * 3_600_000)).getUTCFullYear();
+  const end = new Date(hour * 3_600_000 + 3_599_999 + ctx.offset(hour * 3_600_000 + 3_599_999)).getUTCFullYear();
+  // An hour that straddles New Year in this zone (offsets like +05:30) is not cached.
+  if (start === end) ctx.year = { hour, year };
+  return year;
+}
+
+/** Syslog "Mmm dd hh:mm:ss" → epoch ms, or NaN (unknown month, or 5 min to 1 day ahead of the reference time). */
 export function syslogTime(mon: string, day: number, h: number, m: number, s: number, ctx: TimeContext): number {
   const month = MONTHS[mon];
   if (month === undefined) return NaN;
-  const year = new Date(ctx.now + ctx.offset(ctx.now)).getUTCFullYear();
+  const year = yearAt(ctx);
   const t = zonedToEpoch(year, month, day, h, m, s, ctx.offset);
-  return t > ctx.now + DAY_MS ? zonedToEpoch(year - 1, month, day, h, m, s, ctx.offset) : t;
+  if (t <= ctx.now + MAX_AHEAD_MS) return t;
+  return t > ctx.now + DAY_MS ? zonedToEpoch(year - 1, month, day, h, m, s, ctx.offset) : NaN;
 }

@@ -1,13 +1,15 @@
-// auth.log source: lines (from authlog-follow) → parsed events (authlog-parse) → batches of up to
-// 1,000 lines or 200 ms → validated like POST /v1/events → either this collector's pipeline
-// (in-process, the default) or a remote collector's POST /v1/events (shipper mode). The same
-// batching and parsing serve both.
+// auth.log source: lines (authlog-follow when following a file, authlog-input otherwise: plain,
+// gzip or stdin) → parsed events, one per attempt (authlog-parse) → batches of up to 1,000 lines
+// or 200 ms → validated like POST /v1/events → either this collector's pipeline (in-process, the
+// default) or a remote collector's POST /v1/events (shipper mode). The same batching and parsing
+// serve both.
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log';
 import type { Pipeline } from '../pipeline-runner';
 import { MAX_BATCH_EVENTS, validateBatch, type IngestEvent } from '../schema/event';
-import { followFile, readLines } from './authlog-follow';
-import { createAuthLogParser } from './authlog-parse';
+import { followFile } from './authlog-follow';
+import { AuthLogInputError, readLineChunks, sniffFile } from './authlog-input';
+import { createAuthLogParser, type AuthLogMode, type AuthLogParser } from './authlog-parse';
 import type { TimeZoneOption } from './authlog-time';
 
 export interface AuthLogStats {
@@ -75,6 +77,12 @@ export interface AuthLogBatcherOptions {
   sink: EventSink;
   timezone?: TimeZoneOption;
   now?: () => number;
+  /** fail2ban-like mode (default normal). */
+  mode?: AuthLogMode;
+  /** Only journalctl -o json lines. */
+  journal?: boolean;
+  /** Live input: attempts of connections quiet this long (wall clock) are sent without waiting for their next line. */
+  idleMs?: number;
   /** Lines per batch (default 1,000). */
   maxLines?: number;
   /** Longest a line waits for its batch (default 200 ms). */
@@ -89,14 +97,23 @@ export class AuthLogBatcher {
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown = null;
-  private readonly parse: (line: string) => IngestEvent[] | null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  readonly parse: AuthLogParser;
   private readonly maxLines: number;
   private readonly maxWaitMs: number;
 
   constructor(private readonly opts: AuthLogBatcherOptions) {
-    this.parse = createAuthLogParser({ timezone: opts.timezone, now: opts.now });
+    this.parse = createAuthLogParser({ timezone: opts.timezone, now: opts.now, mode: opts.mode, journal: opts.journal });
     this.maxLines = opts.maxLines ?? 1000;
     this.maxWaitMs = opts.maxWaitMs ?? 200;
+    if (opts.idleMs !== undefined) {
+      const idle = opts.idleMs;
+      this.idleTimer = setInterval(() => {
+        this.chain = this.chain.then(() => this.sendEvents(this.parse.expireIdle(Date.now(), idle)));
+        void this.chain.catch(() => undefined);
+      }, Math.max(50, Math.floor(idle / 2)));
+      this.idleTimer.unref();
+    }
   }
 
   async push(lines: string[]): Promise<void> {
@@ -121,6 +138,18 @@ export class AuthLogBatcher {
     });
   }
 
+  /** End of input: sends what is pending and every attempt still open; resolves when durable. */
+  async finish(): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    this.idleTimer = null;
+    await this.flush();
+    this.chain = this.chain.then(() => this.sendEvents(this.parse.flush()));
+    await this.flush();
+    const p = this.parse.stats;
+    if (p.badTime) this.opts.log?.warn('authlog: lines skipped: dated 5 minutes to a day ahead of this clock (wrong --authlog-tz, or a clock off?)', { lines: p.badTime });
+    if (p.malformed) this.opts.log?.warn('authlog: lines skipped: not journalctl -o json objects', { lines: p.malformed });
+  }
+
   private async send(lines: string[]): Promise<void> {
     const events: IngestEvent[] = [];
     for (const line of lines) {
@@ -128,6 +157,10 @@ export class AuthLogBatcher {
       if (evs) for (const e of evs) events.push(e);
     }
     this.stats.lines += lines.length;
+    await this.sendEvents(events);
+  }
+
+  private async sendEvents(events: IngestEvent[]): Promise<void> {
     this.stats.events += events.length;
     for (let i = 0; i < events.length; i += MAX_BATCH_EVENTS) {
       const r = await this.opts.sink(events.slice(i, i + MAX_BATCH_EVENTS));
@@ -152,11 +185,14 @@ export interface AuthLogSourceOptions extends Omit<AuthLogBatcherOptions, 'sink'
 
 /** Reads (and follows) an auth.log into the sink; resolves with the totals when reading ends. */
 export async function runAuthLogSource(opts: AuthLogSourceOptions): Promise<AuthLogStats> {
-  const batcher = new AuthLogBatcher(opts);
+  const following = opts.follow && opts.path !== '-';
+  if (following && (await sniffFile(opts.path)) === 'gzip') throw new AuthLogInputError(`${opts.path} is gzip-compressed: --follow reads a growing plain log (import a .gz without --follow)`);
+  const batcher = new AuthLogBatcher({ ...opts, idleMs: opts.follow ? (opts.idleMs ?? 10_000) : undefined });
   const onLines = (lines: string[]) => batcher.push(lines);
-  if (opts.path === '-') await readLines(opts.stdin ?? process.stdin, onLines);
-  else {
-    await followFile({
+  try {
+    if (!following) {
+      for await (const lines of readLineChunks(opts.path, opts.stdin)) await onLines(lines);
+    } else await followFile({
       path: opts.path,
       follow: opts.follow,
       fromStart: opts.fromStart,
@@ -165,7 +201,11 @@ export async function runAuthLogSource(opts: AuthLogSourceOptions): Promise<Auth
       pollMs: opts.pollMs,
       onReopen: (why) => opts.log?.info('authlog: reopened', { path: opts.path, why }),
     });
+  } catch (e) {
+    // What was read before the failure is still stored.
+    await batcher.finish().catch(() => undefined);
+    throw e;
   }
-  await batcher.flush();
+  await batcher.finish();
   return batcher.stats;
 }
