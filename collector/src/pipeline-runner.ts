@@ -5,7 +5,7 @@
 // batch cannot undo another.
 import type { Enricher, Processor, Sink } from './pipeline';
 import type { StoredEvent } from './schema/stored-event';
-import type { CoreStore, CoreWriteTx } from './store/store';
+import type { CoreStore, CoreWriteTx, LockKeys } from './store/store';
 import type { CoreProcessContext, CoreProcessor } from './processors/core';
 import type { Logger } from './log';
 
@@ -78,15 +78,17 @@ export class Pipeline {
   /**
    * Runs fn in one write transaction with a processor context (admin actions, the idle sweep);
    * events it emits are stored in the same transaction and sent to the sinks after the commit.
+   * `keys`: the users, addresses and sessions fn touches (see LockKeys): on PostgreSQL it then
+   * runs in parallel with writes for other keys instead of serialised against every writer.
    */
-  async run<T>(fn: (ctx: CoreProcessContext) => Promise<T>): Promise<T> {
+  async run<T>(fn: (ctx: CoreProcessContext) => Promise<T>, keys?: LockKeys): Promise<T> {
     const emitted: StoredEvent[] = [];
     const result = await this.deps.store.write(async (tx) => {
       const ctx = await this.context(tx, (e) => emitted.push(e));
       const r = await fn(ctx);
       if (emitted.length) await tx.insertEvents(emitted);
       return r;
-    });
+    }, keys);
     this.committed(emitted);
     this.toSinks(emitted);
     return result;
@@ -132,7 +134,7 @@ export class Pipeline {
             outcomes.push({ ok: false, error });
           }
         }
-      });
+      }, batchKeys(jobs));
     } catch (error) {
       this.deps.log.error('store transaction failed', { error: String(error) });
       for (const job of jobs) job.reject(error);
@@ -206,4 +208,22 @@ export class Pipeline {
       ),
     );
   }
+}
+
+/**
+ * What a group of batches touches: every processor keys its state by an event's user, address or
+ * session id (lockout counters and locks, sessions, detection windows and profiles).
+ */
+function batchKeys(jobs: readonly Job[]): LockKeys {
+  const users = new Set<string>();
+  const ips = new Set<string>();
+  const sessions = new Set<string>();
+  for (const job of jobs) {
+    for (const e of job.events) {
+      users.add(e.user);
+      if (e.ip) ips.add(e.ip);
+      if (e.session_id) sessions.add(e.session_id);
+    }
+  }
+  return { users, ips, sessions };
 }

@@ -1,42 +1,60 @@
 // PostgreSQL store: the same contract as the SQLite store, for several collector replicas on one
-// database. Every write transaction first takes one transaction-level advisory lock, so writers are
-// serialised across all replicas (lockout counting stays exact) and the lock is released by COMMIT
-// or ROLLBACK whatever happens to the process. Within a process a mutex queues writers onto one
-// connection of their own (so long exports or many readers never hold ingest up); the pipeline's
-// group commit batches ingest. Reads use a pool; CSV export streams through a server-side cursor.
+// database (docs/scale-out.md).
+//  - Writes lock per key, not per cluster: a write names the users, addresses and sessions it
+//    touches and takes transaction-scoped advisory locks for them in a fixed order
+//    (postgres-locks.ts), so batches for different users commit in parallel on every replica while
+//    lockout counting and attempt reservations stay exact. A write without keys (admin actions,
+//    the sweeper) takes the cluster-wide write lock exclusively, as every write used to. COMMIT or
+//    ROLLBACK releases the locks whatever happens to the process.
+//  - Writes are batch-shaped: one statement inserts a batch's events and rollups, one fetches what
+//    the processors will ask about its keys, one writes what they changed (postgres-tx.ts).
+//  - Lock changes are announced with NOTIFY (onLockChange), so replicas can answer /v1/check from
+//    memory and learn of other replicas' locks and unlocks as soon as they commit.
+//  - Events are partitioned by day; retention drops whole partitions (maintainPartitions,
+//    purgeEventsBefore).
+// Reads use a pool; CSV export streams through a server-side cursor.
 import pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import type { StoredEvent } from '../schema/stored-event';
 import { DEFAULT_POLICY } from '../schema/policy';
 import { postgresMigrations } from './migrations/postgres';
 import { migratePostgres } from './postgres-migrate';
-import { pgJson, pgParam } from './postgres-text';
-import { Mutex } from './mutex';
+import { pgParam } from './postgres-text';
+import { WRITE_LOCK_KEY, planLocks, type LockPlan } from './postgres-locks';
+import { LOCK_CHANNEL, PgWriteTx, activeLock, activeLocksQuery, type PruneClock } from './postgres-tx';
 import { decodeCursor, encodeCursor, escapeLike, filterSql } from './filter-sql';
 import { BadQuery } from './store';
 import { BucketSums, type Bucket } from './bucket-sums';
-import { EVENT_COLUMNS, ROLLUPS, eventMapper, rollupCounts, rowToLock, rowToReservation, rowToSession } from './rows';
-import type { Attributes, EventColumn, Row } from './rows';
+import { EVENT_COLUMNS, ROLLUPS, eventMapper, rowToLock, rowToSession } from './rows';
+import type { Attributes, Row } from './rows';
 import type {
   CoreStore,
   CoreWriteTx,
   EventFilter,
   EventPage,
   GroupField,
+  LockKeys,
   LockQuery,
   LockRow,
   LockScope,
-  NewLock,
   Policy,
   SessionQuery,
   SessionRow,
   ValueField,
 } from './store';
 
-/** Advisory lock key every write transaction takes ("awwr"). */
-export const WRITE_LOCK_KEY = 0x61777772;
+export { WRITE_LOCK_KEY };
+/** Advisory lock key of partition maintenance ("awpm"): one replica at a time creates partitions. */
+export const PARTITION_LOCK_KEY = 0x6177706d;
 /** Rows per FETCH when streaming an export. */
 const STREAM_BATCH = 500;
+const DAY_MS = 86_400_000;
+/** Daily partitions exist ahead of the clock for today and this many days after. */
+const DAYS_AHEAD = 2;
+/** How often each replica checks that the coming days have their partitions. */
+const MAINTENANCE_EVERY_MS = 3_600_000;
+/** Write connections per replica: the pipeline's group commit plus concurrent checks and admin writes. */
+const WRITERS = 4;
 
 type Param = (n: number) => string;
 const dollar: Param = (n) => `$${n}`;
@@ -51,30 +69,13 @@ const typeParsers: pg.CustomTypesConfig = {
   }) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-const EVENT_COLUMN_TYPES: Record<EventColumn, string> = {
-  id: 'text', time: 'bigint', received_at: 'bigint', type: 'text', outcome: 'text', reason: 'text', user: 'text', user_id: 'text',
-  email: 'text', session_id: 'text', ip: 'text', user_agent: 'text', device: 'text', app_version: 'text', service: 'text', entry: 'text',
-  attributes: 'jsonb', actor: 'text', country: 'text', city: 'text', latitude: 'float8', longitude: 'float8', asn: 'integer', isp: 'text',
-  browser: 'text', browser_version: 'text', os: 'text', os_version: 'text', device_type: 'text',
-};
 const COLS = EVENT_COLUMNS.map((c) => `"${c}"`).join(', ');
 const SELECT_EVENT = `SELECT seq, ${COLS} FROM events`;
-// One statement per batch: column arrays unnested in order, duplicates (stored or within the batch) skipped.
-const INSERT_EVENTS = `INSERT INTO events (${COLS}) SELECT * FROM unnest(${EVENT_COLUMNS.map((c, i) => `$${i + 1}::${EVENT_COLUMN_TYPES[c]}[]`).join(', ')})
-  ON CONFLICT (id) DO NOTHING RETURNING id`;
-
-function eventValue(e: StoredEvent, c: EventColumn): unknown {
-  if (c === 'attributes') return e.attributes ? pgJson(e.attributes) : null;
-  return e[c] ?? null;
-}
 
 // jsonb arrives parsed.
 const rowToEvent = eventMapper((v) => (v ?? null) as Attributes | null);
 
 const ROLLUP_DIMS = ['type', 'outcome', 'reason', 'service', 'country'] as const;
-
-/** Locks in force at $now (the placeholder is passed in). */
-const activeLock = (now: string) => `unlocked_at IS NULL AND (locked_until IS NULL OR locked_until > ${now})`;
 
 /** Something that runs a query: the pool, or the write transaction's client. */
 interface Queryable {
@@ -86,223 +87,193 @@ function cleaned(db: pg.Pool | PoolClient): Queryable {
   return { query: <R extends QueryResultRow = Row>(sql: string, params?: unknown[]) => db.query<R>(sql, params?.map(pgParam)) };
 }
 
+/** A lock made or lifted on any replica, as announced on commit. */
+export type LockChange =
+  | { op: 'lock'; lock: { id: number; scope: LockScope; user: string | null; ip: string | null; locked_until: number | null } }
+  | { op: 'unlock'; ids: number[] }
+  /** Notifications may have been missed (the listening connection was re-established): reload. */
+  | { op: 'resync' };
+
+export interface LockSubscription {
+  /** Resolves once the listener is connected: changes committed after this are delivered. */
+  ready: Promise<void>;
+  close(): void;
+}
+
+/** Day partition name and bounds for the UTC day containing `time`. */
+export function dayPartition(time: number): { name: string; from: number; to: number } {
+  const from = Math.floor(time / DAY_MS) * DAY_MS;
+  const d = new Date(from);
+  const name = `events_p${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}${String(d.getUTCDate()).padStart(2, '0')}`;
+  return { name, from, to: from + DAY_MS };
+}
+
+const PARTITION_NAME = /^events_p(\d{4})(\d{2})(\d{2})$/;
+
 export class PostgresStore implements CoreStore {
   readonly description: string;
-  private readonly mutex = new Mutex();
   private closed = false;
   private readonly db: Queryable;
+  private readonly pruneClock: PruneClock = { last: 0 };
+  private active = 0;
+  private drained: (() => void)[] = [];
+  private readonly lockListeners = new Set<(c: LockChange) => void>();
+  private listener: LockListener | null = null;
+  private maintenance: NodeJS.Timeout | null = null;
 
   private constructor(
     /** Reads and exports. */
     private readonly pool: pg.Pool,
-    /** Write transactions: one connection (writers are serialised anyway). */
+    /** Write transactions. */
     private readonly writer: pg.Pool,
-    url: string,
+    private readonly url: string,
   ) {
     this.description = redactUrl(url);
     this.db = cleaned(pool);
   }
 
-  /** Connects, migrates (under an advisory lock) and returns the store. */
-  static async open(url: string, options: { max?: number } = {}): Promise<PostgresStore> {
+  /** Connects, migrates (under an advisory lock), creates the coming days' partitions. */
+  static async open(url: string, options: { max?: number; writers?: number } = {}): Promise<PostgresStore> {
     const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types: typeParsers });
-    const writer = new pg.Pool({ connectionString: url, max: 1, types: typeParsers });
+    const writer = new pg.Pool({ connectionString: url, max: options.writers ?? WRITERS, types: typeParsers });
     // An idle client losing its server must not crash the process; the next query reconnects.
     for (const p of [pool, writer]) p.on('error', () => undefined);
+    let store: PostgresStore;
     try {
       await migratePostgres(writer, postgresMigrations);
+      store = new PostgresStore(pool, writer, url);
+      await store.maintainPartitions();
     } catch (e) {
       await Promise.all([pool.end(), writer.end()]);
       throw e;
     }
-    return new PostgresStore(pool, writer, url);
+    store.maintenance = setInterval(() => void store.maintainPartitions().catch(() => undefined), MAINTENANCE_EVERY_MS);
+    store.maintenance.unref();
+    return store;
   }
 
-  private makeTx(client: PoolClient): CoreWriteTx {
-    let depth = 0;
-    const c = cleaned(client);
-    const q = async <R extends QueryResultRow = Row>(sql: string, params: unknown[] = []) => (await c.query<R>(sql, params)).rows;
-    return {
-      getState: async <T>(namespace: string, key: string) => {
-        const r = await q<{ value: T }>('SELECT value FROM state WHERE namespace = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > $3)', [namespace, key, Date.now()]);
-        return r.length ? r[0].value : undefined;
-      },
-      putState: async <T>(namespace: string, key: string, value: T, expiresAt: number | null) => {
-        await q(
-          `INSERT INTO state (namespace, key, value, expires_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
-          [namespace, key, pgJson(value), expiresAt],
-        );
-      },
-      pruneState: async (now) => {
-        await q('DELETE FROM state WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
-      },
-      savepoint: async <T>(fn: () => Promise<T>) => {
-        const name = `sp${++depth}`;
-        await c.query(`SAVEPOINT ${name}`);
-        try {
-          const r = await fn();
-          await c.query(`RELEASE SAVEPOINT ${name}`);
-          return r;
-        } catch (e) {
-          await c.query(`ROLLBACK TO SAVEPOINT ${name}`);
-          await c.query(`RELEASE SAVEPOINT ${name}`);
-          throw e;
-        } finally {
-          depth--;
-        }
-      },
-      insertEvents: async (events) => {
-        if (!events.length) return [];
-        const stored = new Set((await q<{ id: string }>(INSERT_EVENTS, EVENT_COLUMNS.map((col) => events.map((e) => eventValue(e, col))))).map((r) => r.id));
-        // The first occurrence of a new id is the one inserted.
-        const out = events.map((e) => stored.delete(e.id));
-        const counts = rollupCounts(events, out);
-        for (let l = 0; l < ROLLUPS.length; l++) {
-          const rows = [...counts[l].values()];
-          if (!rows.length) continue;
-          await q(
-            `INSERT INTO ${ROLLUPS[l].table} AS t (bucket, type, outcome, reason, service, country, count)
-             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-             ON CONFLICT (bucket, type, outcome, reason, service, country) DO UPDATE SET count = t.count + excluded.count`,
-            [0, 1, 2, 3, 4, 5, 6].map((j) => rows.map((r) => r[j])),
-          );
-        }
-        return out;
-      },
-      getPolicy: async () => readPolicy(c),
-      putPolicy: async (p) => {
-        await q('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', ['policy', pgJson(p)]);
-      },
-      getSession: async (id) => (await q('SELECT * FROM sessions WHERE id = $1', [id])).map(rowToSession)[0],
-      openSession: async (s) => {
-        const r = await c.query(
-          `INSERT INTO sessions (id, "user", user_id, ip, country, city, isp, asn, browser, os, device, device_type, service, started_at, last_seen_at, ended_at, end_reason)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT (id) DO NOTHING`,
-          [s.id, s.user, s.user_id, s.ip, s.country, s.city, s.isp, s.asn, s.browser, s.os, s.device, s.device_type, s.service, s.started_at, s.last_seen_at, s.ended_at, s.end_reason],
-        );
-        return r.rowCount === 1;
-      },
-      touchSession: async (id, time, ip, service) => {
-        await q(
-          'UPDATE sessions SET last_seen_at = greatest(last_seen_at, $1), ip = coalesce(ip, $2), service = coalesce(service, $3) WHERE id = $4 AND ended_at IS NULL',
-          [time, ip, service, id],
-        );
-      },
-      endSession: async (id, time, reason) =>
-        (await c.query('UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL', [time, reason, id])).rowCount === 1,
-      activeSessionsOfUser: async (user) => (await q('SELECT * FROM sessions WHERE "user" = $1 AND ended_at IS NULL', [user])).map(rowToSession),
-      idleSessions: async (before, limit) =>
-        (await q('SELECT * FROM sessions WHERE ended_at IS NULL AND last_seen_at < $1 ORDER BY last_seen_at LIMIT $2', [before, limit])).map(rowToSession),
-      activeLocks: async (user, ip, now) => activeLocks(c, user, ip, now),
-      addFailure: async (keys, time, since) => {
-        if (!keys.length) return [];
-        // One round trip: the CTE's insert is not visible to the counts in the same statement, so
-        // the new failure is added when it falls in the window.
-        const rows = await q<{ n: number }>(
-          `WITH ins AS (INSERT INTO failures (key, "time") SELECT k, $2 FROM unnest($1::text[]) AS k)
-           SELECT (SELECT count(*) FROM failures f WHERE f.key = k.key AND f."time" > $3) + CASE WHEN $2::bigint > $3::bigint THEN 1 ELSE 0 END AS n
-           FROM unnest($1::text[]) WITH ORDINALITY AS k(key, ord) ORDER BY k.ord`,
-          [keys, time, since],
-        );
-        return rows.map((r) => r.n);
-      },
-      countFailures: async (keys, since) => {
-        if (!keys.length) return [];
-        const rows = await q<{ n: number }>(
-          `SELECT (SELECT count(*) FROM failures f WHERE f.key = k.key AND f."time" > $2) AS n
-           FROM unnest($1::text[]) WITH ORDINALITY AS k(key, ord) ORDER BY k.ord`,
-          [keys, since],
-        );
-        return rows.map((r) => r.n);
-      },
-      clearFailures: async (keys) => {
-        if (keys.length) await q('DELETE FROM failures WHERE key = ANY($1::text[])', [keys]);
-      },
-      insertReservation: async (r) => {
-        await q(
-          'INSERT INTO reservations (id, "user", ip, display_user, display_ip, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-          [r.id, r.user, r.ip, r.display_user, r.display_ip, r.created_at, r.expires_at],
-        );
-      },
-      countReservations: async (user, ip) =>
-        (
-          await q<{ user: number; user_ip: number; ip: number }>(
-            `SELECT (SELECT count(*) FROM reservations WHERE NOT expired AND "user" = $1) AS "user",
-                    (SELECT count(*) FROM reservations WHERE NOT expired AND "user" = $1 AND ip = $2) AS user_ip,
-                    (SELECT count(*) FROM reservations WHERE NOT expired AND ip = $2) AS ip`,
-            [user, ip],
-          )
-        )[0],
-      takeReservation: async (id) => (await q('DELETE FROM reservations WHERE id = $1 RETURNING *', [id])).map(rowToReservation)[0],
-      expireReservations: async (now) =>
-        (await q('UPDATE reservations SET expired = true WHERE NOT expired AND expires_at <= $1 RETURNING *', [now])).map(rowToReservation),
-      pruneReservations: async (before) => {
-        await q('DELETE FROM reservations WHERE expired AND expires_at < $1', [before]);
-      },
-      pruneFailures: async (before) => {
-        await q('DELETE FROM failures WHERE "time" < $1', [before]);
-      },
-      countLocks: async (scope: LockScope, user, ip) => {
-        const r =
-          scope === 'user'
-            ? await q<{ n: number }>(`SELECT count(*) AS n FROM lockouts WHERE scope = 'user' AND "user" = $1`, [user])
-            : scope === 'user_ip'
-              ? await q<{ n: number }>(`SELECT count(*) AS n FROM lockouts WHERE scope = 'user_ip' AND "user" = $1 AND ip = $2`, [user, ip])
-              : await q<{ n: number }>(`SELECT count(*) AS n FROM lockouts WHERE scope = 'ip' AND ip = $1`, [ip]);
-        return r[0].n;
-      },
-      insertLock: async (l: NewLock) =>
-        rowToLock(
-          (
-            await q(
-              `INSERT INTO lockouts (scope, "user", ip, failures, locked_at, locked_until, reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-              [l.scope, l.user, l.ip, l.failures, l.locked_at, l.locked_until, l.reason],
-            )
-          )[0],
-        ),
-      unlock: async (sel, now, actor) => {
-        const set = `UPDATE lockouts SET unlocked_at = $1, unlocked_by = $2 WHERE ${activeLock('$1')}`;
-        let rows: Row[];
-        if (sel.user !== undefined && sel.ip !== undefined) rows = await q(`${set} AND "user" = $3 AND ip = $4 RETURNING *`, [now, actor, sel.user, sel.ip]);
-        else if (sel.user !== undefined) rows = await q(`${set} AND "user" = $3 RETURNING *`, [now, actor, sel.user]);
-        else if (sel.ip !== undefined) rows = await q(`${set} AND ip = $3 AND scope IN ('ip', 'user_ip') RETURNING *`, [now, actor, sel.ip]);
-        else rows = [];
-        return rows.map(rowToLock);
-      },
-    };
+  async write<T>(fn: (tx: CoreWriteTx) => Promise<T>, keys?: LockKeys): Promise<T> {
+    const plan = planLocks(keys);
+    return this.transaction(plan, async (client) => {
+      const tx = new PgWriteTx(client, plan, this.pruneClock);
+      const result = await fn(tx);
+      await tx.finish();
+      return result;
+    });
   }
 
-  async write<T>(fn: (tx: CoreWriteTx) => Promise<T>): Promise<T> {
-    return this.transaction((_c, client) => fn(this.makeTx(client)));
-  }
-
-  /** One write transaction on a pooled client, holding the cross-replica write lock. */
-  private transaction<T>(fn: (c: Queryable, client: PoolClient) => Promise<T>): Promise<T> {
-    return this.mutex.run(async () => {
-      if (this.closed) throw new Error('store is closed');
-      const c = await this.writer.connect();
-      let broken: Error | undefined;
+  /** One write transaction on a writer connection, holding the write lock (shared when keyed). */
+  private async transaction<T>(plan: LockPlan, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('store is closed');
+    this.active++;
+    let c: PoolClient | undefined;
+    let broken: Error | undefined;
+    try {
+      c = await this.writer.connect();
+      // READ COMMITTED (the default): each statement sees everything committed before it, so once
+      // a lock is granted we read what the previous holder (any replica) wrote.
+      await c.query(`BEGIN; SELECT ${plan.exclusive ? 'pg_advisory_xact_lock' : 'pg_advisory_xact_lock_shared'}(${WRITE_LOCK_KEY})`);
       try {
-        // READ COMMITTED (the default): each statement sees everything committed before it, so
-        // once the lock is granted we read what the previous holder (any replica) wrote.
-        await c.query('BEGIN');
-        await c.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK_KEY]);
-        const result = await fn(cleaned(c), c);
+        const result = await fn(c);
         await c.query('COMMIT');
         return result;
       } catch (e) {
         await c.query('ROLLBACK').catch((err: Error) => (broken = err));
         throw e;
-      } finally {
-        // A client whose ROLLBACK failed is in an unknown state: drop it rather than reuse it.
-        c.release(broken);
+      }
+    } finally {
+      // A client whose ROLLBACK failed is in an unknown state: drop it rather than reuse it.
+      c?.release(broken);
+      if (--this.active === 0) for (const done of this.drained.splice(0)) done();
+    }
+  }
+
+  /**
+   * Listens for lock changes made on any replica (this one included), delivered as each commits.
+   * After a lost connection the listener reconnects and sends a resync: reload the locks then.
+   */
+  onLockChange(listener: (c: LockChange) => void): LockSubscription {
+    this.lockListeners.add(listener);
+    this.listener ??= new LockListener(this.url, (change) => {
+      for (const l of this.lockListeners) {
+        try {
+          l(change);
+        } catch {
+          // One listener's failure must not stop the others.
+        }
       }
     });
+    return {
+      ready: this.listener.ready,
+      close: () => {
+        this.lockListeners.delete(listener);
+        if (!this.lockListeners.size && this.listener) {
+          this.listener.close();
+          this.listener = null;
+        }
+      },
+    };
+  }
+
+  /**
+   * Makes sure today and the next DAYS_AHEAD days have their partitions (rows already in the
+   * default partition for such a day move into it). One replica at a time; the others skip.
+   */
+  async maintainPartitions(now = Date.now()): Promise<string[]> {
+    const created: string[] = [];
+    for (let d = 0; d <= DAYS_AHEAD; d++) {
+      const p = dayPartition(now + d * DAY_MS);
+      const c = await this.writer.connect();
+      let broken: Error | undefined;
+      try {
+        await c.query('BEGIN');
+        await c.query("SET LOCAL lock_timeout = '5s'");
+        const [{ mine }] = (await c.query<{ mine: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS mine', [PARTITION_LOCK_KEY])).rows;
+        const [{ exists }] = (await c.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [p.name])).rows;
+        if (!mine || exists) {
+          await c.query('COMMIT');
+          continue;
+        }
+        // Built beside the table, then attached: the parent is never locked against readers, and
+        // rows the default partition already holds for that day move with it.
+        await c.query(`CREATE TABLE ${p.name} (LIKE events INCLUDING DEFAULTS)`);
+        await c.query('LOCK TABLE events_default IN EXCLUSIVE MODE');
+        await c.query(`INSERT INTO ${p.name} SELECT * FROM events_default WHERE "time" >= $1 AND "time" < $2`, [p.from, p.to]);
+        await c.query('DELETE FROM events_default WHERE "time" >= $1 AND "time" < $2', [p.from, p.to]);
+        await c.query(`ALTER TABLE events ATTACH PARTITION ${p.name} FOR VALUES FROM (${p.from}) TO (${p.to})`);
+        await c.query('COMMIT');
+        created.push(p.name);
+      } catch (e) {
+        await c.query('ROLLBACK').catch((err: Error) => (broken = err));
+        throw e;
+      } finally {
+        c.release(broken);
+      }
+    }
+    return created;
+  }
+
+  /** Day partitions, oldest first. */
+  async partitions(): Promise<{ name: string; from: number; to: number }[]> {
+    const rows = (
+      await this.db.query<{ name: string }>(`SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'events'::regclass`)
+    ).rows;
+    const out: { name: string; from: number; to: number }[] = [];
+    for (const { name } of rows) {
+      const m = PARTITION_NAME.exec(name);
+      if (m) out.push(dayPartition(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))));
+    }
+    return out.sort((a, b) => a.from - b.from);
+  }
+
+  /** Retention cuts at a partition boundary here, so it drops whole days (retention.ts). */
+  retentionCut(before: number): number {
+    return Math.floor(before / DAY_MS) * DAY_MS;
   }
 
   async getOrCreateMeta(key: string, make: () => string): Promise<string> {
-    return this.transaction(async (c) => {
+    return this.transaction(planLocks(undefined), async (client) => {
+      const c = cleaned(client);
       await c.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, make()]);
       return (await c.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', [key])).rows[0].value;
     });
@@ -314,7 +285,7 @@ export class PostgresStore implements CoreStore {
 
   async activeLocks(user: string | null, ip: string | null, now: number): Promise<LockRow[]> {
     // this.db, not the raw pool: strings made storable like every other query's (U+0000 → 500).
-    return activeLocks(this.db, user, ip, now);
+    return activeLocksQuery(async (sql, params) => (await this.db.query(sql, params)).rows, user, ip, now);
   }
 
   async getSession(id: string): Promise<SessionRow | undefined> {
@@ -497,15 +468,35 @@ export class PostgresStore implements CoreStore {
   }
 
   async purgeEventsBefore(before: number): Promise<number> {
-    return this.transaction(async (c) => {
-      const deleted = (await c.query('DELETE FROM events WHERE "time" < $1', [before])).rowCount ?? 0;
+    return this.transaction(planLocks(undefined), async (client) => {
+      const c = cleaned(client);
+      let deleted = 0;
+      // Whole days go by dropping their partition; a partition an export still reads is emptied
+      // row by row instead, rather than stalling every query behind the DROP's lock.
+      for (const p of await this.partitions()) {
+        if (p.to > before) break;
+        const n = (await c.query<{ n: number }>(`SELECT count(*) AS n FROM ${p.name}`)).rows[0].n;
+        await c.query('SAVEPOINT drop_partition');
+        try {
+          await c.query("SET LOCAL lock_timeout = '2s'");
+          await c.query(`DROP TABLE ${p.name}`);
+          await c.query('RELEASE SAVEPOINT drop_partition');
+          deleted += n;
+        } catch {
+          await c.query('ROLLBACK TO SAVEPOINT drop_partition');
+          await c.query('RELEASE SAVEPOINT drop_partition');
+        }
+      }
+      await c.query("SET LOCAL lock_timeout = '0'");
+      deleted += (await c.query('DELETE FROM events WHERE "time" < $1', [before])).rowCount ?? 0;
+      await c.query('DELETE FROM event_ids WHERE "time" < $1', [before]);
       // Whole buckets before the cut go; the bucket the cut falls in is recounted.
       for (const r of ROLLUPS) {
         const b = Math.floor(before / r.ms) * r.ms;
         await c.query(`DELETE FROM ${r.table} WHERE bucket <= $1`, [b]);
         await c.query(
-          `INSERT INTO ${r.table} (bucket, type, outcome, reason, service, country, count)
-           SELECT $1::bigint, type, coalesce(outcome, ''), coalesce(reason, ''), coalesce(service, ''), coalesce(country, ''), count(*)
+          `INSERT INTO ${r.table} (bucket, type, outcome, reason, service, country, shard, count)
+           SELECT $1::bigint, type, coalesce(outcome, ''), coalesce(reason, ''), coalesce(service, ''), coalesce(country, ''), 0, count(*)
            FROM events WHERE "time" >= $1 AND "time" < $2 GROUP BY 2, 3, 4, 5, 6`,
           [b, b + r.ms],
         );
@@ -516,10 +507,88 @@ export class PostgresStore implements CoreStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.mutex.run(async () => {
-      this.closed = true;
-    });
+    this.closed = true;
+    if (this.maintenance) clearInterval(this.maintenance);
+    this.listener?.close();
+    this.listener = null;
+    this.lockListeners.clear();
+    if (this.active > 0) await new Promise<void>((r) => this.drained.push(r));
     await Promise.all([this.pool.end(), this.writer.end()]);
+  }
+}
+
+/** The LISTEN connection: reconnects with backoff and asks for a resync after a gap. */
+class LockListener {
+  readonly ready: Promise<void>;
+  private client: pg.Client | null = null;
+  private closed = false;
+  private connectedOnce = false;
+  private retryMs = 100;
+  private timer: NodeJS.Timeout | null = null;
+  private resolveReady!: () => void;
+
+  constructor(
+    private readonly url: string,
+    private readonly emit: (c: LockChange) => void,
+  ) {
+    this.ready = new Promise((r) => (this.resolveReady = r));
+    void this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client({ connectionString: this.url });
+    this.client = client;
+    let failed = false;
+    const lost = () => {
+      if (failed) return;
+      failed = true;
+      client.removeAllListeners('notification');
+      void client.end().catch(() => undefined);
+      if (this.closed) return;
+      this.timer = setTimeout(() => void this.connect(), this.retryMs);
+      this.timer.unref();
+      this.retryMs = Math.min(this.retryMs * 2, 5000);
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    client.on('notification', (msg) => {
+      if (msg.channel !== LOCK_CHANNEL || !msg.payload) return;
+      try {
+        this.emit(JSON.parse(msg.payload) as LockChange);
+      } catch {
+        this.emit({ op: 'resync' });
+      }
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${LOCK_CHANNEL}`);
+    } catch {
+      lost();
+      return;
+    }
+    if (this.closed) {
+      void client.end().catch(() => undefined);
+      return;
+    }
+    this.retryMs = 100;
+    // Changes made while no connection listened were missed.
+    if (this.connectedOnce) this.emit({ op: 'resync' });
+    this.connectedOnce = true;
+    this.resolveReady();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    const c = this.client;
+    this.client = null;
+    if (c) {
+      c.removeAllListeners('end');
+      c.removeAllListeners('error');
+      c.on('error', () => undefined);
+      void c.end().catch(() => undefined);
+    }
   }
 }
 
@@ -539,16 +608,6 @@ async function readPolicy(db: Queryable): Promise<Policy> {
   const r = await db.query<{ value: string }>('SELECT value FROM meta WHERE key = $1', ['policy']);
   // Merge over the defaults so fields added in later versions get their default.
   return r.rows.length ? { ...DEFAULT_POLICY, ...(JSON.parse(r.rows[0].value) as Partial<Policy>) } : { ...DEFAULT_POLICY };
-}
-
-async function activeLocks(db: Queryable, user: string | null, ip: string | null, now: number): Promise<LockRow[]> {
-  const r = await db.query(
-    `SELECT * FROM lockouts WHERE ${activeLock('$3')} AND (
-       (scope = 'user' AND "user" = $1) OR (scope = 'user_ip' AND "user" = $1 AND ip = $2) OR (scope = 'ip' AND ip = $2))
-     ORDER BY locked_at`,
-    [user, ip, now],
-  );
-  return r.rows.map(rowToLock);
 }
 
 /** The URL without its password, for banners and logs. */

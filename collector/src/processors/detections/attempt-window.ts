@@ -10,6 +10,11 @@ export interface Attempt {
   unknownUser: boolean;
 }
 
+export type SerializedAttempt = [t: number, user: string, ip: string | null, flags: number];
+export interface SerializedWindow {
+  e: SerializedAttempt[];
+}
+
 interface PerUser {
   attempts: number;
   failures: number;
@@ -75,6 +80,23 @@ export class AttemptWindow {
     if (this.track.ips && a.ip) this.perIp.set(a.ip, (this.perIp.get(a.ip) ?? 0) + 1);
     this.lastUser = a.user;
     this.prune();
+  }
+
+  /** The live attempts, oldest first, compactly: [t, user, ip, flags (1 failure, 2 unknown user)]. */
+  toJSON(): SerializedWindow {
+    const e: SerializedAttempt[] = [];
+    for (let i = this.head; i < this.entries.length; i++) {
+      const a = this.entries[i];
+      e.push([a.t, a.user, a.ip, (a.failure ? 1 : 0) | (a.unknownUser ? 2 : 0)]);
+    }
+    return { e };
+  }
+
+  /** The window toJSON saved: the same attempts added again, so every count is as it was. */
+  static fromJSON(windowMs: number, track: { users: boolean; ips: boolean }, saved: SerializedWindow): AttemptWindow {
+    const w = new AttemptWindow(windowMs, track);
+    for (const [t, user, ip, flags] of saved.e) w.add({ t, user, ip, failure: (flags & 1) !== 0, unknownUser: (flags & 2) !== 0 });
+    return w;
   }
 
   /** A few users seen in the window, for evidence. */

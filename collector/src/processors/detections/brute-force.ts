@@ -3,28 +3,34 @@
 import type { Processor } from '../../pipeline';
 import type { DetectionConfig } from './config';
 import { detectionEvent, isLoginAttempt, isUnknownUserFailure } from './detection-event';
-import { WindowedKeys } from './windowed-keys';
+import { DetectionWindows } from './windowed-keys';
 
 export function createBruteForceDetection(config: DetectionConfig): Processor {
   const { failures, windowMs } = config.bruteForce;
-  const keys = new WindowedKeys(windowMs, { users: false, ips: true }, config.cooldownMs, config.maxTrackedKeys);
+  const windows = new DetectionWindows('brute_force', windowMs, { users: false, ips: true }, config.cooldownMs, config.maxTrackedKeys);
   return {
     name: 'detect_brute_force',
     async process(events, ctx) {
-      for (const e of events) {
-        if (!isLoginAttempt(e) || e.outcome !== 'failure') continue;
-        const w = keys.add(e.user, { t: e.time, user: e.user, ip: e.ip, failure: true, unknownUser: isUnknownUserFailure(e) });
-        if (w.failures >= failures && keys.mayFire(e.user, e.time)) {
-          ctx.emit(
-            detectionEvent('brute_force', e, e.user, ctx.now, {
-              failures: w.failures,
-              window_seconds: windowMs / 1000,
-              distinct_ips: w.distinctIps,
-            }),
-          );
-        }
-      }
-      keys.expire();
+      const attempts = events.filter((e) => isLoginAttempt(e) && e.outcome === 'failure');
+      if (!attempts.length) return;
+      await windows.batch(
+        ctx,
+        attempts.map((e) => e.user),
+        (keys) => {
+          for (const e of attempts) {
+            const w = keys.add(e.user, { t: e.time, user: e.user, ip: e.ip, failure: true, unknownUser: isUnknownUserFailure(e) });
+            if (w.failures >= failures && keys.mayFire(e.user, e.time)) {
+              ctx.emit(
+                detectionEvent('brute_force', e, e.user, ctx.now, {
+                  failures: w.failures,
+                  window_seconds: windowMs / 1000,
+                  distinct_ips: w.distinctIps,
+                }),
+              );
+            }
+          }
+        },
+      );
     },
   };
 }

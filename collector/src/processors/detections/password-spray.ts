@@ -7,33 +7,40 @@
 import type { Processor } from '../../pipeline';
 import type { DetectionConfig } from './config';
 import { detectionEvent, isLoginAttempt, isUnknownUserFailure } from './detection-event';
-import { WindowedKeys } from './windowed-keys';
+import { DetectionWindows } from './windowed-keys';
 
 export function createPasswordSprayDetection(config: DetectionConfig): Processor {
   const { users, windowMs, minFailureRatio } = config.spray;
-  const keys = new WindowedKeys(windowMs, { users: true, ips: false }, config.cooldownMs, config.maxTrackedKeys);
+  const windows = new DetectionWindows('password_spray', windowMs, { users: true, ips: false }, config.cooldownMs, config.maxTrackedKeys);
   return {
     name: 'detect_password_spray',
     async process(events, ctx) {
-      for (const e of events) {
-        if (!isLoginAttempt(e) || !e.ip) continue;
-        const failure = e.outcome === 'failure';
-        const w = keys.add(e.ip, { t: e.time, user: e.user, ip: e.ip, failure, unknownUser: isUnknownUserFailure(e) });
-        if (!failure || w.failingUsers < users) continue;
-        const ratio = w.failures / w.attempts;
-        if (ratio < minFailureRatio || !keys.mayFire(e.ip, e.time)) continue;
-        ctx.emit(
-          detectionEvent('password_spray', e, e.user, ctx.now, {
-            distinct_users: w.failingUsers,
-            failures: w.failures,
-            attempts: w.attempts,
-            failure_ratio: round(ratio),
-            window_seconds: windowMs / 1000,
-            sample_users: w.sampleUsers(5).join(','),
-          }),
-        );
-      }
-      keys.expire();
+      const attempts = events.filter((e) => isLoginAttempt(e) && e.ip);
+      if (!attempts.length) return;
+      await windows.batch(
+        ctx,
+        attempts.map((e) => e.ip!),
+        (keys) => {
+          for (const e of attempts) {
+            const ip = e.ip!;
+            const failure = e.outcome === 'failure';
+            const w = keys.add(ip, { t: e.time, user: e.user, ip, failure, unknownUser: isUnknownUserFailure(e) });
+            if (!failure || w.failingUsers < users) continue;
+            const ratio = w.failures / w.attempts;
+            if (ratio < minFailureRatio || !keys.mayFire(ip, e.time)) continue;
+            ctx.emit(
+              detectionEvent('password_spray', e, e.user, ctx.now, {
+                distinct_users: w.failingUsers,
+                failures: w.failures,
+                attempts: w.attempts,
+                failure_ratio: round(ratio),
+                window_seconds: windowMs / 1000,
+                sample_users: w.sampleUsers(5).join(','),
+              }),
+            );
+          }
+        },
+      );
     },
   };
 }

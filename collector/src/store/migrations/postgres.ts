@@ -146,4 +146,107 @@ CREATE INDEX reservations_ip ON reservations (ip) WHERE NOT expired;
 CREATE INDEX reservations_expires ON reservations (expired, expires_at);
 `,
   },
+  {
+    version: 3,
+    name: 'scale_out',
+    sql: `
+-- Events partitioned by day on "time" (daily partitions are created ahead by the store; anything
+-- else lands in events_default). A partitioned table cannot hold a unique index without the
+-- partition key, so idempotency by id moves to event_ids; seq keeps its sequence.
+ALTER TABLE events RENAME TO events_unpartitioned;
+ALTER SEQUENCE events_seq_seq OWNED BY NONE;
+CREATE TABLE events (
+  seq bigint NOT NULL DEFAULT nextval('events_seq_seq'),
+  id text NOT NULL,
+  "time" bigint NOT NULL,
+  received_at bigint NOT NULL,
+  type text NOT NULL,
+  outcome text,
+  reason text,
+  "user" text NOT NULL,
+  user_id text,
+  email text,
+  session_id text,
+  ip text,
+  user_agent text,
+  device text,
+  app_version text,
+  service text,
+  entry text,
+  attributes jsonb,
+  actor text,
+  country text,
+  city text,
+  latitude double precision,
+  longitude double precision,
+  asn integer,
+  isp text,
+  browser text,
+  browser_version text,
+  os text,
+  os_version text,
+  device_type text
+) PARTITION BY RANGE ("time");
+CREATE TABLE events_default PARTITION OF events DEFAULT;
+CREATE TABLE event_ids (id text PRIMARY KEY, "time" bigint NOT NULL);
+INSERT INTO events SELECT * FROM events_unpartitioned;
+INSERT INTO event_ids (id, "time") SELECT id, "time" FROM events_unpartitioned;
+DROP TABLE events_unpartitioned;
+ALTER SEQUENCE events_seq_seq OWNED BY events.seq;
+-- Partitioned indexes: every partition gets its own.
+CREATE INDEX events_time ON events ("time", seq);
+CREATE INDEX events_user_time ON events ("user", "time");
+CREATE INDEX events_ip_time ON events (ip, "time");
+CREATE INDEX events_type_time ON events (type, "time");
+-- Retention drops whole partitions and deletes the ids of what it dropped.
+CREATE INDEX event_ids_time ON event_ids ("time");
+
+-- Rollup rows per writing backend (shard = pg_backend_pid()): concurrent transactions never wait
+-- on each other's count rows; readers sum over shards, as they already sum over buckets.
+ALTER TABLE event_counts ADD COLUMN shard integer NOT NULL DEFAULT 0;
+ALTER TABLE event_counts DROP CONSTRAINT event_counts_pkey;
+ALTER TABLE event_counts ADD PRIMARY KEY (bucket, type, outcome, reason, service, country, shard);
+ALTER TABLE event_counts_hour ADD COLUMN shard integer NOT NULL DEFAULT 0;
+ALTER TABLE event_counts_hour DROP CONSTRAINT event_counts_hour_pkey;
+ALTER TABLE event_counts_hour ADD PRIMARY KEY (bucket, type, outcome, reason, service, country, shard);
+
+-- Processor state that may be lost in a database crash (detection windows and cooldowns: they
+-- refill from traffic within one window). UNLOGGED: no WAL for a row rewritten on every batch.
+CREATE UNLOGGED TABLE state_soft (
+  namespace text NOT NULL,
+  key text NOT NULL,
+  value text NOT NULL,
+  expires_at bigint,
+  PRIMARY KEY (namespace, key)
+);
+CREATE INDEX state_soft_expires ON state_soft (expires_at) WHERE expires_at IS NOT NULL;
+
+-- Per-key write locks (postgres-locks.ts), taken in one call in a fixed order: stripes ascending,
+-- then keys ascending, so two writers can never wait on each other in a cycle.
+CREATE FUNCTION authwatch_lock_keys(stripe_class integer, stripes integer[], stripes_exclusive boolean, keys bigint[]) RETURNS void
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  s integer;
+  k bigint;
+BEGIN
+  FOREACH s IN ARRAY stripes LOOP
+    IF stripes_exclusive THEN PERFORM pg_advisory_xact_lock(stripe_class, s);
+    ELSE PERFORM pg_advisory_xact_lock_shared(stripe_class, s);
+    END IF;
+  END LOOP;
+  FOREACH k IN ARRAY keys LOOP
+    PERFORM pg_advisory_xact_lock(k);
+  END LOOP;
+END
+$fn$;
+-- One more key without waiting (never part of a wait cycle); false when another writer holds it.
+CREATE FUNCTION authwatch_try_lock_key(stripe_class integer, stripe integer, k bigint) RETURNS boolean
+LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF NOT pg_try_advisory_xact_lock_shared(stripe_class, stripe) THEN RETURN false; END IF;
+  RETURN pg_try_advisory_xact_lock(k);
+END
+$fn$;
+`,
+  },
 ];

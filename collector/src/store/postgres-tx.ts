@@ -1,0 +1,871 @@
+// The PostgreSQL write transaction, batch-shaped. The processors call it once per event (is this
+// user locked? count this failure, open this session…); answering each call with a round trip
+// made ingest cost thousands of round trips per 1,000-event batch. Instead, once a batch's events
+// are inserted, one statement fetches everything the processors will ask about the batch's keys
+// (failure times in the window, locks, lock counts, open reservations, the attempts being settled,
+// sessions), the calls are answered from that, and their writes are buffered and written in one
+// statement before a savepoint, before any other query and at commit.
+//
+// This is exact because the transaction holds the per-key locks of those keys (postgres-locks.ts):
+// no other writer, on any replica, can change them until COMMIT. Only keys the locks cover are
+// cached; anything else is read and written directly, after taking its lock. Locks are taken
+// lazily, after the events are inserted, so two replicas insert their batches in parallel.
+import type { PoolClient, QueryResultRow } from 'pg';
+import { keyRules, subjectOf } from '../decision/keys';
+import { counterKeys } from '../decision/rules';
+import type { StoredEvent } from '../schema/stored-event';
+import { pgJson, pgParam } from './postgres-text';
+import {
+  HeldLocks,
+  STRIPE_CLASS,
+  counterLockNames,
+  ipLockName,
+  keyId,
+  sessionLockName,
+  stripeOf,
+  userLockName,
+  type LockPlan,
+} from './postgres-locks';
+import { EVENT_COLUMNS, rowToLock, rowToReservation, rowToSession, type EventColumn, type Row } from './rows';
+import { SOFT_STATE_PREFIX, markShared } from './shared-state';
+import type { CoreWriteTx, LockRow, LockScope, NewLock, Policy, Reservation, SessionRow } from './store';
+import { DEFAULT_POLICY } from '../schema/policy';
+
+/** Channel of the lock-change notifications (postgres.ts listens). */
+export const LOCK_CHANNEL = 'authwatch_locks';
+/** Cached lock rows and failure times reach this far back beyond the window (clock differences). */
+const SLACK_MS = 60_000;
+/** Prunes of counters and reservations run at most this often per process (see pruneAtCommit). */
+const PRUNE_EVERY_MS = 10_000;
+
+const EVENT_COLUMN_TYPES: Record<EventColumn, string> = {
+  id: 'text', time: 'bigint', received_at: 'bigint', type: 'text', outcome: 'text', reason: 'text', user: 'text', user_id: 'text',
+  email: 'text', session_id: 'text', ip: 'text', user_agent: 'text', device: 'text', app_version: 'text', service: 'text', entry: 'text',
+  attributes: 'jsonb', actor: 'text', country: 'text', city: 'text', latitude: 'float8', longitude: 'float8', asn: 'integer', isp: 'text',
+  browser: 'text', browser_version: 'text', os: 'text', os_version: 'text', device_type: 'text',
+};
+const COLS = EVENT_COLUMNS.map((c) => `"${c}"`).join(', ');
+const floorTo = (ms: number) => `("time" - ((("time" % ${ms}) + ${ms}) % ${ms}))`;
+const rollup = (name: string, table: string, ms: number) => `${name} AS (
+    INSERT INTO ${table} AS t (bucket, type, outcome, reason, service, country, shard, count)
+    SELECT ${floorTo(ms)}, type, coalesce(outcome, ''), coalesce(reason, ''), coalesce(service, ''), coalesce(country, ''), pg_backend_pid(), count(*)
+    FROM ins GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
+    ON CONFLICT (bucket, type, outcome, reason, service, country, shard) DO UPDATE SET count = t.count + excluded.count)`;
+// One statement per batch: ids claimed in event_ids (first occurrence wins; sorted, so two writers
+// with overlapping ids wait in the same order), the claimed rows inserted (routed to their day's
+// partition), and the rollups counted from what was inserted.
+export const INSERT_EVENTS = `WITH input AS (
+    SELECT * FROM unnest(${EVENT_COLUMNS.map((c, i) => `$${i + 1}::${EVENT_COLUMN_TYPES[c]}[]`).join(', ')}) WITH ORDINALITY AS t(${COLS}, ord)
+  ), firsts AS (
+    SELECT DISTINCT ON (id) * FROM input ORDER BY id, ord
+  ), fresh AS (
+    INSERT INTO event_ids (id, "time") SELECT id, "time" FROM firsts ORDER BY id ON CONFLICT (id) DO NOTHING RETURNING id
+  ), ins AS (
+    INSERT INTO events (${COLS}) SELECT ${EVENT_COLUMNS.map((c) => `f."${c}"`).join(', ')} FROM firsts f JOIN fresh USING (id)
+    RETURNING "time", type, outcome, reason, service, country
+  ), ${rollup('minutes', 'event_counts', 60_000)}, ${rollup('hours', 'event_counts_hour', 3_600_000)}
+  SELECT id FROM fresh`;
+
+function eventValue(e: StoredEvent, c: EventColumn): unknown {
+  if (c === 'attributes') return e.attributes ? pgJson(e.attributes) : null;
+  return e[c] ?? null;
+}
+
+const PREFETCH = `SELECT
+  (SELECT coalesce(json_agg(json_build_array(key, "time")), '[]'::json) FROM failures WHERE key = ANY($1::text[]) AND "time" > $2) AS failures,
+  (SELECT coalesce(json_agg(l), '[]'::json) FROM lockouts l
+     WHERE unlocked_at IS NULL AND (locked_until IS NULL OR locked_until > $3) AND ("user" = ANY($4::text[]) OR ip = ANY($5::text[]))) AS locks,
+  (SELECT coalesce(json_agg(json_build_array(scope, u, i, n)), '[]'::json) FROM (
+     SELECT scope, CASE WHEN scope = 'ip' THEN NULL ELSE "user" END AS u, CASE WHEN scope = 'user' THEN NULL ELSE ip END AS i, count(*) AS n
+     FROM lockouts WHERE "user" = ANY($4::text[]) OR ip = ANY($5::text[]) GROUP BY 1, 2, 3) c) AS lock_counts,
+  (SELECT coalesce(json_agg(json_build_array(id, "user", ip)), '[]'::json) FROM reservations
+     WHERE NOT expired AND ("user" = ANY($4::text[]) OR ip = ANY($5::text[]))) AS open_reservations,
+  (SELECT coalesce(json_agg(r), '[]'::json) FROM (SELECT * FROM reservations WHERE id = ANY($6::text[]) ORDER BY id FOR UPDATE) r) AS attempts,
+  (SELECT coalesce(json_agg(s), '[]'::json) FROM sessions s WHERE id = ANY($7::text[]) OR ("user" = ANY($8::text[]) AND ended_at IS NULL)) AS sessions`;
+
+const SESSION_COLUMNS = [
+  ['id', 'text'], ['user', 'text'], ['user_id', 'text'], ['ip', 'text'], ['country', 'text'], ['city', 'text'], ['isp', 'text'], ['asn', 'integer'],
+  ['browser', 'text'], ['os', 'text'], ['device', 'text'], ['device_type', 'text'], ['service', 'text'], ['started_at', 'bigint'],
+  ['last_seen_at', 'bigint'], ['ended_at', 'bigint'], ['end_reason', 'text'],
+] as const;
+
+/** Text as PostgreSQL stores it (U+0000 → U+FFFD), so cache keys match what the database returns. */
+const k = (s: string): string => pgParam(s) as string;
+const nk = (s: string | null): string | null => (s === null ? null : k(s));
+
+interface FailureEntry {
+  /** Complete for times after this (own additions included). */
+  since: number;
+  times: number[];
+}
+interface SessionEntry {
+  row: SessionRow;
+  inDb: boolean;
+  dirty: boolean;
+  /** Under this transaction's lock: may be changed in the cache. */
+  covered: boolean;
+}
+interface StateEntry {
+  /** JSON text, or null when there is no row. */
+  json: string | null;
+  expiresAt: number | null;
+  dirty: boolean;
+}
+
+class Cache {
+  failures = new Map<string, FailureEntry>();
+  /** Cached lock rows are those in force at any time from this on. */
+  locksFrom = -Infinity;
+  lockUsers = new Set<string>();
+  lockIps = new Set<string>();
+  locks = new Map<number, LockRow>();
+  lockCounts = new Map<string, number>();
+  resvUsers = new Set<string>();
+  resvIps = new Set<string>();
+  openResv = new Map<string, { user: string | null; ip: string | null }>();
+  /** Reservations named by the batch's attempt_ids (row-locked); null = none. */
+  attempts = new Map<string, Reservation | null>();
+  sessions = new Map<string, SessionEntry | null>();
+  /** Users whose active sessions are all in `sessions`. */
+  sessionUsers = new Set<string>();
+  state = new Map<string, StateEntry>();
+  stateFetched = new Map<string, Set<string>>();
+}
+
+class Pending {
+  failureAdds: [string, number][] = [];
+  failureClears = new Set<string>();
+  resvInserts = new Map<string, Omit<Reservation, 'expired'>>();
+  resvDeletes = new Set<string>();
+  sessions = new Set<string>();
+  state = new Set<string>();
+
+  get empty(): boolean {
+    return !this.failureAdds.length && !this.failureClears.size && !this.resvInserts.size && !this.resvDeletes.size && !this.sessions.size && !this.state.size;
+  }
+}
+
+const countKey = (scope: LockScope, user: string | null, ip: string | null) =>
+  scope === 'user' ? `user\u0000${user}\u0000` : scope === 'ip' ? `ip\u0000\u0000${ip}` : `user_ip\u0000${user}\u0000${ip}`;
+
+const stateKey = (ns: string, key: string) => `${ns}\u0000${k(key)}`;
+const stateTable = (ns: string) => (ns.startsWith(SOFT_STATE_PREFIX) ? 'state_soft' : 'state');
+
+/** Per process: when counters and reservations were last pruned. */
+export interface PruneClock {
+  last: number;
+}
+
+export class PgWriteTx implements CoreWriteTx {
+  private depth = 0;
+  private locked: boolean;
+  private held: HeldLocks;
+  private policy: Policy | undefined;
+  private cache = new Cache();
+  private pending = new Pending();
+  /** Fresh events of this transaction (what the caches are filled for). */
+  private inserted: StoredEvent[] = [];
+  private prefetched = 0;
+  private stateCandidates = new Set<string>();
+  /** attempt_ids of the fresh events (the lockout processor removes them from the events). */
+  private attemptCandidates = new Set<string>();
+  private pruneFailuresBefore: number | null = null;
+  private pruneReservationsBefore: number | null = null;
+  /** Lock changes to announce at commit (pg_notify runs in the transaction, delivered on commit). */
+  readonly notices: string[] = [];
+
+  constructor(
+    private readonly client: PoolClient,
+    private readonly plan: LockPlan,
+    private readonly pruneClock: PruneClock,
+  ) {
+    this.held = new HeldLocks(plan);
+    this.locked = plan.exclusive || (plan.stripes.length === 0 && plan.keys.length === 0);
+    markShared(this);
+  }
+
+  private async q<R extends QueryResultRow = Row>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return (await this.client.query<R>(sql, params.map(pgParam))).rows;
+  }
+
+  // ---- locks ----------------------------------------------------------------------------------
+
+  /** Takes the planned locks (once; again after a savepoint that took them was rolled back). */
+  private async ensureLocked(): Promise<void> {
+    if (this.locked) return;
+    await this.q('SELECT authwatch_lock_keys($1, $2::integer[], $3, $4::bigint[])', [
+      STRIPE_CLASS,
+      this.plan.stripes,
+      this.plan.coarse,
+      this.plan.keys.map(String),
+    ]);
+    this.locked = true;
+  }
+
+  /** Makes sure these lock names are held, waiting for them when they are not planned. */
+  private async cover(names: (string | null)[]): Promise<void> {
+    await this.ensureLocked();
+    for (const name of names) {
+      if (name === null) continue;
+      const id = keyId(name);
+      if (this.held.covers(id)) continue;
+      // Outside the plan (a caller named fewer keys than it touches): correct, and a wait cycle
+      // this could close is broken by PostgreSQL's deadlock detector.
+      await this.q('SELECT authwatch_lock_keys($1, $2::integer[], false, $3::bigint[])', [STRIPE_CLASS, [stripeOf(id)], [String(id)]]);
+      this.held.add(id);
+    }
+  }
+
+  /** Takes these names without waiting; false when another writer holds one of them. */
+  private async tryCover(names: (string | null)[]): Promise<boolean> {
+    await this.ensureLocked();
+    for (const name of names) {
+      if (name === null) continue;
+      const id = keyId(name);
+      if (this.held.covers(id)) continue;
+      const [r] = await this.q<{ ok: boolean }>('SELECT authwatch_try_lock_key($1, $2, $3::bigint) AS ok', [STRIPE_CLASS, stripeOf(id), String(id)]);
+      if (!r.ok) return false;
+      this.held.add(id);
+    }
+    return true;
+  }
+
+  // ---- flushing -------------------------------------------------------------------------------
+
+  /** Writes the buffered changes in one statement. */
+  async flush(): Promise<void> {
+    const p = this.pending;
+    if (p.empty) return;
+    const parts: string[] = [];
+    const params: unknown[] = [];
+    const $ = (v: unknown) => (params.push(v), `$${params.length}`);
+    if (p.failureClears.size) parts.push(`f_clear AS (DELETE FROM failures WHERE key = ANY(${$([...p.failureClears])}::text[]))`);
+    if (p.failureAdds.length) {
+      parts.push(
+        `f_add AS (INSERT INTO failures (key, "time") SELECT * FROM unnest(${$(p.failureAdds.map((a) => a[0]))}::text[], ${$(p.failureAdds.map((a) => a[1]))}::bigint[]))`,
+      );
+    }
+    if (p.resvDeletes.size) parts.push(`r_take AS (DELETE FROM reservations WHERE id = ANY(${$([...p.resvDeletes])}::text[]))`);
+    if (p.resvInserts.size) {
+      const rs = [...p.resvInserts.values()];
+      parts.push(
+        `r_add AS (INSERT INTO reservations (id, "user", ip, display_user, display_ip, created_at, expires_at) SELECT * FROM unnest(${$(rs.map((r) => r.id))}::text[], ${$(rs.map((r) => r.user))}::text[], ${$(rs.map((r) => r.ip))}::text[], ${$(rs.map((r) => r.display_user))}::text[], ${$(rs.map((r) => r.display_ip))}::text[], ${$(rs.map((r) => r.created_at))}::bigint[], ${$(rs.map((r) => r.expires_at))}::bigint[]))`,
+      );
+    }
+    const newSessions: SessionRow[] = [];
+    const changedSessions: SessionRow[] = [];
+    for (const id of p.sessions) {
+      const e = this.cache.sessions.get(id);
+      if (!e) continue;
+      (e.inDb ? changedSessions : newSessions).push(e.row);
+    }
+    if (newSessions.length) {
+      const cols = SESSION_COLUMNS.map(([c, t]) => `${$(newSessions.map((s) => s[c]))}::${t}[]`).join(', ');
+      parts.push(`s_add AS (INSERT INTO sessions (${SESSION_COLUMNS.map(([c]) => `"${c}"`).join(', ')}) SELECT * FROM unnest(${cols}) ON CONFLICT (id) DO NOTHING)`);
+    }
+    if (changedSessions.length) {
+      const col = (c: keyof SessionRow, t: string) => `${$(changedSessions.map((s) => s[c]))}::${t}[]`;
+      // Merged, not overwritten: a row another writer ended stays ended.
+      parts.push(`s_set AS (UPDATE sessions s SET
+        last_seen_at = CASE WHEN s.ended_at IS NULL THEN greatest(s.last_seen_at, u.last_seen_at) ELSE s.last_seen_at END,
+        ip = coalesce(s.ip, u.ip), service = coalesce(s.service, u.service),
+        ended_at = coalesce(s.ended_at, u.ended_at),
+        end_reason = CASE WHEN s.ended_at IS NULL THEN u.end_reason ELSE s.end_reason END
+        FROM unnest(${col('id', 'text')}, ${col('last_seen_at', 'bigint')}, ${col('ip', 'text')}, ${col('service', 'text')}, ${col('ended_at', 'bigint')}, ${col('end_reason', 'text')})
+          AS u(id, last_seen_at, ip, service, ended_at, end_reason)
+        WHERE s.id = u.id)`);
+    }
+    const logged: [string, string, string, number | null][] = [];
+    const soft: [string, string, string, number | null][] = [];
+    for (const sk of p.state) {
+      const e = this.cache.state.get(sk);
+      if (!e || e.json === null) continue;
+      const sep = sk.indexOf('\u0000');
+      const ns = sk.slice(0, sep);
+      (stateTable(ns) === 'state' ? logged : soft).push([ns, sk.slice(sep + 1), e.json, e.expiresAt]);
+    }
+    for (const [name, table, rows, type] of [['st_logged', 'state', logged, 'jsonb'], ['st_soft', 'state_soft', soft, 'text']] as const) {
+      if (!rows.length) continue;
+      parts.push(`${name} AS (INSERT INTO ${table} (namespace, key, value, expires_at)
+        SELECT * FROM unnest(${$(rows.map((r) => r[0]))}::text[], ${$(rows.map((r) => r[1]))}::text[], ${$(rows.map((r) => r[2]))}::${type}[], ${$(rows.map((r) => r[3]))}::bigint[])
+        ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at)`);
+    }
+    this.pending = new Pending();
+    for (const s of [...newSessions, ...changedSessions]) {
+      const e = this.cache.sessions.get(s.id);
+      if (e) {
+        e.inDb = true;
+        e.dirty = false;
+      }
+    }
+    for (const sk of p.state) {
+      const e = this.cache.state.get(sk);
+      if (e) e.dirty = false;
+    }
+    if (parts.length) await this.client.query(`WITH ${parts.join(',\n')} SELECT 1`, params.map(pgParam));
+  }
+
+  /**
+   * Ends the transaction's work before COMMIT: the buffered writes, then (at most every few
+   * seconds per process) the prunes. Pruning skips rows other writers have locked and runs last,
+   * so a writer never waits while holding rows another one pruned (no wait cycle).
+   */
+  async finish(): Promise<void> {
+    await this.flush();
+    const now = Date.now();
+    if (this.pruneFailuresBefore === null && this.pruneReservationsBefore === null) return;
+    if (!this.plan.exclusive && now - this.pruneClock.last < PRUNE_EVERY_MS) return;
+    this.pruneClock.last = now;
+    if (this.pruneFailuresBefore !== null) {
+      await this.q('DELETE FROM failures WHERE ctid = ANY(ARRAY(SELECT ctid FROM failures WHERE "time" < $1 LIMIT 20000 FOR UPDATE SKIP LOCKED))', [this.pruneFailuresBefore]);
+    }
+    if (this.pruneReservationsBefore !== null) {
+      await this.q('DELETE FROM reservations WHERE ctid = ANY(ARRAY(SELECT ctid FROM reservations WHERE expired AND expires_at < $1 LIMIT 20000 FOR UPDATE SKIP LOCKED))', [
+        this.pruneReservationsBefore,
+      ]);
+    }
+  }
+
+  // ---- prefetch -------------------------------------------------------------------------------
+
+  /** Fills the caches for the events inserted since the last prefetch (one statement). */
+  private async prefetch(): Promise<void> {
+    if (this.prefetched >= this.inserted.length) return;
+    const events = this.inserted.slice(this.prefetched);
+    this.prefetched = this.inserted.length;
+    await this.ensureLocked();
+    const policy = await this.getPolicy();
+    const rules = keyRules(policy, false);
+    const c = this.cache;
+    const failureKeys = new Set<string>();
+    const users = new Set<string>();
+    const ips = new Set<string>();
+    const sessionIds = new Set<string>();
+    const attemptIds = new Set<string>();
+    const sessionUsers = new Set<string>();
+    const covered = (name: string) => this.held.coversName(name);
+    for (const id of this.attemptCandidates) if (!c.attempts.has(id)) attemptIds.add(id);
+    for (const e of events) {
+      if (e.session_id && !c.sessions.has(k(e.session_id)) && covered(sessionLockName(e.session_id))) sessionIds.add(k(e.session_id));
+      if (e.type !== 'login' || !e.outcome) continue;
+      if (policy.single_session && e.outcome === 'success' && !c.sessionUsers.has(k(e.user)) && covered(userLockName(e.user))) sessionUsers.add(k(e.user));
+      const s = subjectOf(e.user, e.ip, rules);
+      const userOk = s.userKey !== null && covered(userLockName(s.userKey));
+      const ipOk = s.ipKey !== null && covered(ipLockName(s.ipKey));
+      if (userOk && !c.lockUsers.has(k(s.userKey!))) users.add(k(s.userKey!));
+      if (ipOk && !c.lockIps.has(k(s.ipKey!))) ips.add(k(s.ipKey!));
+      const ck = counterKeys(s);
+      for (const key of [ck.user, ck.userIp, ck.ip]) {
+        if (key === null || c.failures.has(k(key))) continue;
+        if (counterLockNames(key).every(covered)) failureKeys.add(k(key));
+      }
+    }
+    if (!failureKeys.size && !users.size && !ips.size && !sessionIds.size && !attemptIds.size && !sessionUsers.size) return;
+    await this.flush();
+    const now = Date.now();
+    const since = now - SLACK_MS - policy.window_seconds * 1000;
+    const locksFrom = now - SLACK_MS;
+    const [r] = await this.q<{ failures: [string, number][]; locks: Row[]; lock_counts: [LockScope, string | null, string | null, number][]; open_reservations: [string, string | null, string | null][]; attempts: Row[]; sessions: Row[] }>(
+      PREFETCH,
+      [[...failureKeys], since, locksFrom, [...users], [...ips], [...attemptIds], [...sessionIds], [...sessionUsers]],
+    );
+    for (const key of failureKeys) c.failures.set(key, { since, times: [] });
+    for (const [key, t] of r.failures) c.failures.get(key)?.times.push(t);
+    c.locksFrom = Math.max(c.locksFrom, locksFrom);
+    for (const u of users) c.lockUsers.add(u);
+    for (const i of ips) c.lockIps.add(i);
+    for (const row of r.locks) c.locks.set(row.id as number, rowToLock(row));
+    for (const [scope, u, i, n] of r.lock_counts) c.lockCounts.set(countKey(scope, u, i), n);
+    for (const u of users) c.resvUsers.add(u);
+    for (const i of ips) c.resvIps.add(i);
+    for (const [id, u, i] of r.open_reservations) c.openResv.set(id, { user: u, ip: i });
+    for (const id of attemptIds) c.attempts.set(id, null);
+    for (const row of r.attempts) c.attempts.set(row.id as string, rowToReservation(row));
+    for (const id of sessionIds) c.sessions.set(id, null);
+    for (const row of r.sessions) {
+      const s = rowToSession(row);
+      if (c.sessions.get(s.id)) continue; // ours is newer
+      c.sessions.set(s.id, { row: s, inDb: true, dirty: false, covered: covered(sessionLockName(s.id)) });
+    }
+    for (const u of sessionUsers) c.sessionUsers.add(u);
+  }
+
+  private async prefetchState(ns: string): Promise<void> {
+    const fetched = this.cache.stateFetched.get(ns) ?? new Set<string>();
+    this.cache.stateFetched.set(ns, fetched);
+    const keys = [...this.stateCandidates].filter((key) => !fetched.has(key) && !this.cache.state.has(`${ns}\u0000${key}`));
+    if (!keys.length) return;
+    await this.ensureLocked();
+    await this.flush();
+    const table = stateTable(ns);
+    const rows = await this.q<{ key: string; value: unknown; expires_at: number | null }>(
+      `SELECT key, ${table === 'state' ? 'value::text' : 'value'} AS value, expires_at FROM ${table} WHERE namespace = $1 AND key = ANY($2::text[])`,
+      [ns, keys],
+    );
+    for (const key of keys) {
+      fetched.add(key);
+      this.cache.state.set(`${ns}\u0000${key}`, { json: null, expiresAt: null, dirty: false });
+    }
+    for (const row of rows) this.cache.state.set(`${ns}\u0000${row.key}`, { json: row.value as string, expiresAt: row.expires_at, dirty: false });
+  }
+
+  // ---- CoreWriteTx ----------------------------------------------------------------------------
+
+  getState = async <T>(namespace: string, key: string): Promise<T | undefined> => {
+    const sk = stateKey(namespace, key);
+    if (!this.cache.state.has(sk) && this.stateCandidates.has(k(key))) await this.prefetchState(namespace);
+    let e = this.cache.state.get(sk);
+    if (!e) {
+      await this.flush();
+      const table = stateTable(namespace);
+      const rows = await this.q<{ value: string; expires_at: number | null }>(
+        `SELECT ${table === 'state' ? 'value::text' : 'value'} AS value, expires_at FROM ${table} WHERE namespace = $1 AND key = $2`,
+        [namespace, key],
+      );
+      e = { json: rows.length ? rows[0].value : null, expiresAt: rows.length ? rows[0].expires_at : null, dirty: false };
+      this.cache.state.set(sk, e);
+    }
+    if (e.json === null || (e.expiresAt !== null && e.expiresAt <= Date.now())) return undefined;
+    // Parsed per read, as from the database: callers may change what they get.
+    return JSON.parse(e.json) as T;
+  };
+
+  putState = async <T>(namespace: string, key: string, value: T, expiresAt: number | null): Promise<void> => {
+    const sk = stateKey(namespace, key);
+    this.cache.state.set(sk, { json: pgJson(value), expiresAt, dirty: true });
+    this.pending.state.add(sk);
+  };
+
+  pruneState = async (now: number): Promise<void> => {
+    await this.flush();
+    await this.q('DELETE FROM state WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
+    await this.q('DELETE FROM state_soft WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
+  };
+
+  savepoint = async <T>(fn: () => Promise<T>): Promise<T> => {
+    await this.flush();
+    const name = `sp${++this.depth}`;
+    const mark = {
+      locked: this.locked,
+      extras: this.held.extras(),
+      inserted: this.inserted.length,
+      candidates: new Set(this.stateCandidates),
+      attempts: new Set(this.attemptCandidates),
+    };
+    await this.client.query(`SAVEPOINT ${name}`);
+    try {
+      const r = await fn();
+      await this.client.query(`RELEASE SAVEPOINT ${name}`);
+      return r;
+    } catch (e) {
+      await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      await this.client.query(`RELEASE SAVEPOINT ${name}`);
+      // Locks taken inside the savepoint are gone, and so is everything it wrote: start the
+      // caches again from the database.
+      this.locked = mark.locked;
+      this.held = new HeldLocks(this.plan, mark.extras);
+      this.inserted.length = mark.inserted;
+      this.prefetched = 0;
+      this.stateCandidates = mark.candidates;
+      this.attemptCandidates = mark.attempts;
+      this.cache = new Cache();
+      this.pending = new Pending();
+      this.policy = undefined;
+      throw e;
+    } finally {
+      this.depth--;
+    }
+  };
+
+  insertEvents = async (events: readonly StoredEvent[]): Promise<boolean[]> => {
+    if (!events.length) return [];
+    const rows = await this.q<{ id: string }>(INSERT_EVENTS, EVENT_COLUMNS.map((col) => events.map((e) => eventValue(e, col))));
+    const stored = new Set(rows.map((r) => r.id));
+    // The first occurrence of a new id is the one inserted.
+    const out = events.map((e) => stored.delete(k(e.id)));
+    events.forEach((e, i) => {
+      if (!out[i]) return;
+      if ((e.type === 'login' && e.outcome) || e.session_id) this.inserted.push(e);
+      if (e.attempt_id) this.attemptCandidates.add(k(e.attempt_id));
+      if (e.type === 'login') {
+        this.stateCandidates.add(k(e.user));
+        if (e.ip) this.stateCandidates.add(k(e.ip));
+      }
+    });
+    return out;
+  };
+
+  getPolicy = async (): Promise<Policy> => {
+    if (!this.policy) {
+      const r = await this.q<{ value: string }>('SELECT value FROM meta WHERE key = $1', ['policy']);
+      this.policy = r.length ? { ...DEFAULT_POLICY, ...(JSON.parse(r[0].value) as Partial<Policy>) } : { ...DEFAULT_POLICY };
+    }
+    return { ...this.policy };
+  };
+
+  putPolicy = async (p: Policy): Promise<void> => {
+    await this.flush();
+    await this.q('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', ['policy', pgJson(p)]);
+    this.policy = { ...p };
+  };
+
+  getSession = async (id: string): Promise<SessionRow | undefined> => {
+    await this.prefetch();
+    const e = this.cache.sessions.get(k(id));
+    if (e !== undefined) return e ? { ...e.row } : undefined;
+    await this.flush();
+    const row = (await this.q('SELECT * FROM sessions WHERE id = $1', [id])).map(rowToSession)[0];
+    if (this.held.coversName(sessionLockName(id))) this.cache.sessions.set(k(id), row ? { row, inDb: true, dirty: false, covered: true } : null);
+    return row ? { ...row } : undefined;
+  };
+
+  openSession = async (s: SessionRow): Promise<boolean> => {
+    await this.prefetch();
+    const id = k(s.id);
+    const e = this.cache.sessions.get(id);
+    if (e !== undefined && (e === null || e.covered)) {
+      if (e) return false;
+      const row = { ...s, id, user: k(s.user) };
+      this.cache.sessions.set(id, { row, inDb: false, dirty: true, covered: true });
+      this.pending.sessions.add(id);
+      return true;
+    }
+    if (e) return false;
+    await this.cover([sessionLockName(s.id)]);
+    await this.flush();
+    const r = await this.client.query(
+      `INSERT INTO sessions (${SESSION_COLUMNS.map(([c]) => `"${c}"`).join(', ')}) VALUES (${SESSION_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (id) DO NOTHING`,
+      SESSION_COLUMNS.map(([c]) => pgParam(s[c])),
+    );
+    return r.rowCount === 1;
+  };
+
+  touchSession = async (id: string, time: number, ip: string | null, service: string | null): Promise<void> => {
+    await this.prefetch();
+    const e = this.cache.sessions.get(k(id));
+    if (e !== undefined && (e === null || e.covered)) {
+      if (!e || e.row.ended_at !== null) return;
+      e.row.last_seen_at = Math.max(e.row.last_seen_at, time);
+      e.row.ip ??= nk(ip);
+      e.row.service ??= nk(service);
+      e.dirty = true;
+      this.pending.sessions.add(k(id));
+      return;
+    }
+    await this.cover([sessionLockName(id)]);
+    await this.flush();
+    this.cache.sessions.delete(k(id));
+    await this.q('UPDATE sessions SET last_seen_at = greatest(last_seen_at, $1), ip = coalesce(ip, $2), service = coalesce(service, $3) WHERE id = $4 AND ended_at IS NULL', [
+      time,
+      ip,
+      service,
+      id,
+    ]);
+  };
+
+  endSession = async (id: string, time: number, reason: string): Promise<boolean> => {
+    await this.prefetch();
+    const e = this.cache.sessions.get(k(id));
+    if (e !== undefined && (e === null || e.covered)) {
+      if (!e || e.row.ended_at !== null) return false;
+      e.row.ended_at = time;
+      e.row.end_reason = k(reason);
+      e.dirty = true;
+      this.pending.sessions.add(k(id));
+      return true;
+    }
+    // Not under our lock (another session of a user, or an admin action): one conditional
+    // statement, exact whoever else ends it.
+    await this.flush();
+    const r = await this.q('UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL RETURNING *', [time, reason, id]);
+    if (r.length) this.cache.sessions.set(k(id), { row: rowToSession(r[0]), inDb: true, dirty: false, covered: false });
+    else this.cache.sessions.delete(k(id));
+    return r.length === 1;
+  };
+
+  activeSessionsOfUser = async (user: string): Promise<SessionRow[]> => {
+    await this.prefetch();
+    const u = k(user);
+    if (this.cache.sessionUsers.has(u)) {
+      const out: SessionRow[] = [];
+      for (const e of this.cache.sessions.values()) if (e && e.row.user === u && e.row.ended_at === null) out.push({ ...e.row });
+      return out;
+    }
+    await this.flush();
+    const rows = (await this.q('SELECT * FROM sessions WHERE "user" = $1 AND ended_at IS NULL', [user])).map(rowToSession);
+    for (const row of rows) {
+      if (this.cache.sessions.get(row.id)) continue;
+      this.cache.sessions.set(row.id, { row: { ...row }, inDb: true, dirty: false, covered: this.held.coversName(sessionLockName(row.id)) });
+    }
+    if (this.held.coversName(userLockName(user))) this.cache.sessionUsers.add(u);
+    return rows;
+  };
+
+  idleSessions = async (before: number, limit: number): Promise<SessionRow[]> => {
+    await this.flush();
+    return (await this.q('SELECT * FROM sessions WHERE ended_at IS NULL AND last_seen_at < $1 ORDER BY last_seen_at LIMIT $2', [before, limit])).map(rowToSession);
+  };
+
+  activeLocks = async (user: string | null, ip: string | null, now: number): Promise<LockRow[]> => {
+    await this.prefetch();
+    const c = this.cache;
+    const u = nk(user);
+    const i = nk(ip);
+    if ((u === null || c.lockUsers.has(u)) && (i === null || c.lockIps.has(i)) && now >= c.locksFrom) {
+      const out: LockRow[] = [];
+      for (const l of c.locks.values()) {
+        if (l.unlocked_at !== null || (l.locked_until !== null && l.locked_until <= now)) continue;
+        const applies =
+          (l.scope === 'user' && u !== null && l.user === u) ||
+          (l.scope === 'user_ip' && u !== null && i !== null && l.user === u && l.ip === i) ||
+          (l.scope === 'ip' && i !== null && l.ip === i);
+        if (applies) out.push({ ...l });
+      }
+      return out.sort((a, b) => a.locked_at - b.locked_at || a.id - b.id);
+    }
+    await this.cover([user === null ? null : userLockName(user), ip === null ? null : ipLockName(ip)]);
+    await this.flush();
+    return activeLocksQuery((sql, params) => this.q(sql, params), user, ip, now);
+  };
+
+  /** Counts read as if the prune asked for had run (it runs at commit, see finish). */
+  private countSince(since: number): number {
+    return this.pruneFailuresBefore === null ? since : Math.max(since, this.pruneFailuresBefore - 1);
+  }
+
+  private cachedFailures(keys: readonly string[], since: number): FailureEntry[] | null {
+    const out: FailureEntry[] = [];
+    for (const key of keys) {
+      const e = this.cache.failures.get(k(key));
+      if (!e || e.since > since) return null;
+      out.push(e);
+    }
+    return out;
+  }
+
+  countFailures = async (keys: readonly string[], windowStart: number): Promise<number[]> => {
+    if (!keys.length) return [];
+    const since = this.countSince(windowStart);
+    await this.prefetch();
+    const cached = this.cachedFailures(keys, since);
+    if (cached) return cached.map((e) => e.times.filter((t) => t > since).length);
+    await this.cover(keys.flatMap(counterLockNames));
+    await this.flush();
+    const rows = await this.q<{ n: number }>(
+      `SELECT (SELECT count(*) FROM failures f WHERE f.key = k.key AND f."time" > $2) AS n
+       FROM unnest($1::text[]) WITH ORDINALITY AS k(key, ord) ORDER BY k.ord`,
+      [keys, since],
+    );
+    return rows.map((r) => r.n);
+  };
+
+  addFailure = async (keys: readonly string[], time: number, windowStart: number): Promise<number[]> => {
+    if (!keys.length) return [];
+    const since = this.countSince(windowStart);
+    await this.prefetch();
+    const cached = this.cachedFailures(keys, since);
+    if (cached) {
+      keys.forEach((key, j) => {
+        cached[j].times.push(time);
+        this.pending.failureAdds.push([k(key), time]);
+      });
+      return cached.map((e) => e.times.filter((t) => t > since).length);
+    }
+    await this.cover(keys.flatMap(counterLockNames));
+    await this.flush();
+    for (const key of keys) this.cache.failures.delete(k(key));
+    // One round trip: the CTE's insert is not visible to the counts in the same statement, so
+    // the new failure is added when it falls in the window.
+    const rows = await this.q<{ n: number }>(
+      `WITH ins AS (INSERT INTO failures (key, "time") SELECT k, $2 FROM unnest($1::text[]) AS k)
+       SELECT (SELECT count(*) FROM failures f WHERE f.key = k.key AND f."time" > $3) + CASE WHEN $2::bigint > $3::bigint THEN 1 ELSE 0 END AS n
+       FROM unnest($1::text[]) WITH ORDINALITY AS k(key, ord) ORDER BY k.ord`,
+      [keys, time, since],
+    );
+    return rows.map((r) => r.n);
+  };
+
+  clearFailures = async (keys: readonly string[]): Promise<void> => {
+    if (!keys.length) return;
+    await this.cover(keys.flatMap(counterLockNames));
+    const cleared = new Set(keys.map(k));
+    this.pending.failureAdds = this.pending.failureAdds.filter(([key]) => !cleared.has(key));
+    for (const key of cleared) {
+      this.pending.failureClears.add(key);
+      // Known exactly from here on: nothing before, plus what this transaction adds.
+      this.cache.failures.set(key, { since: -Infinity, times: [] });
+    }
+  };
+
+  pruneFailures = async (before: number): Promise<void> => {
+    this.pruneFailuresBefore = Math.max(this.pruneFailuresBefore ?? -Infinity, before);
+  };
+
+  countLocks = async (scope: LockScope, user: string | null, ip: string | null): Promise<number> => {
+    await this.prefetch();
+    const c = this.cache;
+    const u = nk(user);
+    const i = nk(ip);
+    const hit = scope === 'ip' ? i !== null && c.lockIps.has(i) : u !== null && c.lockUsers.has(u);
+    if (hit) return c.lockCounts.get(countKey(scope, scope === 'ip' ? null : u, scope === 'user' ? null : i)) ?? 0;
+    await this.cover([user === null ? null : userLockName(user), ip === null ? null : ipLockName(ip)]);
+    await this.flush();
+    const r =
+      scope === 'user'
+        ? await this.q<{ n: number }>(`SELECT count(*) AS n FROM lockouts WHERE scope = 'user' AND "user" = $1`, [user])
+        : scope === 'user_ip'
+          ? await this.q<{ n: number }>(`SELECT count(*) AS n FROM lockouts WHERE scope = 'user_ip' AND "user" = $1 AND ip = $2`, [user, ip])
+          : await this.q<{ n: number }>(`SELECT count(*) AS n FROM lockouts WHERE scope = 'ip' AND ip = $1`, [ip]);
+    return r[0].n;
+  };
+
+  insertLock = async (l: NewLock): Promise<LockRow> => {
+    await this.cover([l.user === null ? null : userLockName(l.user), l.ip === null ? null : ipLockName(l.ip)]);
+    const [row] = await this.q(
+      `WITH l AS (INSERT INTO lockouts (scope, "user", ip, failures, locked_at, locked_until, reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *)
+       SELECT l.*, pg_notify($8, CASE WHEN octet_length(n.body) > 7900 THEN '{"op":"resync"}' ELSE n.body END)::text AS notified FROM l,
+         LATERAL (SELECT json_build_object('op', 'lock', 'lock', json_build_object('id', l.id, 'scope', l.scope, 'user', l."user", 'ip', l.ip, 'locked_until', l.locked_until))::text AS body) n`,
+      [l.scope, l.user, l.ip, l.failures, l.locked_at, l.locked_until, l.reason, LOCK_CHANNEL],
+    );
+    delete row.notified;
+    const lock = rowToLock(row);
+    const c = this.cache;
+    if ((lock.user !== null && c.lockUsers.has(lock.user)) || (lock.ip !== null && c.lockIps.has(lock.ip))) c.locks.set(lock.id, lock);
+    const ck = countKey(lock.scope, lock.scope === 'ip' ? null : lock.user, lock.scope === 'user' ? null : lock.ip);
+    const counted = lock.scope === 'ip' ? lock.ip !== null && c.lockIps.has(lock.ip) : lock.user !== null && c.lockUsers.has(lock.user);
+    if (counted) c.lockCounts.set(ck, (c.lockCounts.get(ck) ?? 0) + 1);
+    return { ...lock };
+  };
+
+  unlock = async (sel: { user?: string; ip?: string }, now: number, actor: string): Promise<LockRow[]> => {
+    await this.cover([sel.user === undefined ? null : userLockName(sel.user), sel.ip === undefined ? null : ipLockName(sel.ip)]);
+    await this.flush();
+    const set = `UPDATE lockouts SET unlocked_at = $1, unlocked_by = $2 WHERE ${activeLock('$1')}`;
+    let rows: Row[];
+    if (sel.user !== undefined && sel.ip !== undefined) rows = await this.q(`${set} AND "user" = $3 AND ip = $4 RETURNING *`, [now, actor, sel.user, sel.ip]);
+    else if (sel.user !== undefined) rows = await this.q(`${set} AND "user" = $3 RETURNING *`, [now, actor, sel.user]);
+    else if (sel.ip !== undefined) rows = await this.q(`${set} AND ip = $3 AND scope IN ('ip', 'user_ip') RETURNING *`, [now, actor, sel.ip]);
+    else rows = [];
+    const lifted = rows.map(rowToLock);
+    for (const l of lifted) this.cache.locks.delete(l.id);
+    if (lifted.length) {
+      const full = JSON.stringify({ op: 'unlock', ids: lifted.map((l) => l.id) });
+      await this.q('SELECT pg_notify($1, $2)', [LOCK_CHANNEL, full.length > 7900 ? '{"op":"resync"}' : full]);
+    }
+    return lifted;
+  };
+
+  insertReservation = async (r: Omit<Reservation, 'expired'>): Promise<void> => {
+    await this.cover([r.user === null ? null : userLockName(r.user), r.ip === null ? null : ipLockName(r.ip)]);
+    const row = { ...r, id: k(r.id), user: nk(r.user), ip: nk(r.ip), display_user: nk(r.display_user), display_ip: nk(r.display_ip) };
+    this.pending.resvInserts.set(row.id, row);
+    this.cache.openResv.set(row.id, { user: row.user, ip: row.ip });
+  };
+
+  countReservations = async (user: string | null, ip: string | null): Promise<{ user: number; user_ip: number; ip: number }> => {
+    await this.prefetch();
+    const c = this.cache;
+    const u = nk(user);
+    const i = nk(ip);
+    if ((u === null || c.resvUsers.has(u)) && (i === null || c.resvIps.has(i))) {
+      const n = { user: 0, user_ip: 0, ip: 0 };
+      for (const r of c.openResv.values()) {
+        if (u !== null && r.user === u) {
+          n.user++;
+          if (i !== null && r.ip === i) n.user_ip++;
+        }
+        if (i !== null && r.ip === i) n.ip++;
+      }
+      return n;
+    }
+    await this.cover([user === null ? null : userLockName(user), ip === null ? null : ipLockName(ip)]);
+    await this.flush();
+    return (
+      await this.q<{ user: number; user_ip: number; ip: number }>(
+        `SELECT (SELECT count(*) FROM reservations WHERE NOT expired AND "user" = $1) AS "user",
+                (SELECT count(*) FROM reservations WHERE NOT expired AND "user" = $1 AND ip = $2) AS user_ip,
+                (SELECT count(*) FROM reservations WHERE NOT expired AND ip = $2) AS ip`,
+        [user, ip],
+      )
+    )[0];
+  };
+
+  takeReservation = async (id: string): Promise<Reservation | undefined> => {
+    await this.prefetch();
+    const key = k(id);
+    const c = this.cache;
+    const own = this.pending.resvInserts.get(key);
+    if (own) {
+      this.pending.resvInserts.delete(key);
+      c.openResv.delete(key);
+      return { ...own, expired: false };
+    }
+    const cached = c.attempts.get(key);
+    if (cached !== undefined) {
+      if (!cached) return undefined;
+      c.attempts.set(key, null);
+      c.openResv.delete(key);
+      this.pending.resvDeletes.add(key);
+      return { ...cached };
+    }
+    await this.flush();
+    const r = (await this.q('DELETE FROM reservations WHERE id = $1 RETURNING *', [id])).map(rowToReservation)[0];
+    c.openResv.delete(key);
+    return r;
+  };
+
+  expireReservations = async (now: number): Promise<Reservation[]> => {
+    await this.ensureLocked();
+    await this.flush();
+    // Rows another writer is settling are skipped (never waited for); it or the sweeper expires
+    // them. A keyed writer expires only reservations whose keys it holds or can take now.
+    if (this.plan.exclusive) {
+      const all = (await this.q('UPDATE reservations SET expired = true WHERE NOT expired AND expires_at <= $1 RETURNING *', [now])).map(rowToReservation);
+      for (const r of all) this.cache.openResv.delete(r.id);
+      return all;
+    }
+    const candidates = await this.q<{ id: string; user: string | null; ip: string | null }>(
+      'SELECT id, "user", ip FROM reservations WHERE NOT expired AND expires_at <= $1 ORDER BY id LIMIT 1000',
+      [now],
+    );
+    if (!candidates.length) return [];
+    const ids: string[] = [];
+    for (const r of candidates) {
+      if (await this.tryCover([r.user === null ? null : userLockName(r.user), r.ip === null ? null : ipLockName(r.ip)])) ids.push(r.id);
+    }
+    if (!ids.length) return [];
+    const rows = (
+      await this.q(
+        'UPDATE reservations SET expired = true WHERE id IN (SELECT id FROM reservations WHERE id = ANY($1::text[]) AND NOT expired FOR UPDATE SKIP LOCKED) RETURNING *',
+        [ids],
+      )
+    ).map(rowToReservation);
+    for (const r of rows) {
+      this.cache.openResv.delete(r.id);
+      if (this.cache.attempts.get(r.id)) this.cache.attempts.set(r.id, { ...r });
+    }
+    return rows;
+  };
+
+  pruneReservations = async (before: number): Promise<void> => {
+    this.pruneReservationsBefore = Math.max(this.pruneReservationsBefore ?? -Infinity, before);
+  };
+}
+
+/** Locks in force at $now (the placeholder is passed in). */
+export const activeLock = (now: string) => `unlocked_at IS NULL AND (locked_until IS NULL OR locked_until > ${now})`;
+
+export async function activeLocksQuery(
+  q: (sql: string, params: unknown[]) => Promise<Row[]>,
+  user: string | null,
+  ip: string | null,
+  now: number,
+): Promise<LockRow[]> {
+  const rows = await q(
+    `SELECT * FROM lockouts WHERE ${activeLock('$3')} AND (
+       (scope = 'user' AND "user" = $1) OR (scope = 'user_ip' AND "user" = $1 AND ip = $2) OR (scope = 'ip' AND ip = $2))
+     ORDER BY locked_at, id`,
+    [user, ip, now],
+  );
+  return rows.map(rowToLock);
+}
