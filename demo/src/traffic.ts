@@ -114,7 +114,9 @@ export function startTraffic(options: TrafficOptions): TrafficHandle {
     const attacker = new SimulatedBrowser(options.baseUrl, USER_AGENTS.python_requests, randomAddress(ATTACK_BLOCKS[0].cidr));
     log(`traffic: brute force against ${target} from ${attacker.ip}`);
     let refused = 0;
-    for (let i = 0; i < COMMON_PASSWORDS.length && running() && refused < 3; i++) {
+    // A script does not stop at HTTP 429: it runs its whole list, and every refused attempt is a
+    // failure the collector sees too (brute_force needs 8 within 120 s, the lock comes at 6).
+    for (let i = 0; i < COMMON_PASSWORDS.length && running(); i++) {
       const r = await attacker.request('POST', '/login', { username: target, password: COMMON_PASSWORDS[i] });
       count(r.status === 429 ? 'attack_locked_out' : 'attack_attempt');
       if (r.status === 429) {

@@ -1,5 +1,6 @@
-// `npm start` end to end: on a fresh store, the collector plus demo traffic show sessions, failures
-// and a lockout caused by the demo's brute force through the API; --no-demo / AUTHWATCH_DEMO=0
+// `npm start` end to end: on a fresh store, the collector plus demo traffic show sessions, failures,
+// a lockout caused by the demo's brute force and the scripted detections (impossible travel
+// included, from the shipped country data) through the API; --no-demo / AUTHWATCH_DEMO=0
 // switch the demo off (through npm as well); SIGTERM stops everything.
 // Needs the build (npm run build --workspaces), as CI does before the tests.
 
@@ -72,7 +73,8 @@ function collectorArgs(startPid: number): string[] {
 }
 
 test('npm start on a fresh store: sessions, failures and the brute-force lockout appear through the API', async () => {
-  const s = start(process.execPath, ['scripts/start.mjs'], {});
+  // A fresh clone has no city database: impossible travel must come from the country data alone.
+  const s = start(process.execPath, ['scripts/start.mjs'], { AUTHWATCH_GEO_CITY_DB: 'off' });
   try {
     const t0 = Date.now();
     const url = await s.collectorUrl;
@@ -97,8 +99,9 @@ test('npm start on a fresh store: sessions, failures and the brute-force lockout
     expect(Object.keys(seen).sort()).toEqual(['failures', 'lockout', 'sessions']);
     expect(s.output()).toMatch(/authwatch demo app listening on http:\/\/127\.0\.0\.1:\d+/);
 
-    // The scripted attacks of the first minute are what the collector's detections look for.
-    const wanted = ['brute_force', 'new_country', 'new_device', 'password_spray'];
+    // The scripted attacks of the first minute are what the collector's detections look for;
+    // impossible_travel with the shipped country data only (no city database is installed).
+    const wanted = ['brute_force', 'impossible_travel', 'new_country', 'new_device', 'password_spray'];
     const detected = new Map<string, number>();
     while (Date.now() < deadline && !wanted.every((k) => detected.has(k))) {
       const d = await get<{ events: Array<{ reason: string | null }> }>(`${url}/v1/events?type=detection&limit=100`);
@@ -107,6 +110,8 @@ test('npm start on a fresh store: sessions, failures and the brute-force lockout
     }
     console.log(`detections: ${[...detected].map(([k, t]) => `${k} after ${t} s`).join(', ') || 'none'}`);
     expect([...detected.keys()]).toEqual(expect.arrayContaining(wanted));
+    const travel = await get<{ events: Array<{ user: string; country: string; attributes: Record<string, unknown> }> }>(`${url}/v1/events?type=detection&reason=impossible_travel&limit=1`);
+    expect(travel.events[0]).toMatchObject({ user: 'alice', country: 'AU', attributes: { previous_country: 'DE', precision: 'country' } });
     expect(s.output()).toMatch(/Query it:/);
 
     // SIGTERM to start.mjs alone: it passes it on and exits once its children did.
