@@ -2,12 +2,14 @@
 // summary, `--authlog -` reads stdin, `--authlog FILE --follow` serves while following, bad
 // options exit 1 with a clear message. The store is then read back through the real API.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { KEYS, startServer, tempDir } from '../../test/helpers/server';
 import { buildCollectorIfStale, collectorMain as main, listeningUrl, spawnCollector } from '../../test/helpers/spawn-collector';
 
-const fixture = join(__dirname, '..', '..', 'test', 'fixtures', 'authlog-debian.log');
+const FIXTURES = join(__dirname, '..', '..', 'test', 'fixtures');
+const fixture = join(FIXTURES, 'authlog-debian.log');
 
 beforeAll(buildCollectorIfStale, 180_000);
 
@@ -77,6 +79,29 @@ test('--authlog FILE --follow: serves while following; appended lines reach GET 
   expect(await p.exit).toBe(0);
 });
 
+test('--authlog-journal FILE --once imports journalctl -o json; --authlog FILE.gz --once a rotated log', async () => {
+  const dir = tempDir();
+  const j = spawnSync(process.execPath, [main, '--authlog-journal', join(FIXTURES, 'authlog-journal.json'), '--once'], { env: env(dir), encoding: 'utf8' });
+  expect(j.status).toBe(0);
+  expect(j.stdout).toMatch(/^authlog: 12 lines, 4 events, 4 accepted, 0 duplicates, 0 rejected in /m);
+  expect((await storedSshdEvents(dir)).map((e) => `${e.user}@${e.ip}`).sort()).toEqual(['admin@203.0.113.50', 'alice@192.0.2.60', 'j\\366rg@198.51.100.70', 'root@2001:db8:77::5']);
+  const gzDir = tempDir();
+  writeFileSync(join(gzDir, 'auth.log.2.gz'), gzipSync(readFileSync(fixture)));
+  const gz = spawnSync(process.execPath, [main, '--authlog', join(gzDir, 'auth.log.2.gz'), '--once', '--authlog-tz', 'UTC'], { env: env(gzDir), encoding: 'utf8' });
+  expect(gz.status).toBe(0);
+  expect(gz.stdout).toMatch(/^authlog: 48 lines, 21 events, 20 accepted, 1 duplicates, 0 rejected in /m);
+  expect(await storedSshdEvents(gzDir)).toHaveLength(20);
+});
+
+test('--authlog-mode aggressive also stores the probe families (fail2ban ddos/extra)', () => {
+  const dir = tempDir();
+  const families = join(FIXTURES, 'authlog-families.log');
+  const normal = spawnSync(process.execPath, [main, '--authlog', families, '--once', '--authlog-tz', 'UTC'], { env: env(dir), encoding: 'utf8' });
+  const aggressive = spawnSync(process.execPath, [main, '--authlog', families, '--once', '--authlog-tz', 'UTC', '--authlog-mode', 'aggressive'], { env: env(tempDir()), encoding: 'utf8' });
+  const events = (out: string) => Number(/authlog: \d+ lines, (\d+) events/.exec(out)?.[1]);
+  expect(events(aggressive.stdout) - events(normal.stdout)).toBe(9); // the nine probe lines/pairs of the fixture
+});
+
 test('bad options exit 1 with a clear message', () => {
   const dir = tempDir();
   const tz = spawnSync(process.execPath, [main, '--authlog', fixture, '--once', '--authlog-tz', 'Mars/Olympus'], { env: env(dir), encoding: 'utf8' });
@@ -91,4 +116,18 @@ test('bad options exit 1 with a clear message', () => {
   const orphan = spawnSync(process.execPath, [main, '--follow'], { env: env(dir), encoding: 'utf8' });
   expect(orphan.status).toBe(1);
   expect(orphan.stderr).toMatch(/need --authlog PATH/);
+  writeFileSync(join(dir, 'wtmp'), Buffer.concat([Buffer.from([7, 0, 0, 0]), Buffer.alloc(380)]));
+  const binary = spawnSync(process.execPath, [main, '--authlog', join(dir, 'wtmp'), '--once'], { env: env(dir), encoding: 'utf8' });
+  expect(binary.status).toBe(1);
+  expect(binary.stderr).toMatch(/--authlog .*wtmp is not a text log: binary data \(a NUL byte at offset 1\)/);
+  writeFileSync(join(dir, 'auth.log.1.gz'), gzipSync(readFileSync(fixture)));
+  const gzFollow = spawnSync(process.execPath, [main, '--authlog', join(dir, 'auth.log.1.gz'), '--follow'], { env: env(dir), encoding: 'utf8' });
+  expect(gzFollow.status).toBe(1);
+  expect(gzFollow.stderr).toMatch(/auth\.log\.1\.gz is gzip-compressed: --follow reads a growing plain log/);
+  const mode = spawnSync(process.execPath, [main, '--authlog', fixture, '--once', '--authlog-mode', 'paranoid'], { env: env(dir), encoding: 'utf8' });
+  expect(mode.status).toBe(1);
+  expect(mode.stderr).toMatch(/--authlog-mode "paranoid": use one of normal, ddos, extra, aggressive/);
+  const twoInputs = spawnSync(process.execPath, [main, '--authlog', fixture, '--authlog-journal', fixture, '--once'], { env: env(dir), encoding: 'utf8' });
+  expect(twoInputs.status).toBe(1);
+  expect(twoInputs.stderr).toMatch(/either --authlog or --authlog-journal/);
 });

@@ -18,6 +18,18 @@ import { AuthLogInputError, sniff } from './authlog-input';
 import { AUTHLOG_MODES, type AuthLogMode } from './authlog-parse';
 import { offsetFunction, TimeZoneError } from './authlog-time';
 
+/** The auth.log flags with their help lines (main.ts accepts and lists exactly these). */
+export const AUTHLOG_OPTIONS: { flags: string; description: string }[] = [
+  { flags: '--authlog <path>', description: 'read an sshd auth.log (plain or .gz, syslog / RFC 3339 / journald lines), or - for stdin' },
+  { flags: '--authlog-journal <path>', description: 'the same for journalctl -o json output (JSON lines only), or - for stdin' },
+  { flags: '--authlog-mode <mode>', description: 'normal (default), ddos, extra or aggressive: as fail2ban\'s sshd modes, which probe lines are failures' },
+  { flags: '--follow', description: 'with --authlog: keep following it (rotation, truncation) while serving' },
+  { flags: '--from-start', description: 'with --follow: start at the beginning instead of the current end' },
+  { flags: '--once', description: 'with --authlog: import the file (or stdin), print a summary line and exit without listening' },
+  { flags: '--authlog-tz <tz>', description: 'zone of syslog timestamps without an offset (AUTHWATCH_AUTHLOG_TZ; default: this machine)' },
+  { flags: '--authlog-to <url>', description: 'shipper: post to a remote collector instead (ingest key in AUTHWATCH_AUTHLOG_KEY)' },
+];
+
 export interface AuthLogCliOptions {
   path: string;
   follow: boolean;
