@@ -198,13 +198,19 @@ test('on a terminal (a pseudo-terminal from util-linux script) the import draws 
   expect(summary(screen.replace(/\r/g, ''), 'tty.log')).toMatchObject({ lines: 5_000, events: 5_000 });
 });
 
-test('a missing file is exit 3, a bad --format or --batch is exit 2; nothing is sent', async () => {
+test('a missing file is exit 3, a bad --format or --batch is exit 2, a binary file exit 1; nothing is sent', async () => {
   const missing = await cli(['import', join(c.dir, 'nope.log')], env);
   expect(missing.code).toBe(3);
   expect(missing.stderr).toMatch(/nope\.log: no such file/);
   expect((await cli(['import', DEBIAN, '--format', 'xml'], env)).code).toBe(2);
   expect((await cli(['import', DEBIAN, '--batch', '0'], env)).code).toBe(2);
   expect((await cli(['import', DEBIAN, '--authlog-tz', 'Mars/Olympus'], env)).stderr).toMatch(/unknown timezone "Mars\/Olympus"/);
+  // Not a log at all: the collector's reader says what it is, and nothing is sent.
+  const binary = join(c.dir, 'journal.bin');
+  writeFileSync(binary, Buffer.from([0x4c, 0x50, 0x4b, 0x53, 0x48, 0x48, 0x52, 0x48, 0, 0, 0, 1, 2, 3]));
+  const bin = await cli(['import', binary], env);
+  expect(bin.code).toBe(1);
+  expect(bin.stderr).toMatch(/journal\.bin is not a text log: binary data/);
   const readOnly = await cli(['import', DEBIAN, '--key', KEYS.read], env);
   expect(readOnly.code).toBe(3);
   expect(readOnly.stderr).toMatch(/403/);

@@ -11,6 +11,7 @@ import { FORMATS, importFile, type Format, type ImportTotals } from '../import/r
 interface ImportOptions {
   format: Format | 'auto';
   authlogTz?: string;
+  authlogMode: 'normal' | 'ddos' | 'extra' | 'aggressive';
   batch: string;
   progress: 'auto' | 'bar' | 'lines' | 'none';
   every: string;
@@ -22,6 +23,7 @@ export function importCommand(): Command {
     .argument('<file...>', 'files to import; - reads stdin')
     .addOption(new Option('-f, --format <format>', 'what the files hold (auto: by name and first line)').choices(['auto', ...FORMATS]).default('auto'))
     .option('--authlog-tz <zone>', 'zone of auth.log timestamps without an offset (default: this machine)')
+    .addOption(new Option('--authlog-mode <mode>', "which sshd probe lines are failures, as fail2ban's sshd modes").choices(['normal', 'ddos', 'extra', 'aggressive']).default('normal'))
     .option('--batch <n>', 'events per POST (up to 10,000)', '1000')
     .addOption(new Option('--progress <how>', 'bar (terminal), lines (periodic lines on stderr) or none; auto: bar on a terminal').choices(['auto', 'bar', 'lines', 'none']).default('auto'))
     .option('--every <duration>', 'with --progress lines: how often', '2s')
@@ -30,8 +32,9 @@ export function importCommand(): Command {
       [
         '',
         'Formats (auto picks by the name, .gz is unpacked, then by the first line):',
-        '  authlog   sshd lines of /var/log/auth.log or /var/log/secure (syslog or RFC 3339 times)',
-        '  journald  journalctl -u ssh -o json (one JSON record per line, MESSAGE + __REALTIME_TIMESTAMP)',
+        '  authlog   sshd lines of /var/log/auth.log or /var/log/secure (syslog or RFC 3339 times),',
+        '            read by the collector\'s own parser (the events authwatch serve --authlog makes)',
+        '  journald  journalctl -u ssh -o json (one JSON record per line; ids from __CURSOR)',
         '  json      a JSON array of events, or {"events": […]} as GET /v1/events answers',
         '  ndjson    one JSON event per line',
         '  csv       the CSV of GET /v1/events.csv / authwatch events --csv',
@@ -55,7 +58,7 @@ export function importCommand(): Command {
       const t0 = Date.now();
       const firstErrors: string[] = [];
       for (const file of files) {
-        const r = await importFile(file, { conn, format: o.format, timezone: o.authlogTz, batch, progress, everyMs });
+        const r = await importFile(file, { conn, format: o.format, timezone: o.authlogTz, mode: o.authlogMode, batch, progress, everyMs });
         for (const k of Object.keys(totals) as (keyof ImportTotals)[]) totals[k] += r[k];
         firstErrors.push(...r.errors.slice(0, 5 - firstErrors.length));
       }

@@ -67,36 +67,3 @@ export function fromCsvRecord(rec: Record<string, string>, where: string): Conve
   if (!event.user) return { error: `${where}: no user column (is this an Authwatch CSV export?)` };
   return { event };
 }
-
-interface JournalRecord {
-  MESSAGE?: string | number[] | null;
-  __REALTIME_TIMESTAMP?: string;
-  _SOURCE_REALTIME_TIMESTAMP?: string;
-  _HOSTNAME?: string;
-  SYSLOG_IDENTIFIER?: string;
-  _COMM?: string;
-  SYSLOG_PID?: string;
-  _PID?: string;
-}
-
-/**
- * One `journalctl -o json` record → the RFC 3339 syslog line the auth.log parser reads
- * ("2026-06-18T12:00:01.123Z host sshd[812]: Failed password for …"), or null when it is not sshd's.
- */
-export function journaldLine(text: string): string | null {
-  let r: JournalRecord;
-  try {
-    r = JSON.parse(text) as JournalRecord;
-  } catch {
-    return null;
-  }
-  if (!r || typeof r !== 'object') return null;
-  const ident = r.SYSLOG_IDENTIFIER ?? r._COMM;
-  if (!ident || !ident.startsWith('sshd')) return null;
-  // journald stores non-UTF-8 messages as byte arrays.
-  const msg = Array.isArray(r.MESSAGE) ? Buffer.from(r.MESSAGE).toString('utf8') : r.MESSAGE;
-  const micros = Number(r._SOURCE_REALTIME_TIMESTAMP ?? r.__REALTIME_TIMESTAMP);
-  if (typeof msg !== 'string' || !Number.isFinite(micros)) return null;
-  const pid = r.SYSLOG_PID ?? r._PID ?? '0';
-  return `${new Date(micros / 1000).toISOString()} ${r._HOSTNAME ?? '-'} ${ident}[${pid}]: ${msg.replace(/[\r\n]+/g, ' ')}`;
-}

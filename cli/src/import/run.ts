@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { parse as parseCsv } from 'csv-parse';
 import { CliError, EXIT, type Connection } from '../api';
-import { fromCsvRecord, fromJsonValue, journaldLine, type ImportEvent } from './convert';
+import { fromCsvRecord, fromJsonValue, type ImportEvent } from './convert';
 import { Poster } from './post';
 import { Progress, type ProgressMode } from './progress';
 
@@ -31,6 +31,8 @@ export interface ImportOptions {
   conn: Connection;
   format: Format | 'auto';
   timezone: string | undefined;
+  /** fail2ban's sshd filter mode for auth logs (normal, ddos, extra, aggressive). */
+  mode?: 'normal' | 'ddos' | 'extra' | 'aggressive';
   batch: number;
   progress: ProgressMode;
   everyMs: number;
@@ -94,23 +96,10 @@ export function detectFormat(name: string, head: string): Format {
   return 'authlog';
 }
 
-/** A collector module, loaded when an auth.log/journald file needs it. */
-interface AuthLogParserLike {
-  (line: string): ImportEvent[] | null;
-  flush?: () => ImportEvent[];
-}
-
-async function authlogParser(timezone: string | undefined): Promise<AuthLogParserLike> {
-  const [{ createAuthLogParser }, { offsetFunction }] = await Promise.all([
-    import('@authwatch/collector/dist/sources/authlog-parse'),
-    import('@authwatch/collector/dist/sources/authlog-time'),
-  ]);
-  try {
-    offsetFunction(timezone);
-  } catch (e) {
-    throw new CliError(`--authlog-tz: ${(e as Error).message}`, EXIT.USAGE);
-  }
-  return createAuthLogParser({ timezone }) as unknown as AuthLogParserLike;
+/** The collector's auth log reader (plain/.gz/stdin, syslog/RFC 3339/journald), loaded when needed. */
+async function authlogReader() {
+  const [input, time] = await Promise.all([import('@authwatch/collector/dist/sources/authlog-input'), import('@authwatch/collector/dist/sources/authlog-time')]);
+  return { ...input, offsetFunction: time.offsetFunction };
 }
 
 export async function importFile(file: string, opts: ImportOptions): Promise<ImportTotals & { errors: string[] }> {
@@ -158,25 +147,38 @@ export async function importFile(file: string, opts: ImportOptions): Promise<Imp
     // An empty input has ended already: there is nothing to read (and no reader would finish).
     if (!head.length) {
       /* nothing */
-    } else if (format === 'authlog' || format === 'journald' || format === 'ndjson') {
-      const parser = format === 'ndjson' ? null : await authlogParser(opts.timezone);
+    } else if (format === 'authlog' || format === 'journald') {
+      const { readAuthLogSource, offsetFunction, AuthLogInputError } = await authlogReader();
+      try {
+        offsetFunction(opts.timezone);
+      } catch (e) {
+        throw new CliError(`--authlog-tz: ${(e as Error).message}`, EXIT.USAGE);
+      }
+      // The collector's reader on our stream (already unpacked): the events are those
+      // `authwatch serve --authlog` makes, and the bytes read stay countable for the progress.
+      const src = readAuthLogSource('-', { stdin: input, timezone: opts.timezone, mode: opts.mode, journal: format === 'journald' });
+      try {
+        for await (const events of src) {
+          t.lines = src.stats.lines;
+          await push(events);
+        }
+      } catch (e) {
+        // The reader reads "stdin" (our stream): name the file instead.
+        if (e instanceof AuthLogInputError) throw new CliError(e.message.replace(/^stdin/, file === '-' ? 'stdin' : file), EXIT.ERROR);
+        throw e;
+      }
+      t.lines = src.stats.lines;
+    } else if (format === 'ndjson') {
       const lines = createInterface({ input, crlfDelay: Infinity });
       for await (const line of lines) {
         t.lines++;
-        if (format === 'ndjson') {
-          if (!line.trim()) continue;
+        if (line.trim()) {
           const r = fromJsonValue(safeJson(line), `line ${t.lines}`);
           if (r.event) await push([r.event]);
           else r.error ? poster.refuse(r.error) : t.skipped++;
-        } else {
-          const text = format === 'journald' ? journaldLine(line) : line;
-          const evs = text === null ? null : parser!(text);
-          if (evs?.length) await push(evs);
         }
         if ((t.lines & 63) === 0) tick();
       }
-      const rest = parser?.flush?.();
-      if (rest?.length) await push(rest);
     } else if (format === 'csv') {
       const records = input.pipe(parseCsv({ columns: true, bom: true, skip_empty_lines: true, relax_quotes: false }));
       input.on('error', (e) => records.destroy(e));
