@@ -5,6 +5,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { authenticator, requestGuard } from './http/auth';
+import { blocklistRoutes } from './api/blocklist';
 import { checkRoutes } from './api/check';
 import type { ApiContext } from './http/context';
 import { errorHandler, notFound } from './http/errors';
@@ -82,7 +83,7 @@ export async function createCollector(config: Config, log: Logger = createLogger
   app.use(telemetry.httpMiddleware);
   app.use(requestGuard(config.keys));
   app.get('/metrics', telemetry.metricsHandler);
-  for (const routes of [metaRoutes, httpSource, otlpSource, checkRoutes, eventRoutes, eventCsvRoutes, timeseriesRoutes, statsRoutes, valueRoutes, sessionRoutes, lockoutRoutes, policyRoutes]) {
+  for (const routes of [metaRoutes, httpSource, otlpSource, checkRoutes, eventRoutes, eventCsvRoutes, timeseriesRoutes, statsRoutes, valueRoutes, sessionRoutes, lockoutRoutes, blocklistRoutes, policyRoutes]) {
     app.use(routes(ctx));
   }
   app.use(notFound);
