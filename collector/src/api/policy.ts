@@ -7,10 +7,11 @@ import { requireJson, jsonBody } from '../http/body';
 import { actor } from '../http/auth';
 import type { ApiContext } from '../http/context';
 import { badRequest } from '../http/errors';
+import { onlyParams } from './params';
 
 export function policyRoutes(ctx: ApiContext): Router {
   const r = Router();
-  r.get('/v1/policy', ctx.auth('read'), async (_req, res) => {
+  r.get('/v1/policy', ctx.auth('read'), onlyParams(), async (_req, res) => {
     res.json(await ctx.store.getPolicy());
   });
   r.put('/v1/policy', ctx.auth('admin'), requireJson, jsonBody, async (req, res) => {

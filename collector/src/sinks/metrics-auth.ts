@@ -7,7 +7,7 @@ import type { Attributes, Counter, Meter } from '@opentelemetry/api';
 import type { StoredEvent } from '../schema/stored-event';
 import { INGEST_TYPES, SYSTEM_TYPES } from '../schema/stored-event';
 import { DETECTION_KINDS } from '../processors/detections/config';
-import { metricServices, NONE, REASON_LABELS, ServiceLabels, Vocabulary } from './metrics-labels';
+import { NONE, REASON_LABELS, ServiceLabels, Vocabulary } from './metrics-labels';
 
 export interface GaugeSource {
   sessionsActive(): Promise<number>;
@@ -45,7 +45,7 @@ export class AuthMetrics {
   private readonly scope = new Vocabulary(LOCKOUT_SCOPES);
 
   /** `services`: the configured service label values (AUTHWATCH_METRIC_SERVICES), null for none. */
-  constructor(meter: Meter, gauges: GaugeSource, onGaugeError: (err: unknown) => void, services: readonly string[] | null = metricServices(process.env)) {
+  constructor(meter: Meter, gauges: GaugeSource, onGaugeError: (err: unknown) => void, services: readonly string[] | null) {
     this.service = new ServiceLabels(services);
     this.loginAttempts = meter.createCounter('authwatch_login_attempts', {
       description: 'Login events stored, by outcome, reason code and service.',

@@ -1,5 +1,5 @@
 // Reads the standard OTEL_* environment variables into one plain object, so the rest of the
-// telemetry code (and its tests) never looks at process.env directly.
+// telemetry code (and its tests) never reads the environment itself.
 // Spec: https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/
 import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
 

@@ -459,7 +459,7 @@ const swc = require('@swc/core');
 require.extensions['.ts'] = (m, filename) => m._compile(swc.transformSync(fs.readFileSync(filename, 'utf8'), {
   filename, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' },
 }).code, filename);
-require(${JSON.stringify(join(__dirname, '..', 'main.ts'))});
+require(${JSON.stringify(join(__dirname, '..', 'main.ts'))}).serveMain([]);
 `;
 
 describe('the real collector exports one record per stored event', () => {

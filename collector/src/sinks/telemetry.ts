@@ -8,6 +8,7 @@ import type { Sink } from '../pipeline';
 import type { RequestHandler } from 'express';
 import { AuthMetrics, type GaugeSource } from './metrics-auth';
 import { createHttpMetrics } from './metrics-http';
+import { metricServices } from './metrics-labels';
 import { createMetricsPipeline } from './metrics-provider';
 import { readOtelConfig } from './otel-config';
 import { toLogRecord } from './otel-log-record';
@@ -84,7 +85,7 @@ export function createTelemetry(opts: TelemetryOptions): Telemetry {
   );
   const metrics = createMetricsPipeline(config, resource, report);
   const meter = metrics.provider.getMeter(METER_NAME);
-  const auth = new AuthMetrics(meter, opts.gauges, (err) => report('gauge read failed', err));
+  const auth = new AuthMetrics(meter, opts.gauges, (err) => report('gauge read failed', err), metricServices(opts.env));
   const httpMiddleware = createHttpMetrics(meter);
   const logs = createLogsPipeline(config, resource);
 
