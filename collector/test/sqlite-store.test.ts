@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { blankEvent } from '../src/schema/stored-event';
 import { SqliteStore, sqlitePathFromUrl } from '../src/store/sqlite';
+import { SqliteWorkerStore } from '../src/store/sqlite-worker';
 import type { CoreStore } from '../src/store/store';
 import { tempDir } from './helpers/server';
 import { storeContract } from './store-contract';
@@ -26,6 +27,20 @@ storeContract('sqlite', {
   },
 });
 
+// The collector's default: the same store with its writer and readers in worker threads.
+storeContract('sqlite in worker threads', {
+  async create() {
+    const dir = tempDir();
+    dirs.push(dir);
+    return SqliteWorkerStore.open(join(dir, 'nested', 'store.db'));
+  },
+  async reopen(store: CoreStore) {
+    const file = (store as SqliteWorkerStore).file;
+    await store.close();
+    return SqliteWorkerStore.open(file);
+  },
+});
+
 describe('sqlite specifics', () => {
   test('WAL journal, synchronous=FULL, migrations recorded once', async () => {
     const dir = tempDir();
@@ -41,6 +56,8 @@ describe('sqlite specifics', () => {
       { version: 2, name: 'event_counts_rollup' },
       { version: 3, name: 'event_counts_hour_rollup' },
       { version: 4, name: 'attempt_reservations' },
+      { version: 5, name: 'search_terms' },
+      { version: 6, name: 'user_last_seen' },
     ]);
     db.close();
   });
@@ -69,7 +86,10 @@ describe('sqlite specifics', () => {
     await first.close();
     // Make the file look like it was written before migration 2.
     const raw = new Database(file);
-    raw.exec('DROP TABLE event_counts; DROP TABLE event_counts_hour; DROP TABLE reservations; DELETE FROM schema_migrations WHERE version >= 2;');
+    raw.exec(
+      'DROP TABLE event_counts; DROP TABLE event_counts_hour; DROP TABLE reservations; DROP TABLE search_terms; DROP TABLE search_terms_fts; ' +
+        'DROP TABLE event_terms; DROP TABLE user_last_seen; DELETE FROM schema_migrations WHERE version >= 2;',
+    );
     raw.close();
     const again = new SqliteStore(file);
     const rows = await again.timeseries({ from: t0, to: t0 + 3_600_000 }, 600_000, 'outcome');

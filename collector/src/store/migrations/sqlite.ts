@@ -172,4 +172,41 @@ CREATE INDEX reservations_ip ON reservations(ip) WHERE expired = 0;
 CREATE INDEX reservations_expires ON reservations(expired, expires_at);
 `,
   },
+  {
+    version: 5,
+    name: 'search_terms',
+    // Free text (q) without scanning events: the distinct values of the searchable columns,
+    // trigram-indexed, and one opaque token per (column, value) on each event (store/sqlite-terms.ts).
+    // The backfill uses authwatch_terms(), which the store registers before migrating.
+    sql: `
+CREATE TABLE search_terms (id INTEGER PRIMARY KEY, col TEXT NOT NULL, value TEXT NOT NULL, UNIQUE (col, value));
+CREATE VIRTUAL TABLE search_terms_fts USING fts5(value, tokenize = 'trigram', content = 'search_terms', content_rowid = 'id');
+CREATE TRIGGER search_terms_ai AFTER INSERT ON search_terms BEGIN
+  INSERT INTO search_terms_fts (rowid, value) VALUES (new.id, new.value);
+END;
+CREATE TRIGGER search_terms_ad AFTER DELETE ON search_terms BEGIN
+  INSERT INTO search_terms_fts (search_terms_fts, rowid, value) VALUES ('delete', old.id, old.value);
+END;
+CREATE VIRTUAL TABLE event_terms USING fts5(t, tokenize = 'unicode61', detail = none, content = '', contentless_delete = 1);
+INSERT OR IGNORE INTO search_terms (col, value) SELECT DISTINCT 'user', user FROM events WHERE user IS NOT NULL;
+INSERT OR IGNORE INTO search_terms (col, value) SELECT DISTINCT 'email', email FROM events WHERE email IS NOT NULL;
+INSERT OR IGNORE INTO search_terms (col, value) SELECT DISTINCT 'ip', ip FROM events WHERE ip IS NOT NULL;
+INSERT OR IGNORE INTO search_terms (col, value) SELECT DISTINCT 'reason', reason FROM events WHERE reason IS NOT NULL;
+INSERT OR IGNORE INTO search_terms (col, value) SELECT DISTINCT 'user_agent', user_agent FROM events WHERE user_agent IS NOT NULL;
+INSERT OR IGNORE INTO search_terms (col, value) SELECT DISTINCT 'service', service FROM events WHERE service IS NOT NULL;
+INSERT INTO event_terms (rowid, t) SELECT seq, authwatch_terms(user, email, ip, reason, user_agent, service) FROM events;
+`,
+  },
+  {
+    version: 6,
+    name: 'user_last_seen',
+    // The hour of each user's latest event: unique users of a range that runs to the present are
+    // the users seen since its start (plus the partial first hour from the events), not a
+    // count(DISTINCT user) over every event of the range.
+    sql: `
+CREATE TABLE user_last_seen (user TEXT PRIMARY KEY, hour INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX user_last_seen_hour ON user_last_seen (hour);
+INSERT INTO user_last_seen (user, hour) SELECT user, (max(time) / 3600000) * 3600000 FROM events GROUP BY user;
+`,
+  },
 ];

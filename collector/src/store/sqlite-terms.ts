@@ -1,0 +1,117 @@
+// Free-text search (`q`) for SQLite without scanning events. Every distinct value of the searchable
+// columns is a row of search_terms, trigram-indexed (FTS5) so a substring finds the matching values
+// in a table of distinct values instead of millions of events; each event carries one opaque token
+// per (column, value) in event_terms (FTS5, contentless), so the matching values lead straight to
+// their events. A full trigram index over the events' text would cost ingest about 3x (measured);
+// one token per column costs about 8 %.
+import { hash } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
+import type { StoredEvent } from '../schema/stored-event';
+
+/** The columns migration 5 indexes (filter-sql TEXT_COLUMNS when it shipped). */
+export const TERM_COLUMNS = ['user', 'email', 'ip', 'reason', 'user_agent', 'service'] as const;
+export type TermColumn = (typeof TERM_COLUMNS)[number];
+
+/** More matching values than this: the search is not selective, scanning the events is as fast. */
+export const MAX_SEARCH_TERMS = 1000;
+
+/**
+ * The token an event carries for one column value: 80 bits of SHA-1 over column and value, so two
+ * values share a token only by an (accidental) 2^-80 collision. Alphanumeric, so FTS5's unicode61
+ * tokenizer keeps it whole.
+ */
+export function termToken(col: string, value: string): string {
+  return 'h' + hash('sha1', `${col}\u0000${value}`, 'hex').slice(0, 20);
+}
+
+/** The event_terms text of one event: its tokens, space-separated. */
+export function eventTermsText(values: readonly (string | null | undefined)[]): string {
+  let out = '';
+  values.forEach((v, i) => {
+    if (v === null || v === undefined) return;
+    out += (out ? ' ' : '') + termToken(TERM_COLUMNS[i], v);
+  });
+  return out;
+}
+
+/** SQL functions the migrations use to backfill; registered on every connection that migrates. */
+export function registerTermFunctions(db: Database.Database): void {
+  db.function('authwatch_terms', { deterministic: true, varargs: true }, (...values: unknown[]) =>
+    eventTermsText(values.map((v) => (typeof v === 'string' ? v : null))),
+  );
+}
+
+/**
+ * Keeps search_terms and event_terms current on the write connection. Remembers (bounded) which
+ * values are already stored and their tokens, so a repeated user or user agent costs no statement.
+ * The memory must forget whatever a rollback undid: the store calls forget() on every rollback.
+ */
+export class TermIndexer {
+  private readonly known = new LRUCache<string, string>({ max: 100_000 });
+  private readonly addTerm: Database.Statement;
+  private readonly addEventTerms: Database.Statement;
+  private readonly dropEventTerms: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.addTerm = db.prepare('INSERT OR IGNORE INTO search_terms (col, value) VALUES (?, ?)');
+    this.addEventTerms = db.prepare('INSERT INTO event_terms (rowid, t) VALUES (?, ?)');
+    this.dropEventTerms = db.prepare('DELETE FROM event_terms WHERE rowid IN (SELECT seq FROM events WHERE time < ?)');
+  }
+
+  /** Indexes one inserted event (seq = its rowid). */
+  add(seq: number, e: StoredEvent): void {
+    let text = '';
+    for (const col of TERM_COLUMNS) {
+      const v = e[col];
+      if (v === null || v === undefined) continue;
+      const key = `${col}\u0000${v}`;
+      let token = this.known.get(key);
+      if (token === undefined) {
+        this.addTerm.run(col, v);
+        token = termToken(col, v);
+        this.known.set(key, token);
+      }
+      text += (text ? ' ' : '') + token;
+    }
+    if (text) this.addEventTerms.run(seq, text);
+  }
+
+  /** Before events older than `before` are deleted: drops their tokens. */
+  purgeBefore(before: number): void {
+    this.dropEventTerms.run(before);
+  }
+
+  forget(): void {
+    this.known.clear();
+  }
+}
+
+/** What `q` turns into: a clause over events, or null to fall back to LIKE over the columns. */
+export interface TermClause {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * Looks `q` up in search_terms (values of `columns` containing q, ASCII case-insensitive as LIKE)
+ * and returns the events clause; null when the term index cannot answer (q shorter than a trigram,
+ * a column it does not index, or so many matching values that a scan is as good).
+ */
+export function termClause(db: Database.Database, q: string, columns: readonly string[], likePattern: string): TermClause | null {
+  // Shorter than a trigram, or a character FTS5 query text cannot carry: scan instead.
+  if ([...q].length < 3 || q.includes('\u0000')) return null;
+  if (!columns.every((c) => (TERM_COLUMNS as readonly string[]).includes(c))) return null;
+  if (!columns.length) return { sql: '0', params: [] };
+  const rows = db
+    .prepare(
+      `SELECT col, value FROM search_terms
+       WHERE id IN (SELECT rowid FROM search_terms_fts WHERE search_terms_fts MATCH ?)
+         AND col IN (${columns.map(() => '?').join(', ')}) AND value LIKE ? ESCAPE '\\' LIMIT ?`,
+    )
+    .all(`"${q.replace(/"/g, '""')}"`, ...columns, likePattern, MAX_SEARCH_TERMS + 1) as { col: string; value: string }[];
+  if (rows.length > MAX_SEARCH_TERMS) return null;
+  if (!rows.length) return { sql: '0', params: [] };
+  const match = rows.map((r) => termToken(r.col, r.value)).join(' OR ');
+  return { sql: 'seq IN (SELECT rowid FROM event_terms WHERE event_terms MATCH ?)', params: [match] };
+}

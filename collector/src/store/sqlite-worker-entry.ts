@@ -1,0 +1,217 @@
+// Worker-thread side of the SQLite worker store (sqlite-worker.ts). Two roles:
+//  - writer: owns the write connection and runs a tight loop (no event loop) taking operations
+//    from a MessagePort, woken by a counter in shared memory; transactions stay open across
+//    operations, so the main thread's processors drive one BEGIN IMMEDIATE … COMMIT.
+//  - reader: a read-only connection answering queries and handing out exports in chunks.
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { EventStream, SqliteReader } from './sqlite-read';
+import { SqliteWriter, type SqliteSync } from './sqlite-write';
+import { BadQuery } from './store';
+
+/** Slots of the shared Int32Array. */
+export const REQUESTS = 0;
+export const REPLIES = 1;
+export const DEAD = 2;
+
+/** How a request is answered: not at all (errors wait for the next answered one), on the sync port, or by message. */
+export const NO_REPLY = 0;
+export const SYNC_REPLY = 1;
+export const ASYNC_REPLY = 2;
+
+export interface WriterRequest {
+  id: number;
+  op: string;
+  args: unknown[];
+  reply: number;
+}
+
+export interface WireError {
+  kind: 'BadQuery' | 'Error';
+  name: string;
+  message: string;
+  code?: string;
+}
+
+export function toWire(e: unknown): WireError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { kind: err instanceof BadQuery ? 'BadQuery' : 'Error', name: err.name, message: err.message, code: (err as { code?: string }).code };
+}
+
+interface WriterData {
+  role: 'writer';
+  file: string;
+  synchronous: SqliteSync;
+  shared: SharedArrayBuffer;
+  requests: MessagePort;
+  replies: MessagePort;
+  spinMicros: number;
+}
+
+interface ReaderData {
+  role: 'reader';
+  file: string;
+}
+
+function runWriter(d: WriterData): void {
+  const ctl = new Int32Array(d.shared);
+  let writer: SqliteWriter;
+  try {
+    writer = new SqliteWriter(d.file, { synchronous: d.synchronous });
+  } catch (e) {
+    parentPort!.postMessage({ ready: false, error: toWire(e) });
+    return;
+  }
+  parentPort!.postMessage({ ready: true });
+  // An operation that is not answered and fails: every later one fails with it (skipped) until a
+  // rollback, the way the exception would have unwound the caller.
+  let deferred: unknown = null;
+  const exec = (m: WriterRequest): unknown => {
+    switch (m.op) {
+      case 'begin':
+        return writer.begin();
+      case 'commit':
+        return writer.commit();
+      case 'rollback':
+        return writer.rollback();
+      case 'savepoint':
+        return writer.savepoint();
+      case 'release':
+        return writer.release(m.args[0] as number);
+      case 'rollbackTo':
+        return writer.rollbackTo(m.args[0] as number);
+      case 'meta':
+        return writer.getOrCreateMeta(m.args[0] as string, m.args[1] as string);
+      case 'purge':
+        return writer.purgeEventsBefore(m.args[0] as number);
+      default: {
+        const f = (writer.ops as unknown as Record<string, ((...a: unknown[]) => unknown) | undefined>)[m.op];
+        if (!Object.prototype.hasOwnProperty.call(writer.ops, m.op) || typeof f !== 'function') throw new Error(`unknown store operation ${m.op}`);
+        return f(...m.args);
+      }
+    }
+  };
+  const answer = (m: WriterRequest, msg: { id: number; ok: boolean; value?: unknown; error?: WireError }) => {
+    if (m.reply === SYNC_REPLY) {
+      d.replies.postMessage(msg);
+      Atomics.add(ctl, REPLIES, 1);
+      Atomics.notify(ctl, REPLIES);
+    } else if (m.reply === ASYNC_REPLY) parentPort!.postMessage(msg);
+  };
+  const handle = (m: WriterRequest): boolean => {
+    if (m.op === 'close') {
+      try {
+        if (writer.inTransaction) writer.rollback();
+        writer.close();
+        answer(m, { id: m.id, ok: true });
+      } catch (e) {
+        answer(m, { id: m.id, ok: false, error: toWire(e) });
+      }
+      return false;
+    }
+    const clears = m.op === 'rollback' || m.op === 'rollbackTo';
+    if (deferred !== null && !clears) {
+      if (m.reply !== NO_REPLY) {
+        answer(m, { id: m.id, ok: false, error: toWire(deferred) });
+        deferred = null;
+      }
+      return true;
+    }
+    if (clears) deferred = null;
+    try {
+      const value = exec(m);
+      answer(m, { id: m.id, ok: true, value });
+    } catch (e) {
+      if (m.reply === NO_REPLY) deferred = e;
+      else answer(m, { id: m.id, ok: false, error: toWire(e) });
+    }
+    return true;
+  };
+
+  let handled = 0;
+  try {
+    for (;;) {
+      // Wait for the next request: spin briefly (inside a transaction the next operation follows
+      // within microseconds), then sleep on the counter.
+      let posted = Atomics.load(ctl, REQUESTS);
+      if (posted === handled) {
+        const until = performance.now() + d.spinMicros / 1000;
+        while ((posted = Atomics.load(ctl, REQUESTS)) === handled && performance.now() < until);
+        while ((posted = Atomics.load(ctl, REQUESTS)) === handled) Atomics.wait(ctl, REQUESTS, posted, 1000);
+      }
+      let msg;
+      while ((msg = receiveMessageOnPort(d.requests)) !== undefined) {
+        handled++;
+        if (!handle(msg.message as WriterRequest)) return;
+      }
+    }
+  } finally {
+    Atomics.store(ctl, DEAD, 1);
+    Atomics.notify(ctl, REPLIES);
+  }
+}
+
+function runReader(d: ReaderData): void {
+  let reader: SqliteReader;
+  try {
+    reader = new SqliteReader(d.file);
+  } catch (e) {
+    parentPort!.postMessage({ ready: false, error: toWire(e) });
+    return;
+  }
+  const streams = new Map<number, EventStream>();
+  let nextStream = 1;
+  const ops: Record<string, (...a: never[]) => unknown> = {
+    getPolicy: () => reader.getPolicy(),
+    activeLocks: (user: string | null, ip: string | null, now: number) => reader.activeLocks(user, ip, now),
+    getSession: (id: string) => reader.getSession(id),
+    listSessions: (q: Parameters<SqliteReader['listSessions']>[0]) => reader.listSessions(q),
+    listLockouts: (q: Parameters<SqliteReader['listLockouts']>[0]) => reader.listLockouts(q),
+    queryEvents: (f: Parameters<SqliteReader['queryEvents']>[0], p: Parameters<SqliteReader['queryEvents']>[1]) => reader.queryEvents(f, p),
+    timeseries: (f: Parameters<SqliteReader['timeseries']>[0], i: number, g: Parameters<SqliteReader['timeseries']>[2]) => reader.timeseries(f, i, g),
+    eventStats: (f: Parameters<SqliteReader['eventStats']>[0]) => reader.eventStats(f),
+    distinctValues: (field: Parameters<SqliteReader['distinctValues']>[0], f: Parameters<SqliteReader['distinctValues']>[1], limit: number) =>
+      reader.distinctValues(field, f, limit),
+    countActiveSessions: (user?: string[]) => reader.countActiveSessions(user),
+    countLockedAccounts: (now: number, user?: string[]) => reader.countLockedAccounts(now, user),
+    streamOpen: (f: ConstructorParameters<typeof EventStream>[1], order: 'asc' | 'desc') => {
+      const id = nextStream++;
+      streams.set(id, new EventStream(d.file, f, order));
+      return id;
+    },
+    streamNext: (id: number, n: number) => {
+      const s = streams.get(id);
+      if (!s) return [];
+      const chunk = s.next(n);
+      if (chunk.length < n) streams.delete(id);
+      return chunk;
+    },
+    streamClose: (id: number) => {
+      streams.get(id)?.close();
+      streams.delete(id);
+    },
+  };
+  parentPort!.on('message', (m: { id: number; op: string; args: unknown[] }) => {
+    if (m.op === 'close') {
+      for (const s of streams.values()) s.close();
+      streams.clear();
+      reader.close();
+      parentPort!.postMessage({ id: m.id, ok: true });
+      parentPort!.close();
+      return;
+    }
+    try {
+      const f = Object.prototype.hasOwnProperty.call(ops, m.op) ? ops[m.op] : undefined;
+      if (!f) throw new Error(`unknown store query ${m.op}`);
+      parentPort!.postMessage({ id: m.id, ok: true, value: (f as (...a: unknown[]) => unknown)(...m.args) });
+    } catch (e) {
+      parentPort!.postMessage({ id: m.id, ok: false, error: toWire(e) });
+    }
+  });
+  parentPort!.postMessage({ ready: true });
+}
+
+if (parentPort && workerData && (workerData as { role?: string }).role) {
+  const d = workerData as WriterData | ReaderData;
+  if (d.role === 'writer') runWriter(d);
+  else runReader(d);
+}

@@ -1,0 +1,410 @@
+// SQLite store whose storage work runs off the event loop (the collector's default for SQLite).
+// The writer thread owns the write connection: write(fn) opens BEGIN IMMEDIATE there, the
+// processors keep running on this thread and each tx operation is forwarded to the writer, which
+// holds the transaction until COMMIT, so every fsync happens in the writer thread and a 202 still
+// follows a durable commit. Reader threads answer the query API and hand exports out in chunks.
+//
+// Forwarding costs a thread hop per operation, so:
+//  - operations without a result (putState, touchSession, …) are posted without waiting; an error
+//    in one fails the next operation that is waited for (as the exception would have);
+//  - small operations wait synchronously (Atomics.wait on a shared counter, the answer taken with
+//    receiveMessageOnPort), which costs microseconds instead of an event-loop turn each;
+//  - so that a long transaction cannot hold this thread, after `yieldMs` of synchronous work the
+//    next operation is asynchronous (this thread serves other requests meanwhile), and large
+//    inserts, BEGIN and COMMIT are always asynchronous.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { StoredEvent } from '../schema/stored-event';
+import { Mutex } from './mutex';
+import { WRITE_OPS, sqlitePathFromUrl } from './sqlite';
+import { ASYNC_REPLY, DEAD, NO_REPLY, REPLIES, REQUESTS, SYNC_REPLY, type WireError, type WriterRequest } from './sqlite-worker-entry';
+import { VOID_OPS, type SqliteOptions } from './sqlite-write';
+import { BadQuery } from './store';
+import type {
+  CoreStore,
+  CoreWriteTx,
+  EventFilter,
+  EventPage,
+  GroupField,
+  LockQuery,
+  LockRow,
+  Policy,
+  SessionQuery,
+  SessionRow,
+  ValueField,
+} from './store';
+
+export interface SqliteWorkerOptions extends SqliteOptions {
+  /** Synchronous store work this thread may do in a row before an asynchronous hop (ms). 0: every operation is asynchronous. */
+  yieldMs?: number;
+  /** How long the writer spins for the next operation before sleeping (µs). */
+  spinMicros?: number;
+  /** Reader threads: the first answers point reads, the others queries and exports. */
+  readers?: number;
+}
+
+/** Inserts of at least this many events go asynchronously (the writer works while this thread does not wait). */
+const ASYNC_INSERT = 32;
+/** Events per export chunk: small enough that turning one chunk into CSV is a short task. */
+const STREAM_CHUNK = 256;
+
+function fromWire(e: WireError): Error {
+  if (e.kind === 'BadQuery') return new BadQuery(e.message);
+  const err = new Error(e.message) as Error & { code?: string };
+  err.name = e.name;
+  if (e.code !== undefined) err.code = e.code;
+  return err;
+}
+
+/** The worker script: the compiled file, or (tests running the TypeScript sources) the .ts file compiled on load by @swc/core. */
+function workerScript(): { script: string; eval: boolean } {
+  const js = join(__dirname, 'sqlite-worker-entry.js');
+  if (existsSync(js)) return { script: js, eval: false };
+  const ts = join(__dirname, 'sqlite-worker-entry.ts');
+  const swc = require.resolve('@swc/core', { paths: [__dirname] });
+  const script = `
+    const { transformSync } = require(${JSON.stringify(swc)});
+    const { readFileSync } = require('node:fs');
+    require.extensions['.ts'] = (m, filename) => {
+      const { code } = transformSync(readFileSync(filename, 'utf8'), {
+        filename, sourceMaps: 'inline', module: { type: 'commonjs' }, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+      });
+      m._compile(code, filename);
+    };
+    require(${JSON.stringify(ts)});`;
+  return { script, eval: true };
+}
+
+function startWorker(workerData: Record<string, unknown>, transferList: MessagePort[] = []): Promise<Worker> {
+  const { script, eval: isEval } = workerScript();
+  const worker = new Worker(script, { eval: isEval, workerData, transferList });
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: { ready?: boolean; error?: WireError }) => {
+      if (m.ready === undefined) return;
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      if (m.ready) resolve(worker);
+      else {
+        void worker.terminate();
+        reject(fromWire(m.error!));
+      }
+    };
+    const onError = (e: Error) => reject(e);
+    worker.on('message', onMessage);
+    worker.once('error', onError);
+  });
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+/** Request/response over a worker's message channel; keeps the worker referenced only while waiting. */
+class AsyncChannel {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor(
+    readonly worker: Worker,
+    private readonly onAnswer: () => void = () => {},
+  ) {
+    worker.unref();
+    worker.on('message', (m: { id?: number; ok: boolean; value?: unknown; error?: WireError }) => {
+      if (m.id === undefined) return;
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (!this.pending.size) worker.unref();
+      this.onAnswer();
+      if (m.ok) p.resolve(m.value);
+      else p.reject(fromWire(m.error!));
+    });
+    const fail = (e: unknown) => {
+      for (const p of this.pending.values()) p.reject(e);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`SQLite worker thread exited (${code})`)));
+  }
+
+  get busy(): number {
+    return this.pending.size;
+  }
+
+  /** Registers an answer by id; `send` posts the request. */
+  expect<T>(send: (id: number) => void): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      if (this.pending.size === 1) this.worker.ref();
+      try {
+        send(id);
+      } catch (e) {
+        this.pending.delete(id);
+        reject(e);
+      }
+    });
+  }
+
+  call<T>(op: string, args: unknown[]): Promise<T> {
+    return this.expect<T>((id) => this.worker.postMessage({ id, op, args }));
+  }
+}
+
+class Writer {
+  private readonly ctl: Int32Array;
+  private readonly channel: AsyncChannel;
+  private syncExpected = 0;
+  private ids = 0;
+  /** When this thread last came back from an asynchronous hop. */
+  burstStart = 0;
+
+  constructor(
+    worker: Worker,
+    shared: SharedArrayBuffer,
+    private readonly requests: MessagePort,
+    private readonly replies: MessagePort,
+    private readonly yieldMs: number,
+    private readonly spinMicros: number,
+  ) {
+    this.ctl = new Int32Array(shared);
+    this.channel = new AsyncChannel(worker, () => (this.burstStart = performance.now()));
+  }
+
+  get worker(): Worker {
+    return this.channel.worker;
+  }
+
+  private post(m: WriterRequest): void {
+    this.requests.postMessage(m);
+    Atomics.add(this.ctl, REQUESTS, 1);
+    Atomics.notify(this.ctl, REQUESTS);
+  }
+
+  /** Fire and forget (its error, if any, fails the next answered operation). */
+  send(op: string, args: unknown[]): void {
+    this.post({ id: ++this.ids, op, args, reply: NO_REPLY });
+  }
+
+  async(op: string, args: unknown[]): Promise<unknown> {
+    return this.channel.expect((id) => this.post({ id, op, args, reply: ASYNC_REPLY }));
+  }
+
+  /** Blocks this thread until the writer answers (for operations of microseconds). */
+  sync(op: string, args: unknown[]): unknown {
+    this.post({ id: ++this.ids, op, args, reply: SYNC_REPLY });
+    const target = ++this.syncExpected;
+    const ctl = this.ctl;
+    let seen = Atomics.load(ctl, REPLIES);
+    if (seen < target) {
+      const until = performance.now() + this.spinMicros / 1000;
+      while ((seen = Atomics.load(ctl, REPLIES)) < target && performance.now() < until);
+      while ((seen = Atomics.load(ctl, REPLIES)) < target) {
+        if (Atomics.load(ctl, DEAD)) throw new Error('the SQLite writer thread has stopped');
+        Atomics.wait(ctl, REPLIES, seen, 100);
+      }
+    }
+    const m = receiveMessageOnPort(this.replies)?.message as { ok: boolean; value?: unknown; error?: WireError } | undefined;
+    if (!m) throw new Error('the SQLite writer thread answered nothing');
+    if (!m.ok) throw fromWire(m.error!);
+    return m.value;
+  }
+
+  /** Synchronous while this thread's burst is short, asynchronous (a yield) once it is not. */
+  value(op: string, args: unknown[]): Promise<unknown> {
+    if (this.yieldMs > 0 && performance.now() - this.burstStart < this.yieldMs) {
+      try {
+        return Promise.resolve(this.sync(op, args));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return this.async(op, args);
+  }
+}
+
+export class SqliteWorkerStore implements CoreStore {
+  readonly description: string;
+  private readonly mutex = new Mutex();
+  private readonly tx: CoreWriteTx;
+  private closed = false;
+  private depth = 0;
+
+  private constructor(
+    readonly file: string,
+    private readonly writer: Writer,
+    private readonly readers: AsyncChannel[],
+  ) {
+    this.description = `sqlite:${file}`;
+    const w = writer;
+    const ops: Record<string, (...a: unknown[]) => Promise<unknown>> = {};
+    for (const name of WRITE_OPS) {
+      if (VOID_OPS.has(name)) {
+        ops[name] = (...a) => {
+          w.send(name, a);
+          return Promise.resolve();
+        };
+      } else if (name === 'insertEvents') {
+        ops[name] = (...a) => ((a[0] as StoredEvent[]).length >= ASYNC_INSERT ? w.async(name, a) : w.value(name, a));
+      } else ops[name] = (...a) => w.value(name, a);
+    }
+    this.tx = {
+      ...(ops as unknown as Omit<CoreWriteTx, 'savepoint'>),
+      savepoint: async <T>(fn: () => Promise<T>) => {
+        const depth = ++this.depth;
+        w.send('savepoint', []);
+        try {
+          const r = await fn();
+          await w.value('release', [depth]);
+          this.depth = depth - 1;
+          return r;
+        } catch (e) {
+          this.depth = depth - 1;
+          await w.async('rollbackTo', [depth]);
+          throw e;
+        }
+      },
+    };
+  }
+
+  static async open(file: string, opts: SqliteWorkerOptions = {}): Promise<SqliteWorkerStore> {
+    const shared = new SharedArrayBuffer(16);
+    const req = new MessageChannel();
+    const rep = new MessageChannel();
+    const spinMicros = opts.spinMicros ?? 50;
+    const worker = await startWorker(
+      { role: 'writer', file, synchronous: opts.synchronous ?? 'full', shared, requests: req.port2, replies: rep.port1, spinMicros },
+      [req.port2, rep.port1],
+    );
+    const writer = new Writer(worker, shared, req.port1, rep.port2, opts.yieldMs ?? 1, spinMicros);
+    const readers: AsyncChannel[] = [];
+    try {
+      // After the writer: it creates and migrates the file the readers open read-only.
+      for (let i = 0; i < Math.max(1, opts.readers ?? 2); i++) readers.push(new AsyncChannel(await startWorker({ role: 'reader', file })));
+    } catch (e) {
+      for (const r of readers) await r.worker.terminate();
+      await worker.terminate();
+      throw e;
+    }
+    return new SqliteWorkerStore(file, writer, readers);
+  }
+
+  /** Point reads (policy, locks, one session, gauges): their own thread, never behind an export. */
+  private point<T>(op: string, ...args: unknown[]): Promise<T> {
+    return this.readers[0].call<T>(op, args);
+  }
+
+  /** Queries and exports: the least busy of the other reader threads. */
+  private heavyReader(): AsyncChannel {
+    const pool = this.readers.length > 1 ? this.readers.slice(1) : this.readers;
+    return pool.reduce((a, b) => (b.busy < a.busy ? b : a));
+  }
+
+  private heavy<T>(op: string, ...args: unknown[]): Promise<T> {
+    return this.heavyReader().call<T>(op, args);
+  }
+
+  async write<T>(fn: (tx: CoreWriteTx) => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      if (this.closed) throw new Error('store is closed');
+      await this.writer.async('begin', []);
+      this.depth = 0;
+      try {
+        const result = await fn(this.tx);
+        await this.writer.async('commit', []);
+        return result;
+      } catch (e) {
+        await this.writer.async('rollback', []).catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  async getOrCreateMeta(key: string, make: () => string): Promise<string> {
+    return this.mutex.run(async () => (await this.writer.async('meta', [key, make()])) as string);
+  }
+
+  async purgeEventsBefore(before: number): Promise<number> {
+    return this.mutex.run(async () => {
+      if (this.closed) throw new Error('store is closed');
+      return (await this.writer.async('purge', [before])) as number;
+    });
+  }
+
+  getPolicy(): Promise<Policy> {
+    return this.point('getPolicy');
+  }
+
+  activeLocks(user: string | null, ip: string | null, now: number): Promise<LockRow[]> {
+    return this.point('activeLocks', user, ip, now);
+  }
+
+  getSession(id: string): Promise<SessionRow | undefined> {
+    return this.point('getSession', id);
+  }
+
+  countActiveSessions(user?: string[]): Promise<number> {
+    return this.point('countActiveSessions', user);
+  }
+
+  countLockedAccounts(now: number, user?: string[]): Promise<number> {
+    return this.point('countLockedAccounts', now, user);
+  }
+
+  listSessions(q: SessionQuery): Promise<SessionRow[]> {
+    return this.heavy('listSessions', q);
+  }
+
+  listLockouts(q: LockQuery): Promise<LockRow[]> {
+    return this.heavy('listLockouts', q);
+  }
+
+  queryEvents(filter: EventFilter, page: { limit: number; cursor: string | null; order: 'asc' | 'desc' }): Promise<EventPage> {
+    return this.heavy('queryEvents', filter, page);
+  }
+
+  timeseries(filter: EventFilter, intervalMs: number, group: GroupField | null): Promise<{ bucket: number; key: string | null; count: number }[]> {
+    return this.heavy('timeseries', filter, intervalMs, group);
+  }
+
+  eventStats(filter: EventFilter): Promise<{ logins: number; failures: number; unique_users: number }> {
+    return this.heavy('eventStats', filter);
+  }
+
+  distinctValues(field: ValueField, filter: EventFilter, limit: number): Promise<string[]> {
+    return this.heavy('distinctValues', field, filter, limit);
+  }
+
+  async *streamEvents(filter: EventFilter, order: 'asc' | 'desc'): AsyncIterable<StoredEvent> {
+    const reader = this.heavyReader();
+    const id = await reader.call<number>('streamOpen', [filter, order]);
+    // One chunk ahead, so the reader thread reads while this thread writes out the last one.
+    let next: Promise<StoredEvent[]> | null = reader.call<StoredEvent[]>('streamNext', [id, STREAM_CHUNK]);
+    try {
+      while (next) {
+        const chunk: StoredEvent[] = await next;
+        next = chunk.length === STREAM_CHUNK ? reader.call<StoredEvent[]>('streamNext', [id, STREAM_CHUNK]) : null;
+        for (const e of chunk) yield e;
+      }
+    } finally {
+      next?.catch(() => undefined);
+      reader.call('streamClose', [id]).catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.mutex.run(async () => {
+      this.closed = true;
+      await Promise.all(this.readers.map((r) => r.call('close', []).catch(() => undefined)));
+      await this.writer.async('close', []).catch(() => undefined);
+      await Promise.all([...this.readers.map((r) => r.worker.terminate()), this.writer.worker.terminate()]);
+    });
+  }
+}
+
+export function openSqliteWorkerStore(url: string, opts: SqliteWorkerOptions = {}): Promise<SqliteWorkerStore> {
+  return SqliteWorkerStore.open(sqlitePathFromUrl(url), opts);
+}
