@@ -1,5 +1,6 @@
 // OpenAPI 3.1 document for GET /v1/openapi.json. Request/record schemas come from the same TypeBox
 // objects the collector validates with, so the document cannot drift from the code.
+import { ERRORS, type ErrorCode } from '../http/errors';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { IngestEventSchema, MAX_BATCH_EVENTS } from './event';
 import { PolicySchema } from './policy';
@@ -80,16 +81,24 @@ const Lockout = Type.Object({
 });
 
 const ErrorSchema = Type.Object({
-  error: Type.String(),
+  error: Type.String({ description: 'What is wrong, for a person.' }),
+  code: Type.Union(
+    (Object.keys(ERRORS) as ErrorCode[]).map((c) => Type.Literal(c, { description: ERRORS[c].what })),
+    { description: 'Stable error code, for a program (one registry: HTTP status → code).' },
+  ),
   details: Type.Optional(Type.Array(Type.Object({ index: Type.Optional(Type.Integer()), path: Type.String(), message: Type.String() }))),
 });
 
 const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const errors = {
-  '400': json(ref('Error'), 'Bad request'),
+  '400': json(ref('Error'), 'Bad request: a malformed body or value, an unknown query parameter or enumerated value (the message lists the accepted ones), a time or number out of range; details name the path'),
   '401': json(ref('Error'), 'Missing or invalid API key'),
-  '403': json(ref('Error'), 'The key lacks the role'),
+  '403': json(
+    ref('Error'),
+    'The key lacks the role; a filter, group_by or value list on a detail hidden from this key (AUTHWATCH_HIDE_DETAILS); or, without API keys, a request not addressed to a loopback Host or from a foreign Origin',
+  ),
+  '415': json(ref('Error'), 'Every POST/PUT must declare Content-Type: application/json, also without a body'),
 };
 const q = (name: string, description: string, schema: object = { type: 'string' }) => ({ name, in: 'query', description, schema });
 const filterParams = [
