@@ -13,6 +13,7 @@ export const ERRORS = {
   AW_UNAUTHORIZED: { status: 401, what: 'no API key, or an unknown one' },
   AW_FORBIDDEN: { status: 403, what: 'the key\'s role may not do this, or the detail is hidden from it' },
   AW_NOT_FOUND: { status: 404, what: 'no such route, session or user' },
+  AW_CONFLICT: { status: 409, what: 'the state does not allow it (the session already ended)' },
   AW_PAYLOAD_TOO_LARGE: { status: 413, what: 'the body is over the size limit' },
   AW_UNSUPPORTED_MEDIA_TYPE: { status: 415, what: 'the body is not JSON (or OTLP protobuf on /v1/logs)' },
   AW_INTERNAL: { status: 500, what: 'the collector failed; the request can be retried' },
