@@ -115,3 +115,12 @@ test('no key or request body ever reaches the log', async () => {
   const all = s.logs.join('');
   for (const secret of ['ingest-secret-1', 'read-secret-1', 'admin-secret-1', 'hunter2', 'raw-sess-log']) expect(all).not.toContain(secret);
 });
+
+test('every error carries a code from the one registry', async () => {
+  expect((await s.req('GET', '/v1/events', { key: null })).body.code).toBe('AW_UNAUTHORIZED');
+  expect((await s.req('PUT', '/v1/policy', { key: 'read', body: {} })).body.code).toBe('AW_FORBIDDEN');
+  expect((await s.req('GET', '/v1/events?usr=alice', { key: 'read' })).body).toMatchObject({ code: 'AW_BAD_REQUEST', error: expect.stringMatching(/usr/) });
+  expect((await s.req('GET', '/v1/nowhere', { key: 'read' })).body.code).toBe('AW_NOT_FOUND');
+  expect((await s.req('POST', '/v1/events', { key: 'ingest', raw: 'x=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).body.code).toBe('AW_UNSUPPORTED_MEDIA_TYPE');
+  expect((await s.req('POST', '/v1/events', { key: 'ingest', raw: '{"type":', headers: { 'content-type': 'application/json' } })).body.code).toBe('AW_BAD_REQUEST');
+});
