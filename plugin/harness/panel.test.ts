@@ -1,21 +1,15 @@
 // Issue 5's proof in a real browser: the BUILT sessions & lockouts panel, fed by the BUILT data
 // source from a live collector, inside Grafana's PanelChrome. Actions go panel → data source →
 // admin route of the harness proxy → collector, and the test checks the collector's own answer.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Locator, Page } from 'playwright-core';
 
 import type { Harness, MountOptions } from './page/main';
 import { bulkSessions, seedCollector } from './seed';
+import { catalogScreenshot, docsScreenshot } from './screenshots';
 import { browserAvailable, DS_NAME, PANEL_ID, Stack, startStack } from './stack';
 
 const run = browserAvailable() ? describe : describe.skip;
-// The README's screenshots are refreshed on purpose (UPDATE_SCREENSHOTS=1); ordinary runs write
-// theirs under .ci/ so a test run never dirties the work tree.
-const screenshotDir = process.env.UPDATE_SCREENSHOTS
-  ? join(__dirname, '..', '..', 'docs', 'screenshots')
-  : join(__dirname, '..', '..', '.ci', 'screenshots');
-
 type Mount = Omit<MountOptions, 'panelId' | 'dsName'> & { dsName?: string };
 
 function mount(page: Page, o: Mount) {
@@ -76,16 +70,21 @@ run('sessions & lockouts panel (built) in Chromium against a live collector', ()
   });
 
   test('screenshots: both modes, light and dark, with real data', async () => {
-    mkdirSync(screenshotDir, { recursive: true });
     const canvas = page.getByTestId('harness-canvas');
     for (const theme of ['light', 'dark'] as const) {
       await mount(page, { targets: sessionsQuery(), options: { mode: 'sessions' }, theme, title: 'Sessions', width: 1340, height: 800 });
       await row(page, 'alice.martin').first().waitFor();
       await page.mouse.move(0, 0);
-      await canvas.screenshot({ path: join(screenshotDir, `sessions-${theme}.png`) });
+      await canvas.screenshot({ path: docsScreenshot(`sessions-${theme}.png`) });
+      if (theme === 'dark') {
+        await canvas.screenshot({ path: catalogScreenshot('screenshot-sessions.png') });
+      }
       await mount(page, { targets: lockoutsQuery, options: { mode: 'lockouts' }, theme, title: 'Locked accounts and addresses', width: 1340, height: 300 });
       await row(page, 'ivan.petrov').waitFor();
-      await canvas.screenshot({ path: join(screenshotDir, `lockouts-${theme}.png`) });
+      await canvas.screenshot({ path: docsScreenshot(`lockouts-${theme}.png`) });
+      if (theme === 'dark') {
+        await canvas.screenshot({ path: catalogScreenshot('screenshot-lockouts.png') });
+      }
     }
   });
 
@@ -110,7 +109,8 @@ run('sessions & lockouts panel (built) in Chromium against a live collector', ()
     const [target] = (await sessions('state=active&user=chen.wei')).sessions;
     expect(target).toBeDefined();
     await mount(page, { targets: sessionsQuery(), options: { mode: 'sessions' } });
-    const refreshesBefore = await page.evaluate(() => (window as unknown as { authwatchHarness: Harness }).authwatchHarness.refreshCount());
+    const changedBefore = await page.evaluate(() => (window as unknown as { authwatchHarness: Harness }).authwatchHarness.changedEvents());
+    const loggedBefore = stack.server.proxyLog.length;
     await row(page, 'chen.wei').getByRole('button', { name: 'End this session of chen.wei' }).click();
     const dialog = page.getByRole('dialog');
     await expect(dialog.textContent()).resolves.toContain('End the session of chen.wei');
@@ -125,8 +125,12 @@ run('sessions & lockouts panel (built) in Chromium against a live collector', ()
     await page.getByText('Ended the session of chen.wei').waitFor();
     await row(page, 'chen.wei').filter({ hasText: 'Terminated by admin' }).waitFor();
     await expect(row(page, 'chen.wei').getByRole('button', { name: 'End this session of chen.wei' }).count()).resolves.toBe(0);
-    const refreshesAfter = await page.evaluate(() => (window as unknown as { authwatchHarness: Harness }).authwatchHarness.refreshCount());
-    expect(refreshesAfter).toBe(refreshesBefore + 1);
+    // The row updated because the panel re-ran its own query (public APIs only): one change event,
+    // and a GET of the sessions through the read route after the POST.
+    const changedAfter = await page.evaluate(() => (window as unknown as { authwatchHarness: Harness }).authwatchHarness.changedEvents());
+    expect(changedAfter).toBe(changedBefore + 1);
+    const trail = stack.server.proxyLog.slice(loggedBefore).map((e) => `${e.method} ${e.path.split('?')[0]} ${e.status}`);
+    expect(trail.indexOf('GET /read/sessions 200')).toBeGreaterThan(trail.findIndex((l) => l.startsWith('POST /admin/sessions/')));
     const admin = stack.server.proxyLog.find((e) => e.method === 'POST' && e.path.includes('/terminate'));
     expect(admin).toMatchObject({ status: 200, upstream: `${stack.collector.url}/v1/sessions/${encodeURIComponent(target.id)}/terminate` });
   });

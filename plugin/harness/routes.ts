@@ -1,7 +1,11 @@
-// Grafana's data source proxy, reduced to what plugin.json routes declare: match a route by path
-// prefix + method (first match wins, in plugin.json order, like pkg/api/pluginproxy), enforce its
-// reqRole, and build the upstream request with the route's url/headers/urlParams templates filled
-// from the data source's jsonData and secureJsonData. Routes come from the BUILT dist/**/plugin.json.
+// Grafana's data source proxy (pkg/api/pluginproxy), reduced to what plugin.json routes declare:
+// the first route (in plugin.json order) whose method equals the request's (or is unset / "*") and
+// whose path is a plain string prefix of the proxy path wins; then its reqRole is enforced; the
+// upstream URL is the route's url template joined to the rest of the path like Grafana's
+// JoinURLFragments, headers and urlParams filled from the data source's jsonData and
+// secureJsonData as Go's text/template fills them ("<no value>" for a key that is not set). A path
+// no route matches goes to the data source's own URL without any route header (502 when it has
+// none). Routes come from the BUILT dist/**/plugin.json.
 import { readFileSync } from 'node:fs';
 
 export type OrgRole = 'Viewer' | 'Editor' | 'Admin';
@@ -58,38 +62,49 @@ export function readRoutes(pluginJsonPath: string): PluginRoute[] {
 }
 
 /**
- * Fills Grafana's `{{ .JsonData.x }}` / `{{ .SecureJsonData.x }}` templates. A value that is not set
- * becomes empty, as Grafana renders it; any other template is refused.
+ * Fills Grafana's `{{ .JsonData.x }}` / `{{ .SecureJsonData.x }}` templates. A key that is not set
+ * becomes "<no value>", as Go's text/template renders a missing map key; any other template is refused.
  */
 export function interpolate(template: string, ds: DataSourceSecrets): string {
   return template
     .replace(/\{\{\s*\.(JsonData|SecureJsonData)\.([A-Za-z0-9_]+)\s*\}\}/g, (_m, kind: string, key: string) => {
       const source: Record<string, unknown> = kind === 'JsonData' ? ds.jsonData : ds.secureJsonData;
       const value = source[key];
-      return value === undefined || value === null ? '' : String(value);
+      if (value === undefined) {
+        return '<no value>';
+      }
+      // text/template prints a JSON null as <nil>.
+      return value === null ? '<nil>' : String(value);
     })
     .replace(/\{\{[^}]*\}\}/g, (m) => {
       throw new RouteError(502, `unsupported route template ${m}`);
     });
 }
 
-function cleanPath(p: string): string {
-  return p.replace(/^\/+/, '').replace(/\/+$/, '');
-}
-
 /** Returns the matched route and the proxy path remainder after the route's path. */
 export function matchRoute(routes: PluginRoute[], proxyPath: string, method: string): { route: PluginRoute; rest: string } | undefined {
-  const path = cleanPath(proxyPath);
   for (const route of routes) {
-    if (route.method && route.method !== '*' && route.method.toUpperCase() !== method.toUpperCase()) {
+    if (route.method && route.method !== '*' && route.method !== method) {
       continue;
     }
-    const prefix = cleanPath(route.path);
-    if (path === prefix || path.startsWith(prefix + '/') || prefix === '') {
-      return { route, rest: path.slice(prefix.length) };
+    if (proxyPath.startsWith(route.path)) {
+      return { route, rest: proxyPath.slice(route.path.length) };
     }
   }
   return undefined;
+}
+
+/** Grafana's util.JoinURLFragments: exactly one slash between the two parts. */
+export function joinUrlFragments(a: string, b: string): string {
+  if (b === '') {
+    return a;
+  }
+  const aSlash = a.endsWith('/');
+  const bSlash = b.startsWith('/');
+  if (aSlash && bSlash) {
+    return a + b.slice(1);
+  }
+  return aSlash || bSlash ? a + b : `${a}/${b}`;
 }
 
 export function hasRole(userRole: OrgRole, required: OrgRole | undefined): boolean {
@@ -98,19 +113,24 @@ export function hasRole(userRole: OrgRole, required: OrgRole | undefined): boole
 
 /**
  * Builds the upstream request for one proxied browser request, or throws RouteError with the
- * status Grafana would answer (404 no route, 403 role too low).
+ * status Grafana would answer (403 role too low, 502 no route and no data source URL).
+ * `proxyPath` is the part after /api/datasources/proxy/uid/<uid>/, as Grafana sees it.
  */
 export function buildUpstream(
   routes: PluginRoute[],
-  ds: DataSourceSecrets,
+  ds: DataSourceSecrets & { url?: string },
   userRole: OrgRole,
   method: string,
   proxyPath: string,
   search: string
-): UpstreamRequest {
+): UpstreamRequest & { route?: string } {
   const match = matchRoute(routes, proxyPath, method);
   if (!match) {
-    throw new RouteError(404, `no plugin route matches ${method} ${proxyPath}`);
+    // Grafana proxies an unmatched path to the data source's own URL, with no route headers.
+    if (!ds.url) {
+      throw new RouteError(502, 'Bad Gateway');
+    }
+    return { url: joinUrlFragments(ds.url, proxyPath) + search, headers: {} };
   }
   const { route, rest } = match;
   if (!hasRole(userRole, route.reqRole)) {
@@ -119,9 +139,13 @@ export function buildUpstream(
   if (!route.url) {
     throw new RouteError(502, `route ${route.path} has no url`);
   }
-  const base = new URL(interpolate(route.url, ds));
-  const joined = base.pathname.replace(/\/+$/, '') + (rest ? '/' + rest.replace(/^\/+/, '') : '');
-  const target = new URL(joined || '/', base);
+  let target: URL;
+  try {
+    target = new URL(joinUrlFragments(interpolate(route.url, ds), rest));
+  } catch {
+    // An unset url renders as "<no value>/v1": Grafana cannot send that anywhere.
+    throw new RouteError(502, 'Bad Gateway');
+  }
   target.search = search;
   for (const p of route.urlParams ?? []) {
     target.searchParams.set(p.name, interpolate(p.content, ds));
@@ -130,5 +154,5 @@ export function buildUpstream(
   for (const h of route.headers ?? []) {
     headers[h.name] = interpolate(h.content, ds);
   }
-  return { url: target.toString(), headers };
+  return { url: target.toString(), headers, route: `${route.method ?? '*'} ${route.path}` };
 }

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { dirname, extname, join, normalize } from 'node:path';
+import { extname, join, normalize } from 'node:path';
 
 import { BuiltPlugin, discoverPlugins } from './plugins';
 import { buildUpstream, DataSourceSecrets, OrgRole, PluginRoute, readRoutes, RouteError } from './routes';
@@ -16,6 +16,8 @@ export interface HarnessDataSource extends DataSourceSecrets {
   name: string;
   /** Plugin id of the data source plugin. */
   type: string;
+  /** The data source's own URL (Grafana's top-level url); our plugin leaves it empty. */
+  url?: string;
 }
 
 export interface HarnessUser {
@@ -26,18 +28,21 @@ export interface HarnessUser {
 export interface ProxyLogEntry {
   method: string;
   path: string;
+  /** The plugin.json route that matched ("POST admin/sessions/"); none for an unmatched path. */
   route?: string;
   status: number;
   upstream?: string;
+  /** Headers the proxy added upstream; the Authorization value is replaced by the key's name. */
+  upstreamHeaders?: Record<string, string>;
 }
 
 export interface HarnessServerOptions {
   distDir: string;
   vendorJsPath: string;
+  /** @grafana/ui's icon set of the package set the page uses (Grafana serves its own). */
+  iconsDir: string;
   datasources: HarnessDataSource[];
 }
-
-const grafanaIconsDir = join(dirname(require.resolve('@grafana/ui')), '..', 'public', 'img', 'icons');
 
 const mimeTypes: Record<string, string> = {
   '.js': 'application/javascript; charset=utf-8',
@@ -57,6 +62,10 @@ export class HarnessServer {
   readonly proxyLog: ProxyLogEntry[] = [];
   private readonly routes = new Map<string, PluginRoute[]>();
   private readonly sessions = new Map<string, HarnessUser>();
+  /** The app's plugin settings, as Grafana keeps them per org (enabled by provisioning or an Admin). */
+  readonly appSettings = { enabled: true, pinned: true, jsonData: {} as Record<string, unknown> };
+  /** Every POST /api/plugins/<app>/settings the page made. */
+  readonly settingsUpdates: Array<{ role: OrgRole; body: unknown; status: number }> = [];
   private server?: Server;
   url = '';
 
@@ -129,7 +138,7 @@ export class HarnessServer {
     const icon = /^\/public\/build\/img\/icons\/([a-z-]+\/[a-z0-9-]+\.svg)$/.exec(path);
     if (icon) {
       // Grafana serves @grafana/ui's icon set under public/build/img/icons; Icon fetches from there.
-      return this.file(res, join(grafanaIconsDir, icon[1]));
+      return this.file(res, join(this.options.iconsDir, icon[1]));
     }
     const pub = /^\/public\/plugins\/([^/]+)\/(.+)$/.exec(path);
     if (pub) {
@@ -146,6 +155,10 @@ export class HarnessServer {
     const proxy = /^\/api\/datasources\/proxy\/uid\/([^/]+)\/?(.*)$/.exec(path);
     if (proxy) {
       return this.proxy(req, res, proxy[1], proxy[2], url.search);
+    }
+    const settings = /^\/api\/plugins\/([^/]+)\/settings$/.exec(path);
+    if (settings) {
+      return this.pluginSettings(req, res, settings[1]);
     }
     return this.json(res, 404, { message: 'not found' });
   }
@@ -183,8 +196,16 @@ export class HarnessServer {
         isDefault: i === 0,
       };
     });
+    const app = this.plugins.find((p) => p.dir === '');
     const bootData = {
-      settings: { appSubUrl: '', datasources, panels, buildInfo: { version: 'harness', edition: 'OSS' }, featureToggles: {} },
+      settings: {
+        appSubUrl: '',
+        datasources,
+        panels,
+        buildInfo: { version: 'harness', edition: 'OSS' },
+        featureToggles: {},
+        harnessApp: { id: app?.id, module: app?.module.slice(1) },
+      },
       user: { login: user.login, name: user.login, orgRole: user.role, orgId: 1, isSignedIn: true, theme: 'dark', timezone: 'utc' },
       navTree: [],
     };
@@ -214,6 +235,46 @@ export class HarnessServer {
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   }
 
+  /** Which configured key an Authorization header carries, by name (never the key itself). */
+  private keyName(ds: HarnessDataSource, header: string): string {
+    const found = Object.entries(ds.secureJsonData).find(([, key]) => header === `Bearer ${key}`);
+    return found ? `Bearer <${found[0]}>` : header.includes('<no value>') ? header : 'Bearer <other>';
+  }
+
+  /** GET and POST /api/plugins/<app>/settings: Admins only change them, as in Grafana. */
+  private async pluginSettings(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+    const user = this.user(req);
+    const app = this.plugins.find((p) => p.dir === '');
+    if (!user) {
+      return this.json(res, 401, { message: 'Unauthorized' });
+    }
+    if (!app || id !== app.id) {
+      return this.json(res, 404, { message: 'Plugin not found' });
+    }
+    if (req.method === 'GET') {
+      return this.json(res, 200, { ...app.json, type: 'app', module: app.module.slice(1), baseUrl: app.baseUrl, ...this.appSettings });
+    }
+    if (req.method !== 'POST') {
+      return this.json(res, 405, { message: 'Method not allowed' });
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) {
+      chunks.push(chunk as Buffer);
+    }
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { enabled?: boolean; pinned?: boolean; jsonData?: Record<string, unknown> };
+    const status = user.role === 'Admin' ? 200 : 403;
+    this.settingsUpdates.push({ role: user.role, body, status });
+    if (status !== 200) {
+      return this.json(res, 403, { message: 'Permission denied' });
+    }
+    Object.assign(this.appSettings, {
+      enabled: Boolean(body.enabled),
+      pinned: Boolean(body.pinned),
+      jsonData: body.jsonData ?? {},
+    });
+    return this.json(res, 200, { message: 'Plugin settings updated' });
+  }
+
   private async proxy(req: IncomingMessage, res: ServerResponse, uid: string, proxyPath: string, search: string): Promise<void> {
     const method = req.method ?? 'GET';
     const entry: ProxyLogEntry = { method, path: '/' + proxyPath + search, status: 0 };
@@ -240,6 +301,10 @@ export class HarnessServer {
       throw err;
     }
     entry.upstream = upstream.url;
+    entry.route = upstream.route;
+    entry.upstreamHeaders = Object.fromEntries(
+      Object.entries(upstream.headers).map(([k, v]) => [k, k.toLowerCase() === 'authorization' ? this.keyName(ds, v) : v])
+    );
     const chunks: Buffer[] = [];
     for await (const chunk of req) {
       chunks.push(chunk as Buffer);
@@ -262,6 +327,13 @@ export class HarnessServer {
       // What Grafana's reverse proxy answers when the upstream cannot be reached.
       entry.status = 502;
       return this.json(res, 502, { message: 'Bad Gateway' });
+    }
+    if (answer.status === 401) {
+      // Grafana's data source proxy turns the upstream's 401 into a 400 with this body.
+      entry.status = 400;
+      await answer.arrayBuffer();
+      res.writeHead(400).end('Authentication to data source failed');
+      return;
     }
     entry.status = answer.status;
     const out: Record<string, string> = {};

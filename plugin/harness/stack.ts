@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import type { Page } from 'playwright-core';
 
-import { ensurePageBundle, ensurePluginBuilt, distDir } from './build';
+import { bundleSources, currentPackageSet, distDir, ensurePageBundle, ensurePluginBuilt, iconsDir, installedVersions, PackageSet } from './build';
 import { chromiumMissingReason, launchChromium, LaunchedBrowser } from './chromium';
 import { RunningCollector, startCollector } from './collector';
 import { OrgRole } from './routes';
@@ -13,6 +13,7 @@ import { HarnessServer } from './server';
 
 export const DS_NAME = 'Authwatch';
 export const DS_DOWN_NAME = 'Authwatch (collector down)';
+export const DS_WRONG_KEY_NAME = 'Authwatch (wrong read key)';
 export const PANEL_ID = 'authwatch-sessions-panel';
 export const DATASOURCE_ID = 'authwatch-activity-datasource';
 
@@ -43,6 +44,9 @@ export interface Leak {
 }
 
 export interface Stack {
+  packageSet: PackageSet;
+  /** Package name → version the page bundle was built from. */
+  versions: Record<string, string>;
   collector: RunningCollector;
   server: HarnessServer;
   browser: LaunchedBrowser;
@@ -59,7 +63,18 @@ export interface Stack {
 
 export async function startStack(): Promise<Stack> {
   ensurePluginBuilt();
-  const vendorJsPath = await ensurePageBundle();
+  const packageSet = currentPackageSet();
+  const vendorJsPath = await ensurePageBundle(packageSet);
+  const versions = installedVersions(packageSet);
+  // Which package set each shared library really came from (a wrong resolution would fall back
+  // to the workspace's React 18 silently): every copy must come from the set's own node_modules.
+  const wrongCopies = Object.entries(bundleSources(packageSet).packages)
+    .filter(([name]) => ['react', 'react-dom', '@grafana/data', '@grafana/ui', '@grafana/runtime'].includes(name))
+    .filter(([, dirs]) => dirs.some((d) => (packageSet.name === 'grafana13') !== d.endsWith('grafana13/node_modules')));
+  if (wrongCopies.length) {
+    throw new Error(`the ${packageSet.name} page bundle took packages from elsewhere: ${JSON.stringify(wrongCopies)}`);
+  }
+  console.log(`harness package set ${packageSet.name}: ${Object.entries(versions).map(([n, v]) => `${n} ${v}`).join(', ')}`);
   const tag = randomBytes(6).toString('hex');
   const keys = { ingest: `aw-ingest-${tag}`, read: `aw-read-${tag}`, admin: `aw-admin-${tag}` };
   const collector = await startCollector(keys);
@@ -67,6 +82,7 @@ export async function startStack(): Promise<Stack> {
   const server = new HarnessServer({
     distDir,
     vendorJsPath,
+    iconsDir: iconsDir(packageSet),
     datasources: [
       { uid: 'authwatch', name: DS_NAME, type: DATASOURCE_ID, jsonData: { url: collector.url, showDetails: true }, secureJsonData: secrets },
       {
@@ -76,6 +92,13 @@ export async function startStack(): Promise<Stack> {
         jsonData: { url: `http://127.0.0.1:${await closedPort()}`, showDetails: true },
         secureJsonData: secrets,
       },
+      {
+        uid: 'authwatch-wrong-key',
+        name: DS_WRONG_KEY_NAME,
+        type: DATASOURCE_ID,
+        jsonData: { url: collector.url, showDetails: true },
+        secureJsonData: { readKey: `aw-not-a-key-${tag}`, adminKey: `aw-not-a-key-${tag}` },
+      },
     ],
   });
   await server.start();
@@ -83,7 +106,7 @@ export async function startStack(): Promise<Stack> {
   const requests: Stack['requests'] = [];
   const leaks: Leak[] = [];
   const pageErrors: string[] = [];
-  const secretValues = Object.values(keys);
+  const secretValues = [...Object.values(keys), `aw-not-a-key-${tag}`];
   const check = (where: string, url: string, text: string | null | undefined) => {
     if (text && secretValues.some((k) => text.includes(k))) {
       leaks.push({ where, url });
@@ -94,6 +117,8 @@ export async function startStack(): Promise<Stack> {
     await browser.context.addCookies([{ name: 'grafana_session', value: session, url: server.url }]);
   };
   return {
+    packageSet,
+    versions,
     collector,
     server,
     browser,

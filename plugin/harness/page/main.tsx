@@ -4,6 +4,11 @@
 import React, { useEffect, useState } from 'react';
 import { createRoot, Root } from 'react-dom/client';
 import {
+  AppPlugin,
+  type AppPluginMeta,
+  PluginContextProvider,
+  type BusEventType,
+  type DataSourceSettings,
   applyFieldOverrides,
   createTheme,
   DataFrame,
@@ -21,8 +26,9 @@ import {
   TimeRange,
   toDataFrame,
 } from '@grafana/data';
-import { config, getAppEvents, getDataSourceSrv, RefreshEvent, setAppEvents } from '@grafana/runtime';
+import { config, getAppEvents, getBackendSrv, getDataSourceSrv, setAppEvents } from '@grafana/runtime';
 import { GlobalStyles, PanelChrome, ThemeContext } from '@grafana/ui';
+import { MemoryRouter } from 'react-router-dom-v5-compat';
 import { isObservable, lastValueFrom, from } from 'rxjs';
 
 import { importModule, installDefine, provideShared, sharedNames } from './amd';
@@ -113,7 +119,7 @@ let root: Root | undefined;
 let setPanelState: ((s: PanelState) => void) | undefined;
 let current: (PanelState & { dsName: string; targets: DataQuery[]; range: TimeRange }) | undefined;
 let renderedWaiter: ((ms: number) => void) | undefined;
-let refreshes = 0;
+let changedEvents = 0;
 
 function HarnessPanel({ state }: { state: PanelState }) {
   const theme = createTheme({ colors: { mode: state.theme } });
@@ -182,28 +188,56 @@ function showPanel(state: PanelState): Promise<number> {
   const painted = new Promise<number>((resolve) => (renderedWaiter = resolve));
   if (!root) {
     root = createRoot(document.getElementById('root')!);
+  }
+  if (!setPanelState) {
     root.render(<App initial={state} />);
   } else {
-    setPanelState!(state);
+    setPanelState(state);
   }
   return painted.then((end) => end - start);
 }
 
-async function rerun(): Promise<void> {
-  if (!current) {
-    return;
+/** Renders something other than the panel (an app page, a config editor) in Grafana's theme. */
+function showElement(element: React.ReactElement, themeMode: 'light' | 'dark') {
+  const theme = createTheme({ colors: { mode: themeMode } });
+  if (!root) {
+    root = createRoot(document.getElementById('root')!);
   }
-  const data = await runQueries(current.dsName, current.targets, current.range);
-  current = { ...current, data, version: current.version + 1 };
-  refreshes++;
-  await showPanel(current);
+  setPanelState = undefined;
+  // Grafana renders plugin pages inside its router; @grafana/ui's links need the (v6 API) router
+  // context of react-router-dom-v5-compat, the copy @grafana/ui itself imports.
+  root.render(
+    <MemoryRouter>
+      <>
+        <ThemeContext.Provider value={theme}>
+          <GlobalStyles />
+          <div data-testid="harness-canvas" data-theme={themeMode} style={{ padding: 24, background: theme.colors.background.primary, width: 1100 }}>
+            {element}
+          </div>
+        </ThemeContext.Provider>
+      </>
+    </MemoryRouter>
+  );
 }
 
-// Grafana 11+ dashboards are scenes: the panel refreshes through the dashboard's time range.
-(window as unknown as { __grafanaSceneContext: object }).__grafanaSceneContext = {
-  state: { $timeRange: { onRefresh: () => void rerun() } },
-};
-getAppEvents().subscribe(RefreshEvent, () => void rerun());
+// After an action the panel announces the change on the app event bus (a public API) and re-runs
+// its own query; a Grafana dashboard does nothing else with it, so the harness only counts it.
+getAppEvents().subscribe({ type: 'authwatch-data-changed' } as BusEventType<never>, () => changedEvents++);
+
+/** The built app plugin (module.js at the dist root). */
+async function loadApp(): Promise<AppPlugin> {
+  const module = (config.bootData.settings as unknown as { harnessApp: { module: string } }).harnessApp.module;
+  const mod = (await importModule('/' + module)) as { plugin?: AppPlugin };
+  if (!mod.plugin?.configPages) {
+    throw new Error(`${module} does not export an app plugin`);
+  }
+  return mod.plugin;
+}
+
+/** The app's settings as Grafana's plugin page loads them (GET /api/plugins/<id>/settings). */
+async function appMeta(id: string): Promise<AppPluginMeta> {
+  return (await getBackendSrv().get(`/api/plugins/${id}/settings`)) as AppPluginMeta;
+}
 
 export interface MountOptions {
   panelId: string;
@@ -260,7 +294,64 @@ const harness = {
     const rows = data.series.reduce((n, f) => n + f.length, 0);
     return { queryMs, renderMs, rows, state: data.state, errors: data.errors };
   },
-  refreshCount: () => refreshes,
+  changedEvents: () => changedEvents,
+  /** React as the page runs it (proves which package set the bundle was built from). */
+  reactVersion: () => React.version,
+  /** Renders the built app's root page (Overview) or its configuration page, as Grafana does. */
+  async mountAppPage(page: 'root' | 'config', theme: 'light' | 'dark' = 'dark') {
+    const plugin = await loadApp();
+    const meta = await appMeta('authwatch-monitor-app');
+    plugin.meta = meta;
+    if (page === 'root') {
+      const Root = plugin.root!;
+      showElement(
+        <PluginContextProvider meta={meta}>
+          <Root meta={meta} path="/a/authwatch-monitor-app" query={{}} basename="/a/authwatch-monitor-app" onNavChanged={() => {}} />
+        </PluginContextProvider>,
+        theme
+      );
+    } else {
+      const Config = plugin.configPages![0].body;
+      showElement(
+        <PluginContextProvider meta={meta}>
+          <Config plugin={plugin} query={{}} />
+        </PluginContextProvider>,
+        theme
+      );
+    }
+    return { enabled: Boolean(meta.enabled), pages: plugin.configPages!.map((p) => p.title) };
+  },
+  /** Renders the built data source's configuration editor with an instance's saved settings. */
+  async mountDataSourceConfig(dsName: string, theme: 'light' | 'dark' = 'dark') {
+    const settings = getDataSourceSrv().getInstanceSettings(dsName)!;
+    const ds = await getDataSourceSrv().get(dsName);
+    const Editor = ds.components!.ConfigEditor!;
+    const options = {
+      id: settings.id,
+      uid: settings.uid,
+      orgId: 1,
+      name: settings.name,
+      type: settings.type,
+      typeName: settings.meta.name,
+      typeLogoUrl: '',
+      access: 'proxy',
+      url: '',
+      user: '',
+      database: '',
+      basicAuth: false,
+      basicAuthUser: '',
+      isDefault: false,
+      jsonData: settings.jsonData,
+      secureJsonFields: (settings as unknown as { secureJsonFields: Record<string, boolean> }).secureJsonFields,
+      readOnly: false,
+      withCredentials: false,
+    } as unknown as DataSourceSettings;
+    function Harnessed() {
+      const [o, setO] = useState(options);
+      return <Editor options={o} onOptionsChange={setO} />;
+    }
+    showElement(<Harnessed />, theme);
+  },
   /** Calls one of the data source's action methods directly, as a page script could (bypassing the UI). */
   async callAction(dsName: string, method: 'terminateSession' | 'terminateUserSessions' | 'unlockUser' | 'unlockIp', arg: string) {
     const ds = (await getDataSourceSrv().get(dsName)) as unknown as Record<string, (a: string) => Promise<unknown>>;

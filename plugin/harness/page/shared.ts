@@ -1,48 +1,49 @@
-// The modules a Grafana page shares with plugins (create-plugin's webpack externals), taken from the
-// REAL installed packages. ES-module imports keep one instance per package (the harness code and
-// @grafana/ui see the same @grafana/runtime); each is handed out with __esModule set, so webpack's
-// AMD externals resolve default and named imports the way they do against Grafana's SystemJS registry.
+// The modules a Grafana page shares with plugins, taken from the REAL installed packages: only
+// names Grafana itself provides (public/app/features/plugins/loader/sharedDependencies.ts), so a
+// plugin that imports anything else fails here as it would in Grafana. ES-module imports keep one
+// instance per package (the harness code and @grafana/ui see the same @grafana/runtime); each is
+// handed out live (a proxy over the module namespace) with __esModule set, so webpack's AMD
+// externals resolve default and named imports the way they do against Grafana's SystemJS registry.
 import * as emotionCss from '@emotion/css';
 import * as emotionReact from '@emotion/react';
 import * as grafanaData from '@grafana/data';
-import * as grafanaI18n from '@grafana/i18n';
 import * as grafanaRuntime from '@grafana/runtime';
 import * as grafanaUi from '@grafana/ui';
 import * as i18next from 'i18next';
-import * as jquery from 'jquery';
 import * as lodash from 'lodash';
 import * as moment from 'moment';
 import * as react from 'react';
 import * as reactDom from 'react-dom';
-import * as reactRedux from 'react-redux';
-import * as reactRouter from 'react-router';
-import * as jsxDevRuntime from 'react/jsx-dev-runtime';
-import * as jsxRuntime from 'react/jsx-runtime';
-import * as redux from 'redux';
 import * as rxjs from 'rxjs';
+import * as rxjsOperators from 'rxjs/operators';
 
-/** For a CommonJS package esbuild's namespace carries `default` = module.exports plus its properties. */
+import { GRAFANA_SHARED_NAMES } from './grafana-shared';
+
+/** A live view of a module namespace that also says __esModule (webpack's interop flag). */
 function share(namespace: object): Record<string, unknown> {
-  return { ...namespace, __esModule: true };
+  return new Proxy(namespace as Record<string | symbol, unknown>, {
+    get: (target, key) => (key === '__esModule' ? true : target[key]),
+    has: (target, key) => key === '__esModule' || key in target,
+  });
 }
 
 export const sharedModules: Record<string, unknown> = {
   react: share(react),
   'react-dom': share(reactDom),
-  'react/jsx-runtime': share(jsxRuntime),
-  'react/jsx-dev-runtime': share(jsxDevRuntime),
   '@grafana/data': share(grafanaData),
   '@grafana/ui': share(grafanaUi),
   '@grafana/runtime': share(grafanaRuntime),
-  '@grafana/i18n': share(grafanaI18n),
   '@emotion/css': share(emotionCss),
+  emotion: share(emotionCss),
   '@emotion/react': share(emotionReact),
   rxjs: share(rxjs),
+  'rxjs/operators': share(rxjsOperators),
   lodash: share(lodash),
   moment: share(moment),
   i18next: share(i18next),
-  'react-router': share(reactRouter),
-  'react-redux': share(reactRedux),
-  redux: share(redux),
-  jquery: share(jquery),
 };
+
+const extra = Object.keys(sharedModules).filter((name) => !GRAFANA_SHARED_NAMES.includes(name));
+if (extra.length) {
+  throw new Error(`the harness offers modules Grafana does not share with plugins: ${extra.join(', ')}`);
+}
