@@ -4,11 +4,11 @@
 // unlocked, user locks, a wider network over a narrower one, a row that is not an address). Every
 // format is checked by what consumes it: nft (check mode, then a real load, in a private network
 // namespace) and nginx -t. Missing binaries skip with the reason printed, and fail under CI=true.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type TestServer } from '../../test/helpers/server';
+import { KEYS, startServer, type TestServer } from '../../test/helpers/server';
 import { pipelineSink, runAuthLogSource } from '../sources/authlog';
 import type { LockRow, NewLock } from '../store/store';
 import { blockEntries, lockNetwork, renderNftables } from './blocklist';
@@ -58,6 +58,19 @@ function nginxTest(dir: string, snippet: string): { status: number | null; out: 
   );
   const r = spawnSync(nginx!, ['-t', '-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')], { encoding: 'utf8' });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+/** A child process without blocking this one (the collector under test answers it from here). */
+function runAsync(cmd: string, env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, [], { env });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d) => (stdout += d));
+    c.stderr.on('data', (d) => (stderr += d));
+    c.on('error', reject);
+    c.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 const syslogStamp = (ms: number) => {
@@ -221,5 +234,46 @@ describe('GET /v1/blocklist', () => {
     // And a malformed file is refused by the same check (the check is real).
     writeFileSync(file, r.text.replace('203.0.113.5/32', '203.0.113.0/24, 203.0.113.5/32'));
     expect(nft(['-c', '-f', file]).status).not.toBe(0);
+  });
+
+  test('docs/blocklist.md recipe: the sync script loads the blocklist; with a bad key it fails and keeps the last good file; the units verify', async () => {
+    const doc = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'blocklist.md'), 'utf8');
+    const blocks = [...doc.matchAll(/```(sh|ini)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1], text: m[2].replace(/^ {3}/gm, '') }));
+    const script = blocks.find((b) => b.lang === 'sh' && b.text.startsWith('#!/bin/sh'))!.text;
+    const [service, timer] = blocks.filter((b) => b.lang === 'ini').map((b) => b.text);
+    expect(script).toContain('/v1/blocklist?format=nftables');
+    if (typeof nft === 'string' || !which('curl')) {
+      console.log(`SKIP docs recipe run: ${typeof nft === 'string' ? nft : 'curl is not installed'}`);
+      return;
+    }
+    const dir = join(s.dir, 'recipe');
+    mkdirSync(join(dir, 'bin'), { recursive: true });
+    writeFileSync(join(dir, 'sync'), script);
+    chmodSync(join(dir, 'sync'), 0o755);
+    // nft for the script: the real one, in a private network namespace.
+    writeFileSync(join(dir, 'bin', 'nft'), `#!/bin/sh\nexec unshare -rn '${NFT}' "$@"\n`);
+    chmodSync(join(dir, 'bin', 'nft'), 0o755);
+    writeFileSync(join(dir, 'auth'), `Authorization: Bearer ${KEYS.read}\n`);
+    const env = { PATH: `${join(dir, 'bin')}:${process.env.PATH}`, AUTHWATCH_URL: s.url, AUTHWATCH_AUTH_FILE: join(dir, 'auth'), AUTHWATCH_STATE_DIR: join(dir, 'state') };
+    const ok = await runAsync(join(dir, 'sync'), env);
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    const loaded = readFileSync(join(dir, 'state', 'blocklist.nft'), 'utf8');
+    expect(loaded).toMatch(/203\.0\.113\.5\/32 timeout \d+s/);
+    writeFileSync(join(dir, 'auth'), 'Authorization: Bearer wrong-key\n');
+    const refused = await runAsync(join(dir, 'sync'), env);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/401/);
+    expect(readFileSync(join(dir, 'state', 'blocklist.nft'), 'utf8')).toBe(loaded);
+    if (!which('systemd-analyze')) {
+      console.log('SKIP unit check: systemd-analyze is not installed');
+      return;
+    }
+    writeFileSync(join(dir, 'blocklist.env'), `AUTHWATCH_URL=${s.url}\n`);
+    writeFileSync(join(dir, 'authwatch-blocklist.service'), service.replace('/etc/authwatch/blocklist.env', join(dir, 'blocklist.env')).replace('/usr/local/sbin/authwatch-blocklist-sync', join(dir, 'sync')));
+    writeFileSync(join(dir, 'authwatch-blocklist.timer'), timer);
+    const verify = spawnSync('systemd-analyze', ['verify', join(dir, 'authwatch-blocklist.timer'), join(dir, 'authwatch-blocklist.service')], { encoding: 'utf8' });
+    expect(verify.stdout + verify.stderr).toBe('');
+    expect(verify.status).toBe(0);
   });
 });
