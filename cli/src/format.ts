@@ -82,6 +82,18 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 }
 
+// Control characters (C0, DEL, C1) and bidirectional overrides: an attacker's user name
+// ("\x1b]0;…", "\u202e…") must not drive the terminal or reorder what an admin reads.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Text for a terminal: unprintable characters shown as \xNN / \uNNNN escapes. */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 const PLAIN = {
   chars: { top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '', left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ' },
   style: { head: [] as string[], border: [] as string[], 'padding-left': 0, 'padding-right': 0 },
@@ -91,7 +103,7 @@ const PLAIN = {
 export function table(head: string[], rows: Array<Array<string | number | null | undefined>>): string {
   // "time (Europe/Paris)" → "TIME (Europe/Paris)": the zone keeps its spelling.
   const t = new Table({ head: head.map((h) => h.replace(/^[^(]*/, (label) => label.toUpperCase())), ...PLAIN });
-  for (const r of rows) t.push(r.map((c) => (c === null || c === undefined ? '' : String(c))));
+  for (const r of rows) t.push(r.map((c) => (c === null || c === undefined ? '' : printable(String(c)))));
   // Trailing spaces of the last column help no one.
   return t
     .toString()

@@ -124,6 +124,19 @@ describe('events', () => {
   });
 });
 
+test('a user name carrying terminal escapes is shown escaped in tables and tail, never sent to the terminal raw', async () => {
+  const evil = 'mallory\x1b]0;owned\x07\x1b[2J\u202egnp.exe';
+  await ingest(c.url, [{ id: 'evil-1', time: Date.now() - 1000, type: 'login', outcome: 'failure', reason: 'invalid_password', user: evil, ip: '203.0.113.66' }]);
+  const table = await cli(['events', '--ip', '203.0.113.66'], read);
+  const tail = await cli(['tail', '--since', '1m', '--ip', '203.0.113.66', '--count', '1'], read);
+  for (const out of [table.stdout, tail.stdout]) {
+    expect(out).toContain('mallory\\x1b]0;owned\\x07\\x1b[2J\\u202egnp.exe');
+    expect(out).not.toMatch(/[\x00-\x09\x0b-\x1f\u202e]/);
+  }
+  // --json stays exact (JSON escapes the control characters itself).
+  expect(JSON.parse((await cli(['events', '--ip', '203.0.113.66', '--json'], read)).stdout)[0].user).toBe(evil);
+});
+
 test('sessions: the active ones, a table with local times; --json and --csv', async () => {
   const r = await cli(['sessions'], read);
   expect(r.code).toBe(0);

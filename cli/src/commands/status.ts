@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { CliError, EXIT, call, send } from '../api';
 import { connectionOf } from '../connection';
-import { localOffset, localTime, localZone, startOfToday } from '../format';
+import { localOffset, localTime, localZone, printable, startOfToday } from '../format';
 import type { LockView } from './lists';
 
 interface Stats {
@@ -43,11 +43,11 @@ export function statusCommand(): Command {
       const attempts = stats.logins + stats.failures;
       const lockList = locks.lockouts.map((l) => {
         const what = l.scope === 'ip' ? l.ip : l.scope === 'user_ip' ? `${l.user} from ${l.ip}` : l.user;
-        return `${what} (${l.scope}, ${l.locked_until === null ? 'until unlocked' : `until ${localTime(l.locked_until)}`})`;
+        return `${printable(String(what))} (${l.scope}, ${l.locked_until === null ? 'until unlocked' : `until ${localTime(l.locked_until)}`})`;
       });
       const lines = [
         `Status of ${conn.url}`,
-        `|- Health:           ok (key role: ${who.role}${who.key ? `, "${who.key}"` : ''})`,
+        `|- Health:           ok (key role: ${who.role}${who.key ? `, "${printable(who.key)}"` : ''})`,
         `|- Today:            since ${localTime(since)} ${localOffset(since)} (${localZone()})`,
         `|  |- Events:        ${today.total}`,
         `|  |- Logins:        ${stats.logins} succeeded`,

@@ -5,7 +5,7 @@
 import { Command } from 'commander';
 import { CliError, EXIT, call } from '../api';
 import { connectionOf } from '../connection';
-import { parseDuration, parseTimeOption, positiveInt } from '../format';
+import { parseDuration, parseTimeOption, positiveInt, printable } from '../format';
 import { EVENT_HEAD, eventFilter, eventFilterOptions, eventRow, type StoredEventView } from './lists';
 
 const LATE_MS = 30_000;
@@ -55,7 +55,7 @@ export function tailCommand(): Command {
           seen.set(e.id, e.time);
           watermark = Math.max(watermark, e.time);
           printed++;
-          process.stdout.write(o.json ? JSON.stringify(e) + '\n' : eventRow(e).map((c, i) => c.padEnd(WIDTHS[i])).join(' ').trimEnd() + '\n');
+          process.stdout.write(o.json ? JSON.stringify(e) + '\n' : eventRow(e).map((c, i) => printable(c).padEnd(WIDTHS[i])).join(' ').trimEnd() + '\n');
         }
         cursor = page.next_cursor;
       } while (cursor && !stopped && printed < max);
