@@ -9,8 +9,8 @@ import { parseArgs } from 'node:util';
 import { createCollector } from './app';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './log';
-import * as authlogCli from './sources/authlog-cli';
-import { parseAuthLogArgs, shipAuthLog, startAuthLog, summaryLine, type AuthLogCliOptions } from './sources/authlog-cli';
+// The auth.log flags (AUTHLOG_OPTIONS) and their parsing belong to sources/authlog-cli.ts.
+import { AUTHLOG_OPTIONS, parseAuthLogArgs, shipAuthLog, startAuthLog, summaryLine, type AuthLogCliOptions } from './sources/authlog-cli';
 
 /** Exit code for a command line that cannot be understood (the CLI uses the same). */
 export const EXIT_USAGE = 2;
@@ -28,27 +28,11 @@ const SERVER_FLAGS: FlagHelp[] = [
   { flags: '--no-demo', description: 'accepted and ignored here: it belongs to npm start (scripts/start.mjs)' },
 ];
 
-// The auth.log source's flags as sources/authlog-cli.ts reads them. When that module exports its
-// own list (AUTHLOG_OPTIONS, same shape), that list wins, so a flag added there is accepted here.
-const AUTHLOG_FLAGS: FlagHelp[] = [
-  { flags: '--authlog <path>', description: 'read an sshd auth.log file, or - for stdin' },
-  { flags: '--follow', description: 'with --authlog: keep following it (rotation, truncation) while serving' },
-  { flags: '--from-start', description: 'with --follow: start at the beginning instead of the current end' },
-  { flags: '--once', description: 'with --authlog: import the file (or stdin), print a summary line and exit without listening' },
-  { flags: '--authlog-tz <tz>', description: 'zone of syslog timestamps without an offset (AUTHWATCH_AUTHLOG_TZ; default: this machine)' },
-  { flags: '--authlog-to <url>', description: 'shipper: post to a remote collector instead (ingest key in AUTHWATCH_AUTHLOG_KEY)' },
-];
-
-function authlogFlags(): FlagHelp[] {
-  const exported = (authlogCli as Record<string, unknown>).AUTHLOG_OPTIONS;
-  return Array.isArray(exported) && exported.every((o) => typeof o?.flags === 'string') ? (exported as FlagHelp[]) : AUTHLOG_FLAGS;
-}
-
 const HELP_FLAG: FlagHelp = { flags: '-h, --help', description: 'print this help and exit' };
 
 /** The usage text of `name` (authwatch-collector, or "authwatch serve"). */
 export function serveUsage(name = 'authwatch-collector'): string {
-  const flags = [...SERVER_FLAGS, ...authlogFlags(), HELP_FLAG];
+  const flags = [...SERVER_FLAGS, ...AUTHLOG_OPTIONS, HELP_FLAG];
   const width = Math.max(...flags.map((f) => f.flags.length)) + 2;
   return [
     `Usage: ${name} [options]`,
@@ -74,7 +58,7 @@ export function serveUsage(name = 'authwatch-collector'): string {
 /** "ok" to run, "help" when --help was asked for, or the usage error. */
 export function checkServeArgs(argv: readonly string[]): { ok: true; help: boolean } | { ok: false; error: string } {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
-  for (const f of [...SERVER_FLAGS, ...authlogFlags()]) {
+  for (const f of [...SERVER_FLAGS, ...AUTHLOG_OPTIONS]) {
     const m = /^--([a-z0-9-]+)(\s+<[^>]+>)?$/i.exec(f.flags.trim());
     if (m) options[m[1]] = { type: m[2] ? 'string' : 'boolean' };
   }
