@@ -2,7 +2,7 @@
 // the unsigned-plugin warning, and each defect the issue found (and a few more) is reported by the
 // analyzer Grafana's validator would report it with.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -249,5 +249,60 @@ run('validator rules', () => {
     expect(validate(plugin).rules).toEqual(
       expect.arrayContaining(['trackingscripts/tracking-scripts', 'brokenlinks/relative-link'])
     );
+  });
+});
+
+// The zip `npm run package` made (CI makes it before the tests): Grafana's offline rules pass with
+// 0 errors and only the unsigned-plugin warning.
+const artifacts = join(__dirname, '..', 'artifacts');
+const version = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string })
+  .version;
+const packaged = join(artifacts, `authwatch-monitor-app-${version}.zip`);
+const packagedMissing = existsSync(packaged) ? undefined : `${packaged} not built (npm run package -w plugin)`;
+if (packagedMissing && process.env.CI === 'true' && !zipMissing) {
+  throw new Error(`CI packages the plugin before the tests: ${packagedMissing}`);
+}
+if (packagedMissing) {
+  console.log(`SKIPPING the packaged-zip test: ${packagedMissing}`);
+}
+
+(packagedMissing || zipMissing ? describe.skip : describe)('the packaged plugin', () => {
+  test('zip layout: one authwatch-monitor-app/ directory with the app, datasource/ and panel/, checksums beside it', () => {
+    const entries = spawnSync('unzip', ['-Z1', packaged], { encoding: 'utf8' }).stdout.trim().split('\n');
+    expect(new Set(entries.map((e) => e.split('/')[0]))).toEqual(new Set(['authwatch-monitor-app']));
+    for (const f of [
+      'plugin.json',
+      'module.js',
+      'module.js.map',
+      'LICENSE',
+      'CHANGELOG.md',
+      'README.md',
+      'datasource/plugin.json',
+      'datasource/module.js',
+      'panel/plugin.json',
+      'panel/module.js',
+      'img/screenshot-sessions.png',
+    ]) {
+      expect(entries).toContain(`authwatch-monitor-app/${f}`);
+    }
+    expect(readdirSync(artifacts)).toEqual(
+      expect.arrayContaining([
+        `authwatch-monitor-app-${version}.zip.sha1`,
+        `authwatch-monitor-app-${version}.zip.sha256`,
+      ])
+    );
+  });
+
+  test('validator rules: 0 errors, the only warning is unsigned-plugin', () => {
+    const r = spawnSync(process.execPath, [script, packaged, '--checksum', `${packaged}.sha1`, '--json', '--strict'], {
+      encoding: 'utf8',
+    });
+    const out = JSON.parse(r.stdout) as { results: Result[] };
+    const problems = out.results
+      .filter((x) => x.severity === 'error' || x.severity === 'warning')
+      .map((p) => `${p.analyzer}/${p.rule}: ${p.message}`);
+    expect(problems).toEqual([expect.stringMatching(/^manifest\/unsigned-plugin: /)]);
+    expect(r.status).toBe(0);
+    expect(out.results.find((x) => x.analyzer === 'checksum')?.severity).toBe('ok');
   });
 });
