@@ -96,7 +96,8 @@ export async function run(argv: string[] = process.argv): Promise<number> {
       process.stderr.write(`authwatch: ${err.message}\n`);
       return err.exitCode;
     }
-    process.stderr.write(`authwatch: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // Unexpected: the message, and the stack only when asked for.
+    process.stderr.write(`authwatch: ${err instanceof Error ? (process.env.AUTHWATCH_DEBUG ? (err.stack ?? err.message) : err.message) : String(err)}\n`);
     return EXIT.ERROR;
   }
 }
