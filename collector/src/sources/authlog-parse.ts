@@ -128,9 +128,11 @@ interface Open {
 }
 
 interface Conn {
-  /** The map of its host, keyed by pid. */
-  map: Map<number, Conn>;
-  key: number;
+  /** The map of its host, keyed by pid (the pid's text: hashing it is cheaper than Number()). */
+  map: Map<string, Conn>;
+  key: string;
+  /** Closed: no longer in its map. */
+  closed: boolean;
   host: string;
   pid: string;
   ip: string | null;
@@ -160,9 +162,9 @@ export function createAuthLogParser(opts: AuthLogParseOptions = {}): AuthLogPars
   const absorbed = opts.traceAbsorbed;
   // Per host, connections by pid: a number key hashes fast (a "host\0pid" string cost a concatenation
   // and a hash per line). Most logs have one host: the last host's map is kept at hand.
-  const hosts = new Map<string, Map<number, Conn>>();
+  const hosts = new Map<string, Map<string, Conn>>();
   let lastHost: string | null = null;
-  let lastMap = new Map<number, Conn>();
+  let lastMap = new Map<string, Conn>();
   let tracked = 0;
   // (wall time, line count) every expireIdle call: which lines are older than idleMs.
   const marks: { wall: number; seq: number }[] = [];
@@ -232,7 +234,10 @@ export function createAuthLogParser(opts: AuthLogParseOptions = {}): AuthLogPars
 
   function close(conn: Conn): void {
     emitOpen(conn);
-    if (conn.map.delete(conn.key)) tracked--;
+    if (conn.closed) return;
+    conn.closed = true;
+    conn.map.delete(conn.key);
+    tracked--;
   }
 
   // Ended connections in the order they ended: kept ENDED_KEEP_MS more, for the lines that follow an end.
@@ -249,7 +254,7 @@ export function createAuthLogParser(opts: AuthLogParseOptions = {}): AuthLogPars
     while (endedAt < endedQ.length) {
       const conn = endedQ[endedAt]!;
       // Still the ended connection it was (a restart replaced it, or it was closed already: skip).
-      if (conn.ended && conn.map.get(conn.key) === conn) {
+      if (conn.ended && !conn.closed) {
         if (conn.lastTime >= limit) break;
         close(conn);
       }
@@ -262,7 +267,7 @@ export function createAuthLogParser(opts: AuthLogParseOptions = {}): AuthLogPars
     }
   }
 
-  function mapOf(host: string): Map<number, Conn> {
+  function mapOf(host: string): Map<string, Conn> {
     if (host === lastHost) return lastMap;
     let m = hosts.get(host);
     if (!m) hosts.set(host, (m = new Map()));
@@ -271,8 +276,8 @@ export function createAuthLogParser(opts: AuthLogParseOptions = {}): AuthLogPars
     return m;
   }
 
-  function newConn(map: Map<number, Conn>, key: number, h: LineHead): Conn {
-    const conn: Conn = { map, key, host: h.host, pid: h.pid, ip: null, hostName: null, port: null, user: null, seen: 0, ordinal: 0, open: null, ended: false, placed: h.time, lastTime: h.time, lastSeq: seq };
+  function newConn(map: Map<string, Conn>, key: string, h: LineHead): Conn {
+    const conn: Conn = { map, key, closed: false, host: h.host, pid: h.pid, ip: null, hostName: null, port: null, user: null, seen: 0, ordinal: 0, open: null, ended: false, placed: h.time, lastTime: h.time, lastSeq: seq };
     map.set(key, conn);
     if (++tracked > maxConns) {
       // The longest-tracked of this host (or of the first host that has any).
@@ -321,7 +326,7 @@ export function createAuthLogParser(opts: AuthLogParseOptions = {}): AuthLogPars
     let role = l.role;
     if ((l.mode === 'ddos' && !enabled.ddos) || (l.mode === 'extra' && !enabled.extra)) role = 'info';
     const map = mapOf(h.host);
-    const key = Number(h.pid);
+    const key = h.pid;
     let conn = map.get(key);
     if (conn) {
       if (h.time > conn.lastTime) conn.lastTime = h.time;
