@@ -67,7 +67,7 @@ export interface HeadResult extends LineHead {
 /** Splits a line into its head (time, host, pid) and message; null when it is not sshd's. */
 export function splitLine(line: string, ctx: TimeContext): HeadResult | null {
   let m = SYSLOG_HEAD.exec(line);
-  if (m) return { time: syslogTime(m[1], Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), ctx), host: m[6], pid: m[8], key: line, program: m[7], msg: m[9] };
+  if (m) return { time: stampTime(line, m, ctx), host: m[6], pid: m[8], key: line, program: m[7], msg: m[9] };
   const c = line.charCodeAt(0);
   if (c >= 48 && c <= 57) {
     m = ISO_HEAD.exec(line);
@@ -77,6 +77,20 @@ export function splitLine(line: string, ctx: TimeContext): HeadResult | null {
   m = BARE_HEAD.exec(line);
   if (m) return { time: ctx.now, host: m[1] ?? '-', pid: m[3], key: line, program: m[2], msg: m[4] };
   return null;
+}
+
+// Consecutive lines mostly share their second: the last syslog stamp (15 characters) and its time.
+let lastStamp = '';
+let lastTime = NaN;
+let lastCtx: TimeContext | null = null;
+
+function stampTime(line: string, m: RegExpExecArray, ctx: TimeContext): number {
+  if (ctx === lastCtx && line.startsWith(lastStamp) && lastTime === lastTime) return lastTime;
+  const t = syslogTime(m[1], Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), ctx);
+  lastCtx = ctx;
+  lastStamp = line.slice(0, 15);
+  lastTime = t;
+  return t;
 }
 
 const REPEATED = /^message repeated (\d+) times: \[ ?(.*?) ?\]$/;
