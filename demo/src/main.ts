@@ -1,7 +1,8 @@
 // Runs the demo login app and (unless --no-traffic) the traffic generator against it.
 // Environment: AUTHWATCH_URL (collector, default http://127.0.0.1:4600), AUTHWATCH_INGEST_KEY
 // (only when the collector has keys), DEMO_HOST/DEMO_PORT (default 127.0.0.1:0 = any free port),
-// DEMO_IDLE_TIMEOUT_S (default 90).
+// DEMO_IDLE_TIMEOUT_S (default 90), DEMO_COLLECTOR_TIMEOUT_MS (how long the app waits for the
+// collector's decisions; default 2000).
 
 import type { AddressInfo } from 'node:net';
 import { AuthwatchClient } from '@authwatch/client';
@@ -22,6 +23,9 @@ async function main(): Promise<void> {
     url: collectorUrl,
     ingestKey: process.env.AUTHWATCH_INGEST_KEY || undefined,
     service: 'demo-portal',
+    // The client's 300 ms default suits a production collector next door; the demo shares a
+    // laptop (or a loaded CI machine) with the collector, its traffic and the tests.
+    timeoutMs: Number(process.env.DEMO_COLLECTOR_TIMEOUT_MS ?? 2000),
     onError: (err) => {
       // One line per distinct problem, not one per retry.
       if (err.message !== lastError) log(`collector: ${err.message}`);

@@ -58,7 +58,9 @@ async function stopGroup(s: Started, signal: NodeJS.Signals = 'SIGTERM'): Promis
 }
 
 async function get<T>(url: string): Promise<T> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  // Generous: on the first public address the collector loads its ASN table (≈1 s, longer on a
+  // loaded shared machine) and answers nothing meanwhile.
+  const res = await fetch(url, { signal: AbortSignal.timeout(20_000) });
   if (!res.ok) throw new Error(`GET ${url}: HTTP ${res.status}`);
   return (await res.json()) as T;
 }
