@@ -59,7 +59,7 @@ export async function createCollector(config: Config, log: Logger = createLogger
   const hashSessionId = (raw: string) => createHmac('sha256', sessionKey).update(raw, 'utf8').digest('hex');
 
   const telemetry = createTelemetry({
-    env: config.env,
+    config: config.telemetry,
     gauges: { sessionsActive: () => store.countActiveSessions(), accountsLocked: () => store.countLockedAccounts(Date.now()) },
   });
   const clock = options.clock ?? Date.now;
@@ -67,10 +67,10 @@ export async function createCollector(config: Config, log: Logger = createLogger
   const locks = store.description.startsWith('sqlite:') ? memoryLocks(await LockCache.load(store, clock())) : storeLocks(store);
   const pipeline = new Pipeline({
     store,
-    enrichers: createEnrichers(config.env),
+    enrichers: createEnrichers(config.enrich),
     processors: [createSessionProcessor(), createLockoutProcessor({ truncate: config.ipTruncate })],
-    isolatedProcessors: createDetections(config.env),
-    sinks: [telemetry.sink, ...createNotificationSinks(config.env)],
+    isolatedProcessors: createDetections(config.detections),
+    sinks: [telemetry.sink, ...createNotificationSinks(config.notifications, log)],
     onCommit: (events) => locks.committed(events),
     log,
     clock,
@@ -90,7 +90,7 @@ export async function createCollector(config: Config, log: Logger = createLogger
   app.use(errorHandler(log));
 
   const sweeper = startSweeper(pipeline, config.sweepSeconds, log);
-  const stopRetention = startRetention(store, config.env);
+  const stopRetention = startRetention(store, config.retention, { log });
   let server: Server | null = null;
   let closing: Promise<void> | null = null;
 

@@ -1,7 +1,14 @@
-// Configuration from the environment and command line (flags win). Everything the collector reads
-// is here, so docs/collector.md can list it.
+// Configuration from the environment and command line (flags win), read and checked once at start
+// and frozen. Each component owns its part (defaults, parsing, validation) and exports a parse
+// function; this module composes them, and nothing else reads the environment. docs/collector.md
+// lists every variable; `authwatch serve --print-config` shows the result with secrets redacted.
 import { isIP } from 'node:net';
 import { KeyRing } from './auth/keys';
+import { parseDetectionConfig, type DetectionConfig } from './processors/detections/config';
+import { parseEnrichConfig, type EnrichConfig } from './processors/enrich';
+import { parseNotificationsConfig, type NotificationsConfig } from './sinks/notifications';
+import { parseTelemetryConfig, type TelemetryConfig } from './sinks/telemetry';
+import { parseRetentionConfig, type RetentionConfig } from './store/retention';
 
 export interface Config {
   host: string;
@@ -19,7 +26,11 @@ export interface Config {
   ipTruncate: boolean;
   /** AUTHWATCH_MAX_CLOCK_SKEW_SECONDS: how far ahead of the collector's clock an event time may be. */
   maxFutureMs: number;
-  env: NodeJS.ProcessEnv;
+  enrich: EnrichConfig;
+  detections: DetectionConfig;
+  notifications: NotificationsConfig;
+  telemetry: TelemetryConfig;
+  retention: RetentionConfig;
 }
 
 export class ConfigError extends Error {}
@@ -61,7 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
   const skewText = env.AUTHWATCH_MAX_CLOCK_SKEW_SECONDS ?? '300';
   const skew = Number(skewText);
   if (!Number.isInteger(skew) || skew < 0 || skew > 86400) throw new ConfigError(`AUTHWATCH_MAX_CLOCK_SKEW_SECONDS "${skewText}" must be a whole number of seconds from 0 to 86400`);
-  return {
+  const enrich = parseEnrichConfig(env);
+  return deepFreeze({
     host,
     port,
     store,
@@ -69,8 +81,61 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     hideDetails: truthy(env.AUTHWATCH_HIDE_DETAILS),
     sweepSeconds,
     sessionKey,
-    ipTruncate: truthy(env.AUTHWATCH_IP_TRUNCATE),
+    ipTruncate: enrich.ipTruncate,
     maxFutureMs: skew * 1000,
-    env,
+    enrich,
+    detections: parseDetectionConfig(env),
+    notifications: parseNotificationsConfig(env),
+    telemetry: parseTelemetryConfig(env),
+    retention: parseRetentionConfig(env),
+  });
+}
+
+/** Freezes plain objects and arrays all the way down (Sets, Maps and class instances stay as they are). */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && (Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+const SECRET = '[redacted]';
+
+/** The effective configuration as JSON-ready data, secrets replaced (for --print-config). */
+export function redactedConfig(c: Config): unknown {
+  const url = (u: string) => {
+    try {
+      const parsed = new URL(u);
+      if (parsed.password) parsed.password = 'redacted';
+      return parsed.toString();
+    } catch {
+      return SECRET;
+    }
+  };
+  // A webhook URL is often the secret itself (its path or query carries a token).
+  const origin = (u: string) => {
+    try {
+      return `${new URL(u).origin}/${SECRET}`;
+    } catch {
+      return SECRET;
+    }
+  };
+  const otelSignal = (sig: { otlp: { url: string; headers: Record<string, string> } | null; console: boolean }) => ({
+    ...sig,
+    otlp: sig.otlp ? { url: sig.otlp.url, headers: Object.fromEntries(Object.keys(sig.otlp.headers).map((k) => [k, SECRET])) } : null,
+  });
+  return {
+    ...c,
+    store: url(c.store),
+    keys: c.keys.keys.map((k) => ({ name: k.name, role: k.role, secret: SECRET })),
+    sessionKey: c.sessionKey === undefined ? null : SECRET,
+    detections: { ...c.detections, kinds: [...c.detections.kinds] },
+    notifications: {
+      ...c.notifications,
+      webhook: c.notifications.webhook ? { ...c.notifications.webhook, url: origin(c.notifications.webhook.url), secret: c.notifications.webhook.secret ? SECRET : null, notifyOn: [...c.notifications.webhook.notifyOn] } : null,
+      email: c.notifications.email ? { ...c.notifications.email, smtpUrl: url(c.notifications.email.smtpUrl), notifyOn: [...c.notifications.email.notifyOn] } : null,
+    },
+    telemetry: { ...c.telemetry, otel: { ...c.telemetry.otel, logs: otelSignal(c.telemetry.otel.logs), metrics: otelSignal(c.telemetry.otel.metrics) } },
   };
 }

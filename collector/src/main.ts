@@ -7,7 +7,7 @@
 // Reads configuration (config.ts), listens, prints how to use it, drains on SIGTERM/SIGINT.
 import { parseArgs } from 'node:util';
 import { createCollector } from './app';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, redactedConfig } from './config';
 import { createLogger } from './log';
 // The auth.log flags (AUTHLOG_OPTIONS) and their parsing belong to sources/authlog-cli.ts.
 import { AUTHLOG_OPTIONS, parseAuthLogArgs, shipAuthLog, startAuthLog, summaryLine, type AuthLogCliOptions } from './sources/authlog-cli';
@@ -26,6 +26,7 @@ const SERVER_FLAGS: FlagHelp[] = [
   { flags: '--port <port>', description: 'listen port, 0 = any free port (AUTHWATCH_PORT; default 4600)' },
   { flags: '--store <url>', description: 'sqlite:PATH or postgres://… (AUTHWATCH_STORE; default sqlite:./data/authwatch.db)' },
   { flags: '--no-demo', description: 'accepted and ignored here: it belongs to npm start (scripts/start.mjs)' },
+  { flags: '--print-config', description: 'print the effective configuration as JSON (secrets redacted) and exit' },
 ];
 
 const HELP_FLAG: FlagHelp = { flags: '-h, --help', description: 'print this help and exit' };
@@ -101,6 +102,10 @@ export async function runCollector(argv: string[]): Promise<void> {
       process.exit(1);
     }
     throw e;
+  }
+  if (argv.includes('--print-config')) {
+    process.stdout.write(JSON.stringify(redactedConfig(config), null, 2) + '\n');
+    process.exit(0);
   }
   if (authlog?.to) {
     // Shipper: posts to a remote collector; no local collector at all.

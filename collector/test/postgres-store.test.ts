@@ -13,6 +13,7 @@ import { createLogger } from '../src/log';
 import type { Processor } from '../src/pipeline';
 import { Pipeline } from '../src/pipeline-runner';
 import { createDetections } from '../src/processors/detections';
+import { parseDetectionConfig } from '../src/processors/detections/config';
 import { createLockoutProcessor } from '../src/processors/lockout';
 import { createSessionProcessor, sweepIdleSessions } from '../src/processors/sessions';
 import { normalizeUser } from '../src/schema/normalize';
@@ -201,7 +202,7 @@ describeWithPostgres('postgres batched transactions')('postgres batched transact
       store,
       enrichers: [],
       processors: [createSessionProcessor(), createLockoutProcessor()],
-      isolatedProcessors: [...createDetections({ AUTHWATCH_DETECT_BRUTE_FORCE_FAILURES: '5', AUTHWATCH_DETECT_SPRAY_USERS: '4', AUTHWATCH_DETECT_STUFFING_USERS: '5' }), flaky],
+      isolatedProcessors: [...createDetections(parseDetectionConfig({ AUTHWATCH_DETECT_BRUTE_FORCE_FAILURES: '5', AUTHWATCH_DETECT_SPRAY_USERS: '4', AUTHWATCH_DETECT_STUFFING_USERS: '5' })), flaky],
       sinks: [],
       log: quiet,
       clock: () => now,

@@ -110,7 +110,8 @@ test('posted events are enriched, detections stored and notified', async () => {
   // Detections are stored events of type "detection".
   const det = await srv.get('/v1/events?type=detection&limit=50');
   const found = det.body.events.map((e: { reason: string; user: string }) => `${e.reason}:${e.user}`).sort();
-  expect(found).toEqual(['brute_force:mallory', 'new_country:carol', 'new_device:carol']);
+  // GB then US three seconds later: impossible travel, from the shipped country data alone.
+  expect(found).toEqual(['brute_force:mallory', 'impossible_travel:carol', 'new_country:carol', 'new_device:carol']);
   const nc = det.body.events.find((e: { reason: string }) => e.reason === 'new_country');
   expect(nc).toMatchObject({ type: 'detection', outcome: null, ip: '8.8.8.8', country: 'US' });
   expect(nc.attributes).toMatchObject({ country: 'US', previous_country: 'GB' });

@@ -9,6 +9,10 @@ import type { StoredEvent } from '../schema/stored-event';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite';
 import { CITIES, DEVICES, loginEvent, normalTraffic } from '../../test/fixtures/detect-traffic';
 import { createDetections } from './detections';
+import { parseDetectionConfig } from './detections/config';
+
+/** Detections as the collector builds them from these variables. */
+const detect = (env: NodeJS.ProcessEnv) => createDetections(parseDetectionConfig(env));
 import { DetectionConfigError } from './detections/config';
 import { PROFILE_NAMESPACE } from './detections/user-profile';
 
@@ -51,7 +55,7 @@ const ok = (user: string, ip: string, time: number, city = PARIS, device = CHROM
 describe('brute_force', () => {
   test('8 failures against one account within 120 s fire once, with the evidence', async () => {
     const events = Array.from({ length: 8 }, (_, i) => fail('victim', i % 2 ? '203.0.113.5' : '203.0.113.6', T0 + i * 10_000));
-    const ds = await run(createDetections({}), events);
+    const ds = await run(detect({}), events);
     expect(kinds(ds)).toEqual(['brute_force']);
     expect(ds[0]).toMatchObject({
       type: 'detection',
@@ -66,29 +70,29 @@ describe('brute_force', () => {
   test('7 failures, or 8 spread over more than 120 s, stay quiet', async () => {
     const seven = Array.from({ length: 7 }, (_, i) => fail('v1', '203.0.113.5', T0 + i * 1000));
     const slow = Array.from({ length: 8 }, (_, i) => fail('v2', '203.0.113.5', T0 + i * 20_000));
-    expect(await run(createDetections({ AUTHWATCH_DETECT: 'brute_force' }), [...seven, ...slow])).toEqual([]);
+    expect(await run(detect({ AUTHWATCH_DETECT: 'brute_force' }), [...seven, ...slow])).toEqual([]);
   });
 
   test('a sustained attack fires once per cooldown, not on every failure', async () => {
     const events = Array.from({ length: 200 }, (_, i) => fail('victim', '203.0.113.5', T0 + i * 5000)); // 1000 s
-    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'brute_force', AUTHWATCH_DETECT_COOLDOWN_SECONDS: '600' }), events, 37);
+    const ds = await run(detect({ AUTHWATCH_DETECT: 'brute_force', AUTHWATCH_DETECT_COOLDOWN_SECONDS: '600' }), events, 37);
     expect(ds.map((d) => d.time - T0)).toEqual([35_000, 635_000]);
   });
 
   test('thresholds come from the environment', async () => {
     const events = Array.from({ length: 3 }, (_, i) => fail('v', '203.0.113.5', T0 + i * 1000));
     const env = { AUTHWATCH_DETECT_BRUTE_FORCE_FAILURES: '3', AUTHWATCH_DETECT_BRUTE_FORCE_WINDOW_SECONDS: '10' };
-    expect(kinds(await run(createDetections(env), events))).toEqual(['brute_force']);
-    expect(() => createDetections({ AUTHWATCH_DETECT_BRUTE_FORCE_FAILURES: 'lots' })).toThrow(DetectionConfigError);
-    expect(() => createDetections({ AUTHWATCH_DETECT: 'brute_force,telepathy' })).toThrow(/unknown kind "telepathy"/);
-    expect(createDetections({ AUTHWATCH_DETECT: 'off' })).toEqual([]);
+    expect(kinds(await run(detect(env), events))).toEqual(['brute_force']);
+    expect(() => detect({ AUTHWATCH_DETECT_BRUTE_FORCE_FAILURES: 'lots' })).toThrow(DetectionConfigError);
+    expect(() => detect({ AUTHWATCH_DETECT: 'brute_force,telepathy' })).toThrow(/unknown kind "telepathy"/);
+    expect(detect({ AUTHWATCH_DETECT: 'off' })).toEqual([]);
   });
 });
 
 describe('password_spray', () => {
   test('one IP failing against 11 accounts in 30 min fires; the evidence names them', async () => {
     const events = Array.from({ length: 11 }, (_, i) => fail(`emp${i}`, '203.0.113.50', T0 + i * 100_000));
-    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'password_spray' }), events);
+    const ds = await run(detect({ AUTHWATCH_DETECT: 'password_spray' }), events);
     expect(ds).toHaveLength(1);
     expect(ds[0]).toMatchObject({
       reason: 'password_spray',
@@ -106,7 +110,7 @@ describe('password_spray', () => {
       if (i % 20 === 0) office.push(fail(`staff${i}`, '198.18.0.10', T0 + i * 5000));
       office.push(ok(`staff${i}`, '198.18.0.10', T0 + i * 5000 + 2000));
     }
-    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'password_spray' }), [...ten, ...office]);
+    const ds = await run(detect({ AUTHWATCH_DETECT: 'password_spray' }), [...ten, ...office]);
     expect(ds).toEqual([]);
   });
 });
@@ -119,7 +123,7 @@ describe('credential_stuffing', () => {
       if (i === 17 || i === 33) events.push(ok(`leaked${i}`, '192.0.2.66', t));
       else events.push(fail(`leaked${i}`, '192.0.2.66', t, i % 3 === 0 ? 'invalid_password' : 'invalid_user'));
     }
-    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'credential_stuffing' }), events);
+    const ds = await run(detect({ AUTHWATCH_DETECT: 'credential_stuffing' }), events);
     expect(ds).toHaveLength(1);
     expect(ds[0]).toMatchObject({
       reason: 'credential_stuffing',
@@ -131,14 +135,14 @@ describe('credential_stuffing', () => {
   test('many accounts from one IP with mostly successes (a busy NAT) stay quiet; so do failures on real accounts only, with no success', async () => {
     const nat = Array.from({ length: 60 }, (_, i) => (i % 10 === 0 ? fail : ok)(`staff${i}`, '198.18.0.10', T0 + i * 3000));
     const realAccounts = Array.from({ length: 25 }, (_, i) => fail(`emp${i}`, '203.0.113.77', T0 + i * 3000));
-    expect(await run(createDetections({ AUTHWATCH_DETECT: 'credential_stuffing' }), [...nat, ...realAccounts])).toEqual([]);
+    expect(await run(detect({ AUTHWATCH_DETECT: 'credential_stuffing' }), [...nat, ...realAccounts])).toEqual([]);
   });
 });
 
 describe('impossible_travel', () => {
   test('Paris then Sydney one hour later fires with distance and speed', async () => {
     const events = [ok('amy', '81.0.0.1', T0, PARIS), ok('amy', '1.2.3.4', T0 + 3600_000, SYDNEY)];
-    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'impossible_travel' }), events);
+    const ds = await run(detect({ AUTHWATCH_DETECT: 'impossible_travel' }), events);
     expect(ds).toHaveLength(1);
     expect(ds[0]).toMatchObject({
       reason: 'impossible_travel',
@@ -164,15 +168,15 @@ describe('impossible_travel', () => {
       ok('eve', '81.0.0.6', T0, PARIS),
       loginEvent({ time: T0 + 60_000, user: 'eve', outcome: 'failure', ip: '1.2.3.4', city: TOKYO, device: CHROME_WIN }),
     ];
-    expect(await run(createDetections({ AUTHWATCH_DETECT: 'impossible_travel' }), events)).toEqual([]);
+    expect(await run(detect({ AUTHWATCH_DETECT: 'impossible_travel' }), events)).toEqual([]);
   });
 
   test('the last location survives across batches and restarts (it is stored in the transaction state)', async () => {
-    await run(createDetections({ AUTHWATCH_DETECT: 'impossible_travel' }), [ok('fay', '81.0.0.7', T0, LONDON)]);
+    await run(detect({ AUTHWATCH_DETECT: 'impossible_travel' }), [ok('fay', '81.0.0.7', T0, LONDON)]);
     const state = await store.write((tx) => tx.getState<{ last_located: { country: string } }>(PROFILE_NAMESPACE, 'fay'));
     expect(state?.last_located.country).toBe('GB');
     // A fresh set of processors (as after a restart) still knows where fay was.
-    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'impossible_travel' }), [ok('fay', '1.2.3.4', T0 + 1800_000, TOKYO)]);
+    const ds = await run(detect({ AUTHWATCH_DETECT: 'impossible_travel' }), [ok('fay', '1.2.3.4', T0 + 1800_000, TOKYO)]);
     expect(kinds(ds)).toEqual(['impossible_travel']);
   });
 });
@@ -188,7 +192,7 @@ describe('new_device and new_country', () => {
       ok('hal', '81.0.0.9', T0, PARIS, CHROME_WIN),
       ok('hal', '81.0.0.9', T0 + 1000, PARIS, FIREFOX_LINUX),
     ];
-    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'new_device' }), events, 2);
+    const ds = await run(detect({ AUTHWATCH_DETECT: 'new_device' }), events, 2);
     expect(ds).toHaveLength(1);
     expect(ds[0]).toMatchObject({
       reason: 'new_device',
@@ -209,7 +213,7 @@ describe('new_device and new_country', () => {
       ok('ivy', '8.8.8.8', T0 + 86_400_000, NEW_YORK),
       ok('ivy', '8.8.8.8', T0 + 86_500_000, NEW_YORK),
     ];
-    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'new_country' }), events);
+    const ds = await run(detect({ AUTHWATCH_DETECT: 'new_country' }), events);
     expect(ds).toHaveLength(1);
     expect(ds[0]).toMatchObject({ reason: 'new_country', user: 'ivy', country: 'US', attributes: { country: 'US', previous_country: 'FR', known_countries: 'FR' } });
   });
@@ -219,7 +223,7 @@ describe('10k events of generated normal traffic', () => {
   test('no attack or travel detections; new device/country only where really new', async () => {
     const traffic = normalTraffic(10_000);
     const started = performance.now();
-    const ds = await run(createDetections({}), traffic.events);
+    const ds = await run(detect({}), traffic.events);
     const ms = performance.now() - started;
     const byKind = new Map<string, StoredEvent[]>();
     for (const d of ds) byKind.set(d.reason!, [...(byKind.get(d.reason!) ?? []), d]);
@@ -257,7 +261,7 @@ describe('10k events of generated normal traffic', () => {
       ...Array.from({ length: 30 }, (_, i) => fail(`nobody${i}`, '203.0.113.11', t + i * 2000, 'invalid_user')),
     ];
     const events = [...traffic.events, ...attack].sort((a, b) => a.time - b.time);
-    const ds = await run(createDetections({ AUTHWATCH_DETECT: 'brute_force,password_spray,credential_stuffing,impossible_travel' }), events);
+    const ds = await run(detect({ AUTHWATCH_DETECT: 'brute_force,password_spray,credential_stuffing,impossible_travel' }), events);
     expect(ds.map((d) => `${d.reason} ${d.reason === 'brute_force' ? d.user : d.ip}`).sort()).toEqual([
       'brute_force user007',
       'credential_stuffing 203.0.113.11',

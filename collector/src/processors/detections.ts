@@ -6,13 +6,12 @@
 //  - new_device, new_country, impossible_travel: durable per-user profile in tx state.
 import type { Processor } from '../pipeline';
 import { createBruteForceDetection } from './detections/brute-force';
-import { detectionConfigFromEnv } from './detections/config';
+import type { DetectionConfig } from './detections/config';
 import { createCredentialStuffingDetection } from './detections/credential-stuffing';
 import { createPasswordSprayDetection } from './detections/password-spray';
 import { createUserProfileDetections } from './detections/user-profile';
 
-export function createDetections(env: NodeJS.ProcessEnv): Processor[] {
-  const config = detectionConfigFromEnv(env);
+export function createDetections(config: DetectionConfig): Processor[] {
   const out: Processor[] = [];
   if (config.kinds.has('brute_force')) out.push(createBruteForceDetection(config));
   if (config.kinds.has('password_spray')) out.push(createPasswordSprayDetection(config));

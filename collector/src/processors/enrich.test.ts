@@ -1,6 +1,6 @@
 // Enrichment against the real shipped data (@ip-location-db packages) and the real ua-parser-js.
 import { blankEvent, type StoredEvent } from '../schema/stored-event';
-import { createEnrichers } from './enrich';
+import { parseEnrichConfig, createEnrichers } from './enrich';
 import { classifyAddress, normaliseRecord, parseIp } from './geo';
 import { truncateIp } from './ip-truncate';
 import { parseUserAgent } from './useragent';
@@ -14,7 +14,7 @@ const IPAD_SAFARI =
 
 function enrich(env: NodeJS.ProcessEnv, fields: Partial<StoredEvent>): StoredEvent {
   const ev = blankEvent({ id: 'e1', time: Date.now(), type: 'login', user: 'alice', ...fields });
-  for (const e of createEnrichers(env)) e.enrich(ev);
+  for (const e of createEnrichers(parseEnrichConfig(env))) e.enrich(ev);
   return ev;
 }
 
@@ -54,13 +54,13 @@ describe('geo enrichment with the shipped data', () => {
   });
 
   test('a configured database path that does not exist is a clear startup error', () => {
-    expect(() => createEnrichers({ AUTHWATCH_GEO_COUNTRY_DB: '/nonexistent/GeoLite2-Country.mmdb' })).toThrow(
+    expect(() => createEnrichers(parseEnrichConfig({ AUTHWATCH_GEO_COUNTRY_DB: '/nonexistent/GeoLite2-Country.mmdb' }))).toThrow(
       /AUTHWATCH_GEO_COUNTRY_DB.*AUTHWATCH_GEO=0|nonexistent/,
     );
   });
 
   test('each lookup can be pointed elsewhere or switched off', () => {
-    expect(() => createEnrichers({ AUTHWATCH_GEO_ASN_DB: '/nonexistent/asn' })).toThrow(/ASN data not found: \/nonexistent\/asn/);
+    expect(() => createEnrichers(parseEnrichConfig({ AUTHWATCH_GEO_ASN_DB: '/nonexistent/asn' }))).toThrow(/ASN data not found: \/nonexistent\/asn/);
     expect(enrich({ AUTHWATCH_GEO_ASN_DB: 'off' }, { ip: '8.8.8.8' })).toMatchObject({ country: 'US', asn: null, isp: null });
     expect(enrich({ AUTHWATCH_GEO_COUNTRY_DB: 'off' }, { ip: '8.8.8.8' })).toMatchObject({ country: null, asn: 15169 });
     const dir = require('node:path').dirname(require.resolve('@ip-location-db/geo-whois-asn-country-mmdb/package.json'));

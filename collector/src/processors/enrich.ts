@@ -3,7 +3,7 @@
 // truncation, which comes last so location is looked up from the full address.
 // Config: docs/enrichment.md.
 import type { Enricher } from '../pipeline';
-import { createGeoEnricher, GeoLookup, geoConfigFromEnv } from './geo';
+import { createGeoEnricher, GeoLookup, geoConfigFromEnv, type GeoConfig } from './geo';
 import { createIpTruncateEnricher } from './ip-truncate';
 import { createUserAgentEnricher, UserAgentParser } from './useragent';
 
@@ -15,12 +15,27 @@ function off(value: string | undefined): boolean {
   return value !== undefined && ['0', 'false', 'no', 'off'].includes(value.trim().toLowerCase());
 }
 
-export function createEnrichers(env: NodeJS.ProcessEnv): Enricher[] {
+export interface EnrichConfig {
+  /** null: AUTHWATCH_GEO=0. */
+  geo: GeoConfig | null;
+  userAgent: boolean;
+  ipTruncate: boolean;
+}
+
+/** Reads AUTHWATCH_GEO, AUTHWATCH_GEO_*, AUTHWATCH_USER_AGENT_PARSING, AUTHWATCH_IP_TRUNCATE. */
+export function parseEnrichConfig(env: NodeJS.ProcessEnv): EnrichConfig {
+  return {
+    geo: off(env.AUTHWATCH_GEO) ? null : geoConfigFromEnv(env),
+    userAgent: !off(env.AUTHWATCH_USER_AGENT_PARSING),
+    ipTruncate: flag(env.AUTHWATCH_IP_TRUNCATE),
+  };
+}
+
+export function createEnrichers(config: EnrichConfig): Enricher[] {
   const enrichers: Enricher[] = [];
-  if (!off(env.AUTHWATCH_GEO)) {
-    const config = geoConfigFromEnv(env);
+  if (config.geo) {
     try {
-      enrichers.push(createGeoEnricher(new GeoLookup(config)));
+      enrichers.push(createGeoEnricher(new GeoLookup(config.geo)));
     } catch (err) {
       // A configured path that cannot be read is an operator error: say which, and stop.
       throw new Error(
@@ -29,7 +44,7 @@ export function createEnrichers(env: NodeJS.ProcessEnv): Enricher[] {
       );
     }
   }
-  if (!off(env.AUTHWATCH_USER_AGENT_PARSING)) enrichers.push(createUserAgentEnricher(new UserAgentParser()));
-  if (flag(env.AUTHWATCH_IP_TRUNCATE)) enrichers.push(createIpTruncateEnricher());
+  if (config.userAgent) enrichers.push(createUserAgentEnricher(new UserAgentParser()));
+  if (config.ipTruncate) enrichers.push(createIpTruncateEnricher());
   return enrichers;
 }

@@ -4,7 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { blankEvent, type StoredEvent } from '../schema/stored-event';
 import type { EmailSink } from './email';
-import { createNotificationSinks } from './notifications';
+import { createNotificationSinks, parseNotificationsConfig } from './notifications';
+
+/** The sinks as the collector builds them from these variables. */
+const notificationSinks = (env: NodeJS.ProcessEnv) => createNotificationSinks(parseNotificationsConfig(env));
 
 interface Message {
   from: string;
@@ -95,7 +98,7 @@ const login = (user: string, outcome: 'success' | 'failure', extra: Partial<Stor
   });
 
 test('a failed login notifies the user by mail with what happened and from where; successes only when asked', async () => {
-  const [sink] = createNotificationSinks(env({ AUTHWATCH_NOTIFY_ON: 'login_failure' })) as EmailSink[];
+  const [sink] = notificationSinks(env({ AUTHWATCH_NOTIFY_ON: 'login_failure' })) as EmailSink[];
   sink.write([login('alice', 'failure'), login('bob', 'success')]);
   await sink.idle();
   await sink.close();
@@ -115,7 +118,7 @@ test('a failed login notifies the user by mail with what happened and from where
 });
 
 test('IP-centred detections (no user e-mail) go to AUTHWATCH_NOTIFY_EMAIL_TO with the evidence', async () => {
-  const [sink] = createNotificationSinks(env()) as EmailSink[];
+  const [sink] = notificationSinks(env()) as EmailSink[];
   const spray = blankEvent({
     id: 'det-1',
     time: T,
@@ -135,7 +138,7 @@ test('IP-centred detections (no user e-mail) go to AUTHWATCH_NOTIFY_EMAIL_TO wit
 });
 
 test('throttling: one mail per user and kind per window, across batches', async () => {
-  const [sink] = createNotificationSinks(env({ AUTHWATCH_NOTIFY_ON: 'login_failure,login_success', AUTHWATCH_NOTIFY_THROTTLE_SECONDS: '600' })) as EmailSink[];
+  const [sink] = notificationSinks(env({ AUTHWATCH_NOTIFY_ON: 'login_failure,login_success', AUTHWATCH_NOTIFY_THROTTLE_SECONDS: '600' })) as EmailSink[];
   sink.write([login('dave', 'failure'), login('dave', 'failure'), login('dave', 'success')]);
   sink.write([login('dave', 'failure'), login('erin', 'failure')]);
   await sink.idle();
@@ -150,7 +153,7 @@ test('throttling: one mail per user and kind per window, across batches', async 
 
 test('a refusing server is retried; after the last attempt the mail is given up and counted', async () => {
   refuse = 1;
-  const [sink] = createNotificationSinks(env({ AUTHWATCH_NOTIFY_ON: 'lockout', AUTHWATCH_EMAIL_RETRY_BASE_MS: '10', AUTHWATCH_EMAIL_MAX_ATTEMPTS: '2' })) as EmailSink[];
+  const [sink] = notificationSinks(env({ AUTHWATCH_NOTIFY_ON: 'lockout', AUTHWATCH_EMAIL_RETRY_BASE_MS: '10', AUTHWATCH_EMAIL_MAX_ATTEMPTS: '2' })) as EmailSink[];
   const lockout = (user: string) => blankEvent({ id: `lk-${user}`, time: T, type: 'lockout', reason: 'too_many_failures', user, email: `${user}@example.com` });
   sink.write([lockout('fred')]);
   await sink.idle();

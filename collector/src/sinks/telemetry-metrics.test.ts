@@ -4,7 +4,7 @@ import express from 'express';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { blankEvent, type StoredEvent } from '../schema/stored-event';
-import { createTelemetry, type Telemetry } from './telemetry';
+import { createTelemetry, parseTelemetryConfig, type Telemetry } from './telemetry';
 
 interface Sample {
   name: string;
@@ -52,7 +52,7 @@ describe('GET /metrics', () => {
 
   beforeAll(async () => {
     telemetry = createTelemetry({
-      env: {},
+      config: parseTelemetryConfig({}),
       gauges: { sessionsActive: async () => gauges.sessions, accountsLocked: async () => gauges.locked },
     });
     const app = express();
@@ -163,7 +163,7 @@ describe('GET /metrics', () => {
 
 describe('label vocabularies', () => {
   test('reasons outside the registry are "other"; past 50 service names, new ones are "other"', async () => {
-    const telemetry = createTelemetry({ env: {}, gauges: { sessionsActive: async () => 0, accountsLocked: async () => 0 } });
+    const telemetry = createTelemetry({ config: parseTelemetryConfig({}), gauges: { sessionsActive: async () => 0, accountsLocked: async () => 0 } });
     telemetry.sink.write(Array.from({ length: 150 }, (_, i) => ev({ type: 'login', user: `u${i}`, outcome: 'failure', reason: `reason_${i}`, service: `svc-${i}` })));
     const app = express();
     app.get('/metrics', telemetry.metricsHandler);
@@ -186,7 +186,7 @@ describe('label vocabularies', () => {
 
   test('a failing gauge source does not break the scrape', async () => {
     const telemetry = createTelemetry({
-      env: {},
+      config: parseTelemetryConfig({}),
       gauges: {
         sessionsActive: async () => {
           throw new Error('database is locked');

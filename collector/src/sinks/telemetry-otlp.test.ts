@@ -4,7 +4,7 @@
 //
 // The exporter itself runs in a child node process: the OTLP exporter loads node:http with a
 // dynamic import(), which jest's VM refuses without --experimental-vm-modules. The child calls
-// createTelemetry({ env: process.env }) exactly as the collector does, so the OTEL_* variables
+// createTelemetry({ config: parseTelemetryConfig(process.env) }) exactly as the collector does, so the OTEL_* variables
 // really come from the environment.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -172,10 +172,10 @@ const swc = require('@swc/core');
 require.extensions['.ts'] = (m, filename) => m._compile(swc.transformSync(fs.readFileSync(filename, 'utf8'), {
   filename, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' },
 }).code, filename);
-const { createTelemetry } = require(${JSON.stringify(join(__dirname, 'telemetry.ts'))});
+const { createTelemetry, parseTelemetryConfig } = require(${JSON.stringify(join(__dirname, 'telemetry.ts'))});
 const input = JSON.parse(fs.readFileSync(0, 'utf8'));
 (async () => {
-  const t = createTelemetry({ env: process.env, gauges: { sessionsActive: async () => 1, accountsLocked: async () => 0 } });
+  const t = createTelemetry({ config: parseTelemetryConfig(process.env), gauges: { sessionsActive: async () => 1, accountsLocked: async () => 0 } });
   for (const batch of input.batches) t.sink.write(batch);
   if (input.rejected) t.rejected(input.rejected);
   await t.sink.close();

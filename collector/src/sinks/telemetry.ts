@@ -10,12 +10,25 @@ import { AuthMetrics, type GaugeSource } from './metrics-auth';
 import { createHttpMetrics } from './metrics-http';
 import { metricServices } from './metrics-labels';
 import { createMetricsPipeline } from './metrics-provider';
-import { readOtelConfig } from './otel-config';
+import { readOtelConfig, type OtelConfig } from './otel-config';
 import { toLogRecord } from './otel-log-record';
 import { createLogsPipeline } from './otel-logs';
 
+export interface TelemetryConfig {
+  otel: OtelConfig;
+  /** Bound for the final flush and for shutdown (AUTHWATCH_TELEMETRY_FLUSH_TIMEOUT_MS). */
+  flushMs: number;
+  /** service label values (AUTHWATCH_METRIC_SERVICES), null: the safe pattern with a cap. */
+  metricServices: readonly string[] | null;
+}
+
+/** Reads OTEL_*, AUTHWATCH_TELEMETRY_FLUSH_TIMEOUT_MS and AUTHWATCH_METRIC_SERVICES. */
+export function parseTelemetryConfig(env: NodeJS.ProcessEnv): TelemetryConfig {
+  return { otel: readOtelConfig(env), flushMs: flushTimeout(env), metricServices: metricServices(env) };
+}
+
 export interface TelemetryOptions {
-  env: NodeJS.ProcessEnv;
+  config: TelemetryConfig;
   /** Read from the store so gauges are true after a restart. */
   gauges: GaugeSource;
 }
@@ -72,10 +85,10 @@ function throttledReporter(): (what: string, err: unknown) => void {
 }
 
 export function createTelemetry(opts: TelemetryOptions): Telemetry {
-  const config = readOtelConfig(opts.env);
+  const config = opts.config.otel;
   for (const w of config.warnings) console.error(`authwatch telemetry: ${w}`);
   const report = throttledReporter();
-  const flushMs = flushTimeout(opts.env);
+  const flushMs = opts.config.flushMs;
   // Export failures (backend down, 4xx) reach the SDK's global error handler, which otherwise
   // only talks to an unregistered diag logger, i.e. says nothing.
   setGlobalErrorHandler((err) => report('export failed', err));
@@ -85,7 +98,7 @@ export function createTelemetry(opts: TelemetryOptions): Telemetry {
   );
   const metrics = createMetricsPipeline(config, resource, report);
   const meter = metrics.provider.getMeter(METER_NAME);
-  const auth = new AuthMetrics(meter, opts.gauges, (err) => report('gauge read failed', err), metricServices(opts.env));
+  const auth = new AuthMetrics(meter, opts.gauges, (err) => report('gauge read failed', err), opts.config.metricServices);
   const httpMiddleware = createHttpMetrics(meter);
   const logs = createLogsPipeline(config, resource);
 

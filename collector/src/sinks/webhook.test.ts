@@ -6,7 +6,10 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createLogger } from '../log';
 import { blankEvent, type StoredEvent } from '../schema/stored-event';
-import { createNotificationSinks } from './notifications';
+import { createNotificationSinks, parseNotificationsConfig } from './notifications';
+
+/** The sinks as the collector builds them from these variables. */
+const notificationSinks = (env: NodeJS.ProcessEnv) => createNotificationSinks(parseNotificationsConfig(env));
 import { Throttle } from './notify-rules';
 import { createWebhookSink, type WebhookSink } from './webhook';
 
@@ -98,7 +101,7 @@ function sink(overrides: Partial<Parameters<typeof createWebhookSink>[0]> = {}) 
 }
 
 test('configured from the environment: signed JSON a receiver can verify, only for the chosen kinds', async () => {
-  const [s] = createNotificationSinks({
+  const [s] = notificationSinks({
     AUTHWATCH_WEBHOOK_URL: url,
     AUTHWATCH_WEBHOOK_SECRET: SECRET,
     AUTHWATCH_NOTIFY_ON: 'new_device,lockout,login_failure',
@@ -213,9 +216,9 @@ test('shutdown does not hang on a receiver that never answers', async () => {
 });
 
 test('bad configuration is a clear startup error', () => {
-  expect(() => createNotificationSinks({ AUTHWATCH_WEBHOOK_URL: 'not a url' })).toThrow(/AUTHWATCH_WEBHOOK_URL/);
-  expect(() => createNotificationSinks({ AUTHWATCH_WEBHOOK_URL: 'ftp://x/' })).toThrow(/http/);
-  expect(() => createNotificationSinks({ AUTHWATCH_WEBHOOK_URL: url, AUTHWATCH_NOTIFY_ON: 'Login Success' })).toThrow(/snake_case/);
-  expect(() => createNotificationSinks({ AUTHWATCH_SMTP_URL: 'smtp://127.0.0.1:25' })).toThrow(/AUTHWATCH_NOTIFY_EMAIL_FROM/);
-  expect(createNotificationSinks({})).toEqual([]);
+  expect(() => notificationSinks({ AUTHWATCH_WEBHOOK_URL: 'not a url' })).toThrow(/AUTHWATCH_WEBHOOK_URL/);
+  expect(() => notificationSinks({ AUTHWATCH_WEBHOOK_URL: 'ftp://x/' })).toThrow(/http/);
+  expect(() => notificationSinks({ AUTHWATCH_WEBHOOK_URL: url, AUTHWATCH_NOTIFY_ON: 'Login Success' })).toThrow(/snake_case/);
+  expect(() => notificationSinks({ AUTHWATCH_SMTP_URL: 'smtp://127.0.0.1:25' })).toThrow(/AUTHWATCH_NOTIFY_EMAIL_FROM/);
+  expect(notificationSinks({})).toEqual([]);
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../log';
 import { blankEvent } from '../schema/stored-event';
-import { startRetention } from './retention';
+import { parseRetentionConfig, startRetention } from './retention';
 import { openSqliteStore, type SqliteStore } from './sqlite';
 
 const DAY = 86_400_000;
@@ -36,7 +36,7 @@ async function remaining(): Promise<string[]> {
 
 function purged(env: NodeJS.ProcessEnv, clock = () => NOW): Promise<{ deleted: number; before: number; stop: () => void }> {
   return new Promise((resolve) => {
-    const stop = startRetention(store, env, { log: quiet, clock, onPurge: (deleted, before) => resolve({ deleted, before, stop }) });
+    const stop = startRetention(store, parseRetentionConfig(env), { log: quiet, clock, onPurge: (deleted, before) => resolve({ deleted, before, stop }) });
   });
 }
 
@@ -52,7 +52,7 @@ test('the schedule keeps purging as time passes', async () => {
   let now = NOW;
   const runs: number[] = [];
   await new Promise<void>((resolve) => {
-    const stop = startRetention(store, { AUTHWATCH_RETENTION_DAYS: '30', AUTHWATCH_RETENTION_INTERVAL_SECONDS: '0.05' }, {
+    const stop = startRetention(store, parseRetentionConfig({ AUTHWATCH_RETENTION_DAYS: '30', AUTHWATCH_RETENTION_INTERVAL_SECONDS: '0.05' }), {
       log: quiet,
       clock: () => now,
       onPurge: (deleted) => {
@@ -70,10 +70,10 @@ test('the schedule keeps purging as time passes', async () => {
 });
 
 test('unset keeps everything; nonsense is refused', async () => {
-  const stop = startRetention(store, {}, { log: quiet });
+  const stop = startRetention(store, parseRetentionConfig({}), { log: quiet });
   stop();
   await new Promise((r) => setTimeout(r, 20));
   expect(await remaining()).toHaveLength(6);
-  expect(() => startRetention(store, { AUTHWATCH_RETENTION_DAYS: '-1' })).toThrow(/AUTHWATCH_RETENTION_DAYS=-1/);
-  expect(() => startRetention(store, { AUTHWATCH_RETENTION_DAYS: 'forever' })).toThrow(/days > 0/);
+  expect(() => parseRetentionConfig({ AUTHWATCH_RETENTION_DAYS: '-1' })).toThrow(/AUTHWATCH_RETENTION_DAYS=-1/);
+  expect(() => parseRetentionConfig({ AUTHWATCH_RETENTION_DAYS: 'forever' })).toThrow(/days > 0/);
 });

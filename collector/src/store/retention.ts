@@ -15,6 +15,9 @@ export interface RetentionOptions {
   onPurge?: (deleted: number, before: number) => void;
 }
 
+/** null: keep everything. */
+export type RetentionConfig = { days: number; intervalSeconds: number } | null;
+
 export function retentionDaysFromEnv(env: NodeJS.ProcessEnv): number | null {
   const raw = env.AUTHWATCH_RETENTION_DAYS;
   if (raw === undefined || raw.trim() === '') return null;
@@ -25,14 +28,21 @@ export function retentionDaysFromEnv(env: NodeJS.ProcessEnv): number | null {
   return days;
 }
 
-export function startRetention(store: Store, env: NodeJS.ProcessEnv, opts: RetentionOptions = {}): () => void {
+/** Reads and checks AUTHWATCH_RETENTION_DAYS and AUTHWATCH_RETENTION_INTERVAL_SECONDS. */
+export function parseRetentionConfig(env: NodeJS.ProcessEnv): RetentionConfig {
   const days = retentionDaysFromEnv(env);
-  if (days === null) return () => {};
+  if (days === null) return null;
   const intervalRaw = env.AUTHWATCH_RETENTION_INTERVAL_SECONDS ?? '3600';
-  const intervalS = Number(intervalRaw);
-  if (!Number.isFinite(intervalS) || intervalS <= 0) {
+  const intervalSeconds = Number(intervalRaw);
+  if (!Number.isFinite(intervalSeconds) || intervalSeconds <= 0) {
     throw new RetentionConfigError(`AUTHWATCH_RETENTION_INTERVAL_SECONDS=${intervalRaw}: expected seconds > 0`);
   }
+  return { days, intervalSeconds };
+}
+
+export function startRetention(store: Store, config: RetentionConfig, opts: RetentionOptions = {}): () => void {
+  if (config === null) return () => {};
+  const { days, intervalSeconds: intervalS } = config;
   const log = opts.log ?? createLogger();
   const clock = opts.clock ?? Date.now;
   let stopped = false;

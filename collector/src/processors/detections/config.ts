@@ -53,7 +53,8 @@ function kindsFrom(raw: string | undefined): Set<DetectionKind> {
   return kinds;
 }
 
-export function detectionConfigFromEnv(env: NodeJS.ProcessEnv): DetectionConfig {
+/** Reads and checks AUTHWATCH_DETECT and AUTHWATCH_DETECT_*. */
+export function parseDetectionConfig(env: NodeJS.ProcessEnv): DetectionConfig {
   const s = (name: string, fallback: number) => number(env, name, fallback, 1) * 1000;
   return {
     kinds: kindsFrom(env.AUTHWATCH_DETECT),

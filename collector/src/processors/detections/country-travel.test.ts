@@ -11,6 +11,7 @@ import { openSqliteStore, type SqliteStore } from '../../store/sqlite';
 import { CITIES, DEVICES, loginEvent, normalTraffic } from '../../../test/fixtures/detect-traffic';
 import { startServer } from '../../../test/helpers/server';
 import { createDetections } from '../detections';
+import { parseDetectionConfig } from './config';
 import { COUNTRY_PLACES } from './country-places';
 import { DetectionConfigError } from './config';
 import { whereabouts } from './user-profile';
@@ -47,7 +48,7 @@ const byCountry = (user: string, country: string, time: number, ip = '192.0.2.1'
   ...loginEvent({ time, user, outcome: 'success', ip, device: DEVICES[0] }),
   country,
 });
-const travelOnly = (env: NodeJS.ProcessEnv = {}) => createDetections({ AUTHWATCH_DETECT: 'impossible_travel', ...env });
+const travelOnly = (env: NodeJS.ProcessEnv = {}) => createDetections(parseDetectionConfig({ AUTHWATCH_DETECT: 'impossible_travel', ...env }));
 
 test('the shipped table covers the ISO codes that have time zones, with sane coordinates', () => {
   const codes = Object.keys(COUNTRY_PLACES);
