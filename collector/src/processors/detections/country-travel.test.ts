@@ -156,8 +156,14 @@ test('end to end with the shipped country database only: a French address, then 
     const det = (await srv.get('/v1/events?type=detection&reason=impossible_travel')).body as { events: StoredEvent[] };
     expect(det.events).toHaveLength(1);
     expect(det.events[0]).toMatchObject({ user: 'kim', country: 'AU', attributes: { previous_country: 'FR', precision: 'country' } });
-    const metrics = await (await fetch(`${srv.url}/metrics`)).text();
-    expect(metrics).toMatch(/authwatch_detections_total\{[^}]*kind="impossible_travel"[^}]*\} 1/);
+    // The sinks see committed events after the answer: wait until the counter shows it.
+    const counted = /authwatch_detections_total\{[^}]*kind="impossible_travel"[^}]*\} 1/;
+    let metrics = '';
+    for (let i = 0; i < 100 && !counted.test(metrics); i++) {
+      if (i) await new Promise((r) => setTimeout(r, 100));
+      metrics = await (await fetch(`${srv.url}/metrics`)).text();
+    }
+    expect(metrics).toMatch(counted);
   } finally {
     await srv.stop(true);
   }
