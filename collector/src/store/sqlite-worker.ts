@@ -105,6 +105,7 @@ interface Pending {
 class AsyncChannel {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  private gone: Error | null = null;
 
   constructor(
     readonly worker: Worker,
@@ -121,12 +122,13 @@ class AsyncChannel {
       if (m.ok) p.resolve(m.value);
       else p.reject(fromWire(m.error!));
     });
-    const fail = (e: unknown) => {
+    const fail = (e: Error) => {
+      this.gone ??= e;
       for (const p of this.pending.values()) p.reject(e);
       this.pending.clear();
     };
     worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`SQLite worker thread exited (${code})`)));
+    worker.on('exit', (code) => fail(new Error(`the SQLite worker thread has stopped (${code})`)));
   }
 
   get busy(): number {
@@ -135,6 +137,7 @@ class AsyncChannel {
 
   /** Registers an answer by id; `send` posts the request. */
   expect<T>(send: (id: number) => void): Promise<T> {
+    if (this.gone) return Promise.reject(this.gone);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -293,6 +296,7 @@ export class SqliteWorkerStore implements CoreStore {
 
   /** Point reads (policy, locks, one session, gauges): their own thread, never behind an export. */
   private point<T>(op: string, ...args: unknown[]): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
     return this.readers[0].call<T>(op, args);
   }
 
@@ -303,6 +307,7 @@ export class SqliteWorkerStore implements CoreStore {
   }
 
   private heavy<T>(op: string, ...args: unknown[]): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
     return this.heavyReader().call<T>(op, args);
   }
 
@@ -323,7 +328,10 @@ export class SqliteWorkerStore implements CoreStore {
   }
 
   async getOrCreateMeta(key: string, make: () => string): Promise<string> {
-    return this.mutex.run(async () => (await this.writer.async('meta', [key, make()])) as string);
+    return this.mutex.run(async () => {
+      if (this.closed) throw new Error('store is closed');
+      return (await this.writer.async('meta', [key, make()])) as string;
+    });
   }
 
   async purgeEventsBefore(before: number): Promise<number> {
@@ -378,6 +386,7 @@ export class SqliteWorkerStore implements CoreStore {
   }
 
   async *streamEvents(filter: EventFilter, order: 'asc' | 'desc'): AsyncIterable<StoredEvent> {
+    if (this.closed) throw new Error('store is closed');
     const reader = this.heavyReader();
     const id = await reader.call<number>('streamOpen', [filter, order]);
     // One chunk ahead, so the reader thread reads while this thread writes out the last one.
