@@ -71,6 +71,7 @@ export async function createCollector(config: Config, log: Logger = createLogger
     processors: [createSessionProcessor(), createLockoutProcessor({ truncate: config.ipTruncate })],
     isolatedProcessors: createDetections(config.detections),
     sinks: [telemetry.sink, ...createNotificationSinks(config.notifications, log)],
+    validation: { hashSessionId, maxFutureMs: config.maxFutureMs, rejected: (n) => telemetry.rejected(n) },
     onCommit: (events) => locks.committed(events),
     log,
     clock,

@@ -1,4 +1,5 @@
-// Runs the pipeline: enrich (sync, before the transaction) → one store transaction per group of
+// Runs the pipeline: validate (the first stage for every source: refusals are counted in one place)
+// → enrich (sync, before the transaction) → one store transaction per group of
 // batches (insert with idempotency, then processors in order, derived events stored alongside) →
 // commit → callers answered → sinks get every committed event. Batches that arrive while a commit
 // is in progress are committed together (group commit), each inside its own savepoint so one bad
@@ -8,10 +9,25 @@ import type { StoredEvent } from './schema/stored-event';
 import type { CoreStore, CoreWriteTx, LockKeys } from './store/store';
 import type { CoreProcessContext, CoreProcessor } from './processors/core';
 import type { Logger } from './log';
+import { MAX_BATCH_EVENTS, validateBatch, type ValidationDetail } from './schema/event';
 
 export interface IngestResult {
   accepted: number;
   duplicates: number;
+}
+
+/** What submit() did with a body: stored (and how many it refused), or refused it whole. */
+export type SubmitResult =
+  | ({ ok: true; rejected: number } & IngestResult)
+  | { ok: false; error: string; details: ValidationDetail[] };
+
+/** The validation stage: how raw events become StoredEvents, and where refusals are counted. */
+export interface ValidationStage {
+  hashSessionId(raw: string): string;
+  /** How far ahead of the collector's clock an event time may be (ms). */
+  maxFutureMs: number;
+  /** Events refused by validation (authwatch_events_rejected_total). */
+  rejected(count: number): void;
 }
 
 interface Job {
@@ -31,6 +47,8 @@ export interface PipelineDeps {
    */
   isolatedProcessors?: Processor[];
   sinks: Sink[];
+  /** The first stage; without it only ingest() of already validated events is available. */
+  validation?: ValidationStage;
   /**
    * Called synchronously right after each commit, before any caller is answered: state that
    * decisions read (the lock cache) is never behind what a client was told is stored.
@@ -55,6 +73,32 @@ export class Pipeline {
   /** The collector's clock: enforcement (windows, locks, reservations) runs on it. */
   now(): number {
     return this.clock();
+  }
+
+  /**
+   * The entry for every source: validates a body (one event or an array), then ingests it.
+   * All-or-nothing by default (an API client gets its 400 and resends); `keepValid` stores the
+   * valid events and counts the rest (a log file cannot be sent back).
+   */
+  async submit(body: unknown, opts: { keepValid?: boolean } = {}): Promise<SubmitResult> {
+    const v = this.deps.validation;
+    if (!v) throw new Error('pipeline: submit() needs a validation stage');
+    const vopts = { now: this.clock(), hashSessionId: v.hashSessionId, maxFutureMs: v.maxFutureMs };
+    const list = Array.isArray(body) ? body : [body];
+    let result = validateBatch(body, vopts);
+    let rejected = 0;
+    if (!result.ok && opts.keepValid && list.length <= MAX_BATCH_EVENTS) {
+      const good = list.filter((e) => validateBatch(e, vopts).ok);
+      rejected = list.length - good.length;
+      result = good.length ? validateBatch(good, vopts) : { ok: true, events: [] };
+    }
+    if (!result.ok) {
+      v.rejected(list.length);
+      return { ok: false, error: result.error, details: result.details };
+    }
+    if (rejected) v.rejected(rejected);
+    const r = result.events.length ? await this.ingest(result.events) : { accepted: 0, duplicates: 0 };
+    return { ok: true, rejected, ...r };
   }
 
   /** Enriches, stores and processes one validated batch; resolves after the commit. */

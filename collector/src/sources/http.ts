@@ -3,20 +3,17 @@
 import { Router } from 'express';
 import { jsonBody, requireJson } from '../http/body';
 import type { ApiContext } from '../http/context';
-import { validateBatch } from '../schema/event';
+import { errorBody } from '../http/errors';
 
 export function httpSource(ctx: ApiContext): Router {
   const r = Router();
   r.post('/v1/events', ctx.auth('ingest'), requireJson, jsonBody, async (req, res) => {
-    const now = ctx.pipeline.now();
-    const result = validateBatch(req.body, { now, hashSessionId: ctx.hashSessionId, maxFutureMs: ctx.config.maxFutureMs });
-    if (!result.ok) {
-      ctx.telemetry.rejected(Array.isArray(req.body) ? req.body.length : 1);
-      res.status(400).json({ error: result.error, details: result.details });
+    const r = await ctx.pipeline.submit(req.body);
+    if (!r.ok) {
+      res.status(400).json(errorBody(400, r.error, r.details));
       return;
     }
-    const { accepted, duplicates } = await ctx.pipeline.ingest(result.events);
-    res.status(202).json({ accepted, duplicates });
+    res.status(202).json({ accepted: r.accepted, duplicates: r.duplicates });
   });
   return r;
 }

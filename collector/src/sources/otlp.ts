@@ -6,7 +6,7 @@
 import express, { Router, type Request, type Response } from 'express';
 import type { ApiContext } from '../http/context';
 import { HttpError } from '../http/errors';
-import { MAX_BATCH_EVENTS, MAX_BODY_BYTES, validateBatch } from '../schema/event';
+import { MAX_BATCH_EVENTS, MAX_BODY_BYTES } from '../schema/event';
 import { mapLogsRequest, type OtlpLogsRequest } from './otlp-map';
 import { decodeLogsRequest, encodeLogsResponse, encodeStatus } from './otlp-proto';
 
@@ -83,14 +83,12 @@ export function otlpSource(ctx: ApiContext): Router {
         fail(req, res, 400, `${mapped.events.length} authentication events in one request is over the limit of ${MAX_BATCH_EVENTS}`);
         return;
       }
-      const result = validateBatch(mapped.events, { now: ctx.pipeline.now(), hashSessionId: ctx.hashSessionId, maxFutureMs: ctx.config.maxFutureMs });
+      const result = await ctx.pipeline.submit(mapped.events);
       if (!result.ok) {
-        ctx.telemetry.rejected(mapped.events.length);
         // Batch indexes count authentication records only, in request order.
         fail(req, res, 400, result.error, result.details);
         return;
       }
-      await ctx.pipeline.ingest(result.events);
       reply(req, res, 200, mapped.skipped ? { rejectedLogRecords: mapped.skipped, errorMessage: skippedMsg } : null);
     },
   );
