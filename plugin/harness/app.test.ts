@@ -60,13 +60,13 @@ run('app pages and data source settings (built) in Chromium', () => {
       await page.getByTestId('data-testid authwatch-app-disable').waitFor();
       await page.getByTestId('harness-canvas').screenshot({ path: docsScreenshot('app-configuration.png') });
       // The page reloads after saving, as Grafana's own plugin pages do.
-      await Promise.all([page.waitForEvent('load'), page.getByTestId('data-testid authwatch-app-disable').click()]);
+      await Promise.all([page.waitForEvent('load', { timeout: 120_000 }), page.getByTestId('data-testid authwatch-app-disable').click()]);
       expect(stack.server.settingsUpdates).toEqual([{ role: 'Admin', body: expect.objectContaining({ enabled: false }), status: 200 }]);
       expect(stack.server.appSettings.enabled).toBe(false);
-      await page.waitForFunction(() => 'authwatchHarness' in window);
+      await page.waitForFunction(() => 'authwatchHarness' in window, undefined, { timeout: 120_000 });
       expect(await harness(page).mountAppPage('config')).toEqual({ enabled: false, pages: ['Configuration'] });
       await page.getByTestId('data-testid authwatch-app-enable').waitFor();
-      await Promise.all([page.waitForEvent('load'), page.getByTestId('data-testid authwatch-app-enable').click()]);
+      await Promise.all([page.waitForEvent('load', { timeout: 120_000 }), page.getByTestId('data-testid authwatch-app-enable').click()]);
       expect(stack.server.appSettings.enabled).toBe(true);
     } finally {
       await page.close();

@@ -2,6 +2,9 @@
 // different countries, browsers and devices; sessions ended in different ways; a brute-force
 // attempt, a locked account and a password-spraying address.
 
+/** The user locked twice: with the policy below his second lock lasts until an admin unlocks it. */
+export const REPEAT_OFFENDER = 'tom.becker';
+
 /** Policy the realistic data is made for (a second lock of the same key is permanent). */
 export const seedPolicy = { permanent_after: 1 };
 
@@ -17,10 +20,21 @@ export async function seedCollector(collector: CollectorLike, now = Date.now()):
     throw new Error(`PUT /v1/policy answered ${policy.status}: ${JSON.stringify(policy.body)}`);
   }
   const events = realisticEvents(now);
-  const ingest = await collector.request('POST', '/v1/events', 'ingest', events);
-  if (ingest.status !== 202) {
-    throw new Error(`POST /v1/events answered ${ingest.status}: ${JSON.stringify(ingest.body)}`);
+  // Locks run on the collector's clock (not the events' times) and failures during a lock do not
+  // count: the repeat offender's second burst must arrive after his first lock was lifted.
+  const second = new Set(events.filter((e) => e.user === REPEAT_OFFENDER && e.time > now - 5 * minute).map((e) => e.id));
+  const ingest = async (batch: SeedEvent[]) => {
+    const answer = await collector.request('POST', '/v1/events', 'ingest', batch);
+    if (answer.status !== 202) {
+      throw new Error(`POST /v1/events answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    }
+  };
+  await ingest(events.filter((e) => !second.has(e.id)));
+  const unlock = await collector.request('POST', `/v1/users/${REPEAT_OFFENDER}/unlock`, 'admin', {});
+  if (unlock.status !== 200) {
+    throw new Error(`unlocking ${REPEAT_OFFENDER} answered ${unlock.status}: ${JSON.stringify(unlock.body)}`);
   }
+  await ingest(events.filter((e) => second.has(e.id)));
   return events;
 }
 
@@ -141,9 +155,10 @@ export function realisticEvents(now = Date.now()): SeedEvent[] {
   for (let k = 0; k < 6; k++) {
     add({ time: now - (4 - k * 0.4) * minute, type: 'login', outcome: 'failure', reason: 'invalid_password', user: 'julia.rossi', ip: ips.milan, user_agent: userAgents.firefoxWindows, service: 'admin-console' });
   }
-  // A repeat offender: locked an hour ago (expired since), locked again now; with the policy's
-  // permanent_after: 1 the second lock lasts until an admin unlocks it.
-  for (const at of [70, 3]) {
+  // A repeat offender: locked, unlocked by an admin (seedCollector), locked again; with the
+  // policy's permanent_after: 1 the second lock lasts until an admin unlocks it. Both bursts are
+  // inside the collector's failure window (failures are counted on the collector's clock).
+  for (const at of [9, 3]) {
     for (let k = 0; k < 6; k++) {
       add({ time: now - at * minute + k * 15_000, type: 'login', outcome: 'failure', reason: 'invalid_password', user: 'tom.becker', ip: ips.berlin, user_agent: userAgents.chromeWindows, service: 'hr-portal' });
     }

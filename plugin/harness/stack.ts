@@ -144,8 +144,9 @@ export async function startStack(): Promise<Stack> {
           check('response body', res.url(), await res.text().catch(() => ''));
         }
       });
-      await page.goto(server.url + '/');
-      await page.waitForFunction(() => 'authwatchHarness' in window);
+      // Generous: the page parses the whole @grafana/ui bundle, on a shared 2-core machine.
+      await page.goto(server.url + '/', { timeout: 120_000 });
+      await page.waitForFunction(() => 'authwatchHarness' in window, undefined, { timeout: 120_000 });
       return { page, session };
     },
     async stop() {
