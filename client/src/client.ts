@@ -2,7 +2,7 @@
 // network; check() and isSessionEnded() wait at most timeoutMs and then fall back (open by default).
 
 import type { RequestHandler } from 'express';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { baseUrlOf, requestJson } from './http';
 import { EventReporter } from './reporter';
@@ -122,20 +122,23 @@ export class AuthwatchClient implements GuardClient {
 
   private async ask(user: string, ip: string | undefined, attempt: boolean): Promise<CheckResult> {
     const addr = usableIp(ip);
+    // The attempt's id is ours: if we stop waiting for the answer, the outcome we report with it
+    // still settles the reservation the collector may have made meanwhile.
+    const attemptId = attempt ? randomBytes(16).toString('base64url') : undefined;
     let status: number;
     let answer: CheckAnswer | null;
     try {
       const r = await requestJson(this.baseUrl, 'v1/check', {
         method: 'POST',
         key: this.options.ingestKey,
-        body: { user, ...(addr ? { ip: addr } : {}), ...(attempt ? { attempt: true } : {}) },
+        body: { user, ...(addr ? { ip: addr } : {}), ...(attempt ? { attempt: true, attempt_id: attemptId } : {}) },
         timeoutMs: this.timeoutMs,
       });
       status = r.status;
       answer = r.body as CheckAnswer | null;
     } catch (err) {
       this.onError(err as Error);
-      return { allowed: !this.failClosed, reason: 'check_unavailable', degraded: true };
+      return { allowed: !this.failClosed, reason: 'check_unavailable', degraded: true, ...(attemptId ? { attemptId } : {}) };
     }
     if (status === 200 && typeof answer?.allowed === 'boolean') {
       if (answer.allowed) return answer.attempt_id ? { allowed: true, attemptId: answer.attempt_id } : { allowed: true };
@@ -144,7 +147,7 @@ export class AuthwatchClient implements GuardClient {
     this.onError(new Error(`authwatch collector POST /v1/check answered HTTP ${status}`));
     // The collector answered and refused the question (bad input, wrong key): never a yes.
     if (status >= 400 && status < 500 && status !== 408 && status !== 429) return { allowed: false, reason: 'check_refused', retryAfter: null };
-    return { allowed: !this.failClosed, reason: 'check_unavailable', degraded: true };
+    return { allowed: !this.failClosed, reason: 'check_unavailable', degraded: true, ...(attemptId ? { attemptId } : {}) };
   }
 
   /**

@@ -69,6 +69,30 @@ test('check() fails open when the collector does not answer in time (default)', 
   await client.close(100);
 });
 
+test('an attempt the client stopped waiting for is settled by its outcome: no orphan that later counts as a failure', async () => {
+  const policy = async (p: Record<string, unknown>) =>
+    expect((await fetch(`${collector.url}/v1/policy`, { method: 'PUT', headers: { authorization: `Bearer ${KEYS.admin}`, 'content-type': 'application/json' }, body: JSON.stringify(p) })).status).toBe(200);
+  await policy({ attempt_ttl_seconds: 1 });
+  try {
+    const client = new AuthwatchClient({ url: collector.url, ingestKey: KEYS.ingest, timeoutMs: 250 });
+    const user = 'slow-answer-user';
+    // The collector is frozen: the check times out (fail open), but its request is already on the
+    // wire and the collector makes the reservation once it runs again.
+    const attempt = await whileFrozen(() => client.beginAttempt(user, '198.51.100.77'));
+    expect(attempt).toMatchObject({ allowed: true, degraded: true, attemptId: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/) });
+    // The login goes on and succeeds; its outcome carries the id the client chose.
+    expect(await client.reportNow({ type: 'login', outcome: 'success', user, ip: '198.51.100.77', attempt_id: attempt.attemptId })).toBe(true);
+    // Past the TTL, nothing expired into a failure: the user has a clean slate.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await client.beginAttempt(user, '198.51.100.77')).toMatchObject({ allowed: true });
+    const expired = await collector.api<{ total: number }>('GET', `/v1/events?user=${user}&reason=attempt_expired`, KEYS.read);
+    expect(expired.body.total).toBe(0);
+    await client.close(100);
+  } finally {
+    await policy({ attempt_ttl_seconds: 60 });
+  }
+});
+
 test('check() fails closed when configured to', async () => {
   const client = new AuthwatchClient({ url: collector.url, ingestKey: KEYS.ingest, timeoutMs: 250, failClosed: true });
   const result = await whileFrozen(() => client.check('wendy', '198.51.100.4'));

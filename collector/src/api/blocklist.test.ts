@@ -148,7 +148,7 @@ describe('GET /v1/blocklist', () => {
     const lines = Array.from({ length: 25 }, (_, i) => `${syslogStamp(now - (25 - i) * 1000)} gw sshd[${4000 + i}]: Failed password for invalid user admin${i} from 10.0.0.1 port 22 from 203.0.113.5 port ${40000 + i} ssh2`);
     const file = join(s.dir, 'auth.log');
     writeFileSync(file, lines.join('\n') + '\n');
-    const stats = await runAuthLogSource({ path: file, follow: false, fromStart: true, timezone: 'UTC', sink: pipelineSink(s.collector.pipeline, s.collector.hashSessionId) });
+    const stats = await runAuthLogSource({ path: file, follow: false, fromStart: true, timezone: 'UTC', sink: pipelineSink(s.collector.pipeline) });
     expect(stats).toMatchObject({ events: 25, accepted: 25, rejected: 0 });
     // An IPv6 client rotating its address inside one /64: blocked as the /64.
     const v6 = Array.from({ length: 25 }, (_, i) => ({ type: 'login', outcome: 'failure', reason: 'invalid_password', user: `u${i}`, ip: `2001:db8:aa:bb::${(i + 1).toString(16)}` }));

@@ -10,14 +10,18 @@ import { requireJson, jsonBody } from '../http/body';
 import type { ApiContext } from '../http/context';
 import { badRequest } from '../http/errors';
 
-const FIELDS = new Set(['user', 'ip', 'attempt']);
+const FIELDS = new Set(['user', 'ip', 'attempt', 'attempt_id']);
+const ATTEMPT_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
-function parseBody(body: unknown): { user: string | null; ip: string | null; attempt: boolean } {
+function parseBody(body: unknown): { user: string | null; ip: string | null; attempt: boolean; attemptId?: string } {
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('body must be {"user": "...", "ip": "...", "attempt": true|false}');
   const b = body as Record<string, unknown>;
   const unknown = Object.keys(b).filter((k) => !FIELDS.has(k));
   if (unknown.length) throw badRequest(`unknown field ${JSON.stringify(unknown[0])}; send user, ip and attempt`, unknown.map((k) => ({ path: k, message: 'unknown field' })));
-  const { user, ip, attempt } = b;
+  const { user, ip, attempt, attempt_id: attemptId } = b;
+  if (attemptId !== undefined && (attempt !== true || typeof attemptId !== 'string' || !ATTEMPT_ID.test(attemptId))) {
+    throw badRequest('attempt_id must be 16–64 characters of A-Z a-z 0-9 _ -, sent with "attempt": true', [{ path: 'attempt_id', message: 'invalid' }]);
+  }
   if (user !== undefined && user !== null) {
     if (typeof user !== 'string' || !user || user.length > 256) throw badRequest('user must be a non-empty string of at most 256 characters', [{ path: 'user', message: 'must be a non-empty string (≤ 256)' }]);
     if (unstorableText(user)) throw badRequest('user contains U+0000 or an unpaired surrogate', [{ path: 'user', message: 'contains U+0000 or an unpaired UTF-16 surrogate' }]);
@@ -28,15 +32,19 @@ function parseBody(body: unknown): { user: string | null; ip: string | null; att
   if (attempt !== undefined && typeof attempt !== 'boolean') throw badRequest('attempt must be true or false', [{ path: 'attempt', message: 'must be a boolean' }]);
   if (!user && !ip) throw badRequest('send "user", "ip" or both');
   if (attempt && !user) throw badRequest('an attempt needs "user"', [{ path: 'user', message: 'required with "attempt": true' }]);
-  return { user: (user as string | undefined) ?? null, ip: (ip as string | undefined) ?? null, attempt: attempt === true };
+  return { user: (user as string | undefined) ?? null, ip: (ip as string | undefined) ?? null, attempt: attempt === true, attemptId: attemptId as string | undefined };
 }
 
 export function checkRoutes(ctx: ApiContext): Router {
   const r = Router();
   r.post('/v1/check', ctx.auth('ingest'), requireJson, jsonBody, async (req, res) => {
-    const { user, ip, attempt } = parseBody(req.body);
+    const { user, ip, attempt, attemptId } = parseBody(req.body);
     if (attempt) {
-      const answer = await ctx.pipeline.run((pctx) => reserveAttempt(pctx, subjectOf(user, ip, keyRules(pctx.policy, ctx.config.ipTruncate))));
+      const answer = await ctx.pipeline.run(
+        (pctx) => reserveAttempt(pctx, subjectOf(user, ip, keyRules(pctx.policy, ctx.config.ipTruncate)), attemptId),
+        // On PostgreSQL only writers of this user or address wait for each other.
+        { users: [user], ips: [ip] },
+      );
       res.json(answer);
       return;
     }

@@ -39,9 +39,23 @@ export function decide(locks: readonly LockRow[], now: number): CheckAnswer {
   };
 }
 
-/** Reserves one attempt for the subject, or says why not. Runs in the write transaction. */
-export async function reserveAttempt(ctx: CoreProcessContext, s: Subject): Promise<CheckAnswer> {
+/** Processor state marking an attempt id the client chose: reserved, or already settled by its outcome. */
+export const ATTEMPT_STATE = 'attempt';
+export type AttemptMark = 'reserved' | 'settled';
+
+/**
+ * Reserves one attempt for the subject, or says why not. Runs in the write transaction.
+ * `requestedId`: the id the client chose, so an outcome reported after the client stopped waiting
+ * for this answer still settles the reservation (no orphan that later counts as a failure), and a
+ * retried check does not reserve twice.
+ */
+export async function reserveAttempt(ctx: CoreProcessContext, s: Subject, requestedId?: string): Promise<CheckAnswer> {
   const { tx, policy, now } = ctx;
+  if (requestedId !== undefined) {
+    // Reserved by an earlier try of this check, or its outcome already arrived: nothing to reserve.
+    const mark = await tx.getState<AttemptMark>(ATTEMPT_STATE, requestedId);
+    if (mark) return { allowed: true, attempt_id: requestedId };
+  }
   await expireAttempts(ctx);
   const locks = await tx.activeLocks(s.userKey, s.ipKey, now);
   if (locks.length) return decide(locks, now);
@@ -56,7 +70,9 @@ export async function reserveAttempt(ctx: CoreProcessContext, s: Subject): Promi
     (k.ip !== null && failures(k.ip) + open.ip > policy.ip_max_failed_attempts);
   // The open reservations settle (or expire) within the TTL; then the answer may change.
   if (full) return { allowed: false, reason: 'attempt_limit', retry_after: policy.attempt_ttl_seconds };
-  const id = randomBytes(16).toString('base64url');
+  const id = requestedId ?? randomBytes(16).toString('base64url');
+  const expiresAt = now + policy.attempt_ttl_seconds * 1000;
+  if (requestedId !== undefined) await tx.putState<AttemptMark>(ATTEMPT_STATE, id, 'reserved', expiresAt + policy.window_seconds * 1000);
   await tx.insertReservation({
     id,
     user: s.userKey,
@@ -64,7 +80,7 @@ export async function reserveAttempt(ctx: CoreProcessContext, s: Subject): Promi
     display_user: s.user,
     display_ip: s.ip,
     created_at: now,
-    expires_at: now + policy.attempt_ttl_seconds * 1000,
+    expires_at: expiresAt,
   });
   return { allowed: true, attempt_id: id };
 }

@@ -124,7 +124,7 @@ export function startAuthLog(opts: AuthLogCliOptions, collector: Collector | nul
   const abort = new AbortController();
   let sink: EventSink;
   if (opts.to) sink = remoteSink(opts.to, opts.key, log, abort.signal);
-  else if (collector) sink = pipelineSink(collector.pipeline, collector.hashSessionId);
+  else if (collector) sink = pipelineSink(collector.pipeline);
   else throw new Error('authlog: no collector and no --authlog-to');
   const started = Date.now();
   const done = runAuthLogSource({ path: opts.path, follow: opts.follow, fromStart: opts.fromStart, timezone: opts.timezone, mode: opts.mode, journal: opts.journal, sink, signal: abort.signal, log }).then((stats) => {

@@ -247,7 +247,7 @@ maybe('sshd failures: ours vs fail2ban-regex (stock sshd filter), every mode, li
       const t1 = process.hrtime.bigint();
       const stats = await runAuthLogSource({
         path: file, follow: false, fromStart: true, timezone: 'UTC', now: () => NOW,
-        sink: pipelineSink(s.collector.pipeline, s.collector.hashSessionId),
+        sink: pipelineSink(s.collector.pipeline),
       });
       const ourSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
       expect(stats.lines).toBe(200_000);

@@ -125,7 +125,7 @@ describe('imports into the collector', () => {
   }
 
   test('journalctl -o json into the pipeline; a second import stores nothing twice', async () => {
-    const sink = pipelineSink(s.collector.pipeline, s.collector.hashSessionId);
+    const sink = pipelineSink(s.collector.pipeline);
     const file = join(FIXTURES, 'authlog-journal.json');
     expect(await runAuthLogSource({ path: file, follow: false, fromStart: true, journal: true, sink, now: () => NOW })).toEqual({ lines: 12, events: 4, accepted: 4, duplicates: 0, rejected: 0 });
     const evs = await stored();
@@ -139,7 +139,7 @@ describe('imports into the collector', () => {
   });
 
   test('bare journald lines from stdin (journalctl -f | … --authlog -) get the receive time', async () => {
-    const sink = pipelineSink(s.collector.pipeline, s.collector.hashSessionId);
+    const sink = pipelineSink(s.collector.pipeline);
     const stdin = new PassThrough();
     const before = Date.now();
     const run = runAuthLogSource({ path: '-', follow: true, fromStart: true, sink, stdin });
@@ -153,7 +153,7 @@ describe('imports into the collector', () => {
   test('a .gz rotated log imports like the plain one', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'auth.log.2.gz'), gzipSync(readFileSync(join(FIXTURES, 'authlog-debian.log'))));
-    const sink = pipelineSink(s.collector.pipeline, s.collector.hashSessionId);
+    const sink = pipelineSink(s.collector.pipeline);
     expect(await runAuthLogSource({ path: join(dir, 'auth.log.2.gz'), follow: false, fromStart: true, sink, timezone: 'UTC', now: () => NOW })).toEqual({
       lines: 48, events: 21, accepted: 20, duplicates: 1, rejected: 0,
     });

@@ -40,7 +40,7 @@ describe('auth.log into the collector', () => {
   test('a fixture imported once: failures, logins with sessions, logouts ending them; re-import stores nothing twice', async () => {
     const file = join(s.dir, 'auth.log');
     writeFileSync(file, debian);
-    const sink = pipelineSink(s.collector.pipeline, s.collector.hashSessionId);
+    const sink = pipelineSink(s.collector.pipeline);
     const stats = await runAuthLogSource({ path: file, follow: false, fromStart: true, sink, timezone: 'UTC', now: () => Date.parse('2026-11-24T12:00:00Z') });
     expect(stats).toEqual({ lines: 48, events: 21, accepted: 20, duplicates: 1, rejected: 0 });
 
@@ -69,7 +69,7 @@ describe('auth.log into the collector', () => {
 
   test('stdin ("-"): read to the end, the last line without a newline too', async () => {
     const stdin = new PassThrough();
-    const sink = pipelineSink(s.collector.pipeline, s.collector.hashSessionId);
+    const sink = pipelineSink(s.collector.pipeline);
     const run = runAuthLogSource({ path: '-', follow: false, fromStart: true, sink, stdin, timezone: 'UTC' });
     stdin.write(line(1, 'root', '192.0.2.1'));
     stdin.write(line(2, 'root', '192.0.2.2').slice(0, 30));
@@ -84,7 +84,7 @@ describe('auth.log into the collector', () => {
     const abort = new AbortController();
     const reopens: string[] = [];
     const log = { info: (msg: string, f?: Record<string, unknown>) => void (msg === 'authlog: reopened' && reopens.push(String(f?.why))), warn: () => undefined, error: () => undefined };
-    const sink = pipelineSink(s.collector.pipeline, s.collector.hashSessionId);
+    const sink = pipelineSink(s.collector.pipeline);
     const run = runAuthLogSource({ path: file, follow: true, fromStart: false, sink, signal: abort.signal, pollMs: 30, timezone: 'UTC', maxWaitMs: 20, log });
     await new Promise((r) => setTimeout(r, 100));
     appendFileSync(file, line(2, 'u1', '192.0.2.1'));

@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log';
 import type { Pipeline } from '../pipeline-runner';
-import { MAX_BATCH_EVENTS, validateBatch, type IngestEvent } from '../schema/event';
+import { MAX_BATCH_EVENTS, type IngestEvent } from '../schema/event';
 import { followFile } from './authlog-follow';
 import { AuthLogInputError, readLineChunks, sniffFile } from './authlog-input';
 import { createAuthLogParser, type AuthLogMode, type AuthLogParser } from './authlog-parse';
@@ -25,21 +25,12 @@ export interface AuthLogStats {
 export type EventSink = (events: IngestEvent[]) => Promise<{ accepted: number; duplicates: number; rejected: number }>;
 
 /** In-process: validate (session ids hashed, as for HTTP) and run the pipeline. */
-export function pipelineSink(pipeline: Pipeline, hashSessionId: (raw: string) => string): EventSink {
+export function pipelineSink(pipeline: Pipeline): EventSink {
   return async (events) => {
-    const now = Date.now();
-    let result = validateBatch(events, { now, hashSessionId });
-    let rejected = 0;
-    if (!result.ok) {
-      // A log source cannot send a line back: keep the good events, count the bad.
-      const good = events.filter((e) => validateBatch(e, { now, hashSessionId }).ok);
-      rejected = events.length - good.length;
-      if (!good.length) return { accepted: 0, duplicates: 0, rejected };
-      result = validateBatch(good, { now, hashSessionId });
-      if (!result.ok) return { accepted: 0, duplicates: 0, rejected: events.length };
-    }
-    const r = await pipeline.ingest(result.events);
-    return { ...r, rejected };
+    // A log source cannot send a line back: keep the valid events, count the rest (the pipeline's
+    // validation stage counts them in authwatch_events_rejected_total too).
+    const r = await pipeline.submit(events, { keepValid: true });
+    return r.ok ? { accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected } : { accepted: 0, duplicates: 0, rejected: events.length };
   };
 }
 
