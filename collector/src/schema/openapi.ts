@@ -163,7 +163,12 @@ export function buildOpenApi(): object {
             content: {
               'application/json': {
                 schema: Type.Object(
-                  { user: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })), ip: Type.Optional(Type.String({ description: 'IPv4 or IPv6 address' })), attempt: Type.Optional(Type.Boolean()) },
+                  {
+                    user: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+                    ip: Type.Optional(Type.String({ description: 'IPv4 or IPv6 address' })),
+                    attempt: Type.Optional(Type.Boolean()),
+                    attempt_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{16,64}$', description: 'with attempt: the id to reserve under (chosen by the application, so a late outcome still settles it)' })),
+                  },
                   { additionalProperties: false },
                 ),
               },
