@@ -209,7 +209,7 @@ export function buildOpenApi(): object {
         get: { summary: 'Distinct values (user, service, reason, country, type, ip, outcome)', ...role('read'), parameters: [pathParam('field'), q('from', ''), q('to', ''), q('q', 'substring'), q('limit', 'default 100')], responses: { '200': json(Type.Object({ values: Type.Array(Type.String()) })), ...errors } },
       },
       '/v1/sessions': {
-        get: { summary: 'Sessions', ...role('read'), parameters: [q('state', 'active (default) | ended | all'), q('user', ''), q('from', ''), q('to', ''), q('limit', 'default 100, max 1000')], responses: { '200': json(Type.Object({ sessions: Type.Array(ref('Session') as unknown as TSchema) })), ...errors } },
+        get: { summary: 'Sessions', ...role('read'), parameters: [q('state', 'active (default) | ended | all'), q('user', ''), q('from', ''), q('to', ''), q('limit', 'default 100, max 50,000')], responses: { '200': json(Type.Object({ sessions: Type.Array(ref('Session') as unknown as TSchema) })), ...errors } },
       },
       '/v1/sessions/{id}': {
         get: { summary: 'Session state by raw id or listed hash', ...role('ingest or read'), parameters: [pathParam('id')], responses: { '200': json(Type.Object({ id: Type.String(), state: Type.String(), end_reason: S() })), '404': json(ref('Error'), 'Unknown') } },
