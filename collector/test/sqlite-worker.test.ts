@@ -115,6 +115,20 @@ describe('sqlite worker store', () => {
     expect(await users('dropped-user')).toBe(0);
   });
 
+  test('an outer failure reported inside a savepoint that swallows its error still fails the transaction', async () => {
+    const r = { id: 'dup2', user: 'u', ip: null, display_user: 'u', display_ip: null, created_at: T0, expires_at: T0 + 1 };
+    await expect(
+      store.write(async (tx) => {
+        await tx.insertReservation(r);
+        await tx.insertReservation(r); // fails, unanswered, outside any savepoint
+        await tx.savepoint(() => tx.getState('x', 'y')).catch(() => undefined); // a processor that swallows its own failure
+        await tx.insertEvents(events(1, 'after', () => 'after-user'));
+      }),
+    ).rejects.toThrow(/UNIQUE/);
+    expect(await users('after-user')).toBe(0);
+    expect(await store.write((tx) => tx.takeReservation('dup2'))).toBeUndefined();
+  });
+
   test('a bad cursor is still a BadQuery (the API answers 400)', async () => {
     await expect(store.queryEvents({}, { limit: 1, cursor: 'not-a-cursor', order: 'asc' })).rejects.toBeInstanceOf(BadQuery);
   });

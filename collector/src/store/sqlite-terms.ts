@@ -25,30 +25,34 @@ export function termToken(col: string, value: string): string {
   return 'h' + hash('sha1', `${col}\u0000${value}`, 'hex').slice(0, 20);
 }
 
-/** The event_terms text of one event: its tokens, space-separated. */
-export function eventTermsText(values: readonly (string | null | undefined)[]): string {
-  let out = '';
-  values.forEach((v, i) => {
-    if (v === null || v === undefined) return;
-    out += (out ? ' ' : '') + termToken(TERM_COLUMNS[i], v);
-  });
-  return out;
-}
-
 /** SQL functions the migrations use to backfill; registered on every connection that migrates. */
 export function registerTermFunctions(db: Database.Database): void {
-  db.function('authwatch_terms', { deterministic: true, varargs: true }, (...values: unknown[]) =>
-    eventTermsText(values.map((v) => (typeof v === 'string' ? v : null))),
-  );
+  // A backfill sees the same users, agents and addresses over and over: hash each value once.
+  const tokens = new LRUCache<string, string>({ max: 200_000 });
+  db.function('authwatch_terms', { deterministic: true, varargs: true }, (...values: unknown[]) => {
+    let out = '';
+    values.forEach((v, i) => {
+      if (typeof v !== 'string' || i >= TERM_COLUMNS.length) return;
+      const key = `${TERM_COLUMNS[i]}\u0000${v}`;
+      let t = tokens.get(key);
+      if (t === undefined) tokens.set(key, (t = termToken(TERM_COLUMNS[i], v)));
+      out += (out ? ' ' : '') + t;
+    });
+    return out;
+  });
 }
+
+/** Values remembered per column before the memory starts over (a plain Map: no LRU bookkeeping per event). */
+const KNOWN_PER_COLUMN = 50_000;
 
 /**
  * Keeps search_terms and event_terms current on the write connection. Remembers (bounded) which
- * values are already stored and their tokens, so a repeated user or user agent costs no statement.
- * The memory must forget whatever a rollback undid: the store calls forget() on every rollback.
+ * values are already stored and their tokens, so a repeated user or user agent costs no statement
+ * and no hash. The memory must forget whatever a rollback undid: the store calls forget() on every
+ * rollback.
  */
 export class TermIndexer {
-  private readonly known = new LRUCache<string, string>({ max: 100_000 });
+  private readonly known: Map<string, string>[] = TERM_COLUMNS.map(() => new Map());
   private readonly addTerm: Database.Statement;
   private readonly addEventTerms: Database.Statement;
   private readonly dropEventTerms: Database.Statement;
@@ -62,17 +66,19 @@ export class TermIndexer {
   /** Indexes one inserted event (seq = its rowid). */
   add(seq: number, e: StoredEvent): void {
     let text = '';
-    for (const col of TERM_COLUMNS) {
+    for (let i = 0; i < TERM_COLUMNS.length; i++) {
+      const col = TERM_COLUMNS[i];
       const v = e[col];
       if (v === null || v === undefined) continue;
-      const key = `${col}\u0000${v}`;
-      let token = this.known.get(key);
+      const known = this.known[i];
+      let token = known.get(v);
       if (token === undefined) {
         this.addTerm.run(col, v);
         token = termToken(col, v);
-        this.known.set(key, token);
+        if (known.size >= KNOWN_PER_COLUMN) known.clear();
+        known.set(v, token);
       }
-      text += (text ? ' ' : '') + token;
+      text = text ? `${text} ${token}` : token;
     }
     if (text) this.addEventTerms.run(seq, text);
   }
@@ -83,7 +89,7 @@ export class TermIndexer {
   }
 
   forget(): void {
-    this.known.clear();
+    for (const m of this.known) m.clear();
   }
 }
 

@@ -63,8 +63,9 @@ function runWriter(d: WriterData): void {
   }
   parentPort!.postMessage({ ready: true });
   // An operation that is not answered and fails: every later one fails with it (skipped) until a
-  // rollback, the way the exception would have unwound the caller.
-  let deferred: unknown = null;
+  // rollback undoes it (the whole transaction, or a savepoint opened before it failed), the way
+  // the exception would have unwound the caller.
+  let deferred: { error: unknown; depth: number } | null = null;
   const exec = (m: WriterRequest): unknown => {
     switch (m.op) {
       case 'begin':
@@ -74,7 +75,7 @@ function runWriter(d: WriterData): void {
       case 'rollback':
         return writer.rollback();
       case 'savepoint':
-        return writer.savepoint();
+        return writer.savepoint(m.args[0] as number);
       case 'release':
         return writer.release(m.args[0] as number);
       case 'rollbackTo':
@@ -108,20 +109,16 @@ function runWriter(d: WriterData): void {
       }
       return false;
     }
-    const clears = m.op === 'rollback' || m.op === 'rollbackTo';
-    if (deferred !== null && !clears) {
-      if (m.reply !== NO_REPLY) {
-        answer(m, { id: m.id, ok: false, error: toWire(deferred) });
-        deferred = null;
-      }
+    if (m.op === 'rollback' || (m.op === 'rollbackTo' && deferred !== null && (m.args[0] as number) <= deferred.depth)) deferred = null;
+    if (deferred !== null && m.op !== 'rollbackTo') {
+      if (m.reply !== NO_REPLY) answer(m, { id: m.id, ok: false, error: toWire(deferred.error) });
       return true;
     }
-    if (clears) deferred = null;
     try {
       const value = exec(m);
       answer(m, { id: m.id, ok: true, value });
     } catch (e) {
-      if (m.reply === NO_REPLY) deferred = e;
+      if (m.reply === NO_REPLY) deferred ??= { error: e, depth: writer.depth };
       else answer(m, { id: m.id, ok: false, error: toWire(e) });
     }
     return true;
@@ -134,8 +131,10 @@ function runWriter(d: WriterData): void {
       // within microseconds), then sleep on the counter.
       let posted = Atomics.load(ctl, REQUESTS);
       if (posted === handled) {
-        const until = performance.now() + d.spinMicros / 1000;
-        while ((posted = Atomics.load(ctl, REQUESTS)) === handled && performance.now() < until);
+        if (writer.inTransaction && d.spinMicros > 0) {
+          const until = performance.now() + d.spinMicros / 1000;
+          while ((posted = Atomics.load(ctl, REQUESTS)) === handled && performance.now() < until);
+        }
         while ((posted = Atomics.load(ctl, REQUESTS)) === handled) Atomics.wait(ctl, REQUESTS, posted, 1000);
       }
       let msg;

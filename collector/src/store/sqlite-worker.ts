@@ -38,7 +38,7 @@ import type {
 export interface SqliteWorkerOptions extends SqliteOptions {
   /** Synchronous store work this thread may do in a row before an asynchronous hop (ms). 0: every operation is asynchronous. */
   yieldMs?: number;
-  /** How long the writer spins for the next operation before sleeping (µs). */
+  /** Inside a transaction, how long either side spins for the other before sleeping (µs). */
   spinMicros?: number;
   /** Reader threads: the first answers point reads, the others queries and exports. */
   readers?: number;
@@ -234,6 +234,10 @@ export class SqliteWorkerStore implements CoreStore {
   private readonly tx: CoreWriteTx;
   private closed = false;
   private depth = 0;
+  /** Operations posted without an answer in this transaction (their errors are still to come). */
+  private unanswered = 0;
+  /** The policy as this transaction read it. */
+  private policy: Policy | null = null;
 
   private constructor(
     readonly file: string,
@@ -246,25 +250,39 @@ export class SqliteWorkerStore implements CoreStore {
     for (const name of WRITE_OPS) {
       if (VOID_OPS.has(name)) {
         ops[name] = (...a) => {
+          if (name === 'putPolicy') this.policy = null;
+          this.unanswered++;
           w.send(name, a);
           return Promise.resolve();
         };
       } else if (name === 'insertEvents') {
         ops[name] = (...a) => ((a[0] as StoredEvent[]).length >= ASYNC_INSERT ? w.async(name, a) : w.value(name, a));
+      } else if (name === 'getPolicy') {
+        // Nobody else can change it while this transaction holds the write lock: read it once.
+        ops[name] = async () => {
+          this.policy ??= (await w.value(name, [])) as Policy;
+          return structuredClone(this.policy);
+        };
       } else ops[name] = (...a) => w.value(name, a);
     }
     this.tx = {
       ...(ops as unknown as Omit<CoreWriteTx, 'savepoint'>),
       savepoint: async <T>(fn: () => Promise<T>) => {
         const depth = ++this.depth;
-        w.send('savepoint', []);
+        const unanswered = this.unanswered;
+        const policy = this.policy;
+        w.send('savepoint', [depth]);
         try {
           const r = await fn();
-          await w.value('release', [depth]);
+          // Only an operation posted without an answer can still fail here; without one, the
+          // release needs no answer either.
+          if (this.unanswered !== unanswered) await w.value('release', [depth]);
+          else w.send('release', [depth]);
           this.depth = depth - 1;
           return r;
         } catch (e) {
           this.depth = depth - 1;
+          this.policy = policy;
           await w.async('rollbackTo', [depth]);
           throw e;
         }
@@ -276,7 +294,8 @@ export class SqliteWorkerStore implements CoreStore {
     const shared = new SharedArrayBuffer(16);
     const req = new MessageChannel();
     const rep = new MessageChannel();
-    const spinMicros = opts.spinMicros ?? 50;
+    // No spinning by default: on a machine short of CPU a spinning thread takes it from the one it waits for.
+    const spinMicros = opts.spinMicros ?? 0;
     const worker = await startWorker(
       { role: 'writer', file, synchronous: opts.synchronous ?? 'full', shared, requests: req.port2, replies: rep.port1, spinMicros },
       [req.port2, rep.port1],
@@ -316,6 +335,8 @@ export class SqliteWorkerStore implements CoreStore {
       if (this.closed) throw new Error('store is closed');
       await this.writer.async('begin', []);
       this.depth = 0;
+      this.unanswered = 0;
+      this.policy = null;
       try {
         const result = await fn(this.tx);
         await this.writer.async('commit', []);

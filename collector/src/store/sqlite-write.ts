@@ -4,7 +4,6 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { LRUCache } from 'lru-cache';
 import type { StoredEvent } from '../schema/stored-event';
 import { DEFAULT_POLICY } from '../schema/policy';
 import { sqliteMigrations } from './migrations/sqlite';
@@ -102,7 +101,7 @@ export class SqliteWriter {
   readonly ops: SyncWriteOps;
   private readonly terms: TermIndexer;
   /** user → the hour of their latest event as stored in user_last_seen (bounded; forgotten on rollback). */
-  private readonly lastSeen = new LRUCache<string, number>({ max: 100_000 });
+  private readonly lastSeen = new Map<string, number>();
   private savepoints = 0;
 
   constructor(readonly file: string, opts: SqliteOptions = {}) {
@@ -182,6 +181,7 @@ export class SqliteWriter {
       const known = this.lastSeen.get(e.user);
       if (known !== undefined && known >= hour) return;
       st.seen.run(e.user, hour);
+      if (this.lastSeen.size >= 100_000) this.lastSeen.clear();
       this.lastSeen.set(e.user, hour);
     };
     return {
@@ -286,11 +286,15 @@ export class SqliteWriter {
     this.forget();
   }
 
-  /** Opens a nested savepoint; returns its depth for release/rollbackTo. */
-  savepoint(): number {
-    const depth = ++this.savepoints;
+  /** How many savepoints are open. */
+  get depth(): number {
+    return this.savepoints;
+  }
+
+  /** Opens savepoint number `depth` (1 for the outermost), nested in the ones below it. */
+  savepoint(depth: number): void {
     this.db.exec(`SAVEPOINT sp${depth}`);
-    return depth;
+    this.savepoints = depth;
   }
 
   release(depth: number): void {
@@ -299,12 +303,12 @@ export class SqliteWriter {
   }
 
   rollbackTo(depth: number): void {
+    this.forget();
     if (this.db.inTransaction) {
       this.db.exec(`ROLLBACK TO sp${depth}`);
       this.db.exec(`RELEASE sp${depth}`);
     }
     this.savepoints = depth - 1;
-    this.forget();
   }
 
   /** What the in-memory shortcuts remember may have been rolled back. */

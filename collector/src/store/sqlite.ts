@@ -67,7 +67,8 @@ export class SqliteStore implements CoreStore {
     this.tx = {
       ...asyncOps(w.ops),
       savepoint: async <T>(fn: () => Promise<T>) => {
-        const depth = w.savepoint();
+        const depth = w.depth + 1;
+        w.savepoint(depth);
         try {
           const r = await fn();
           w.release(depth);
