@@ -62,8 +62,12 @@ test('--authlog FILE --follow: serves while following; appended lines reach GET 
   try {
     const end = Date.now() + 20_000;
     const url = await listeningUrl(p, 'the collector', 20_000);
-    // Following starts at the end: the existing lines are not read, an appended one is.
-    await new Promise((r) => setTimeout(r, 400));
+    // Following starts at the end: the existing lines are not read, an appended one is (once the
+    // collector says it holds its position).
+    while (!/"msg":"authlog: following"/.test(p.out() + p.err())) {
+      if (Date.now() > end) throw new Error(`no "authlog: following" line; stdout: ${p.out().slice(-500)} stderr: ${p.err().slice(-500)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
     appendFileSync(file, 'Nov 24 10:00:00 bastion-1 sshd[30001]: Failed password for root from 198.51.100.250 port 4000 ssh2\n');
     let got: Record<string, any>[] = [];
     while (Date.now() < end) {

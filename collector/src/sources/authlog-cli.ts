@@ -127,7 +127,8 @@ export function startAuthLog(opts: AuthLogCliOptions, collector: Collector | nul
   else if (collector) sink = pipelineSink(collector.pipeline);
   else throw new Error('authlog: no collector and no --authlog-to');
   const started = Date.now();
-  const done = runAuthLogSource({ path: opts.path, follow: opts.follow, fromStart: opts.fromStart, timezone: opts.timezone, mode: opts.mode, journal: opts.journal, sink, signal: abort.signal, log }).then((stats) => {
+  const onReady = opts.follow ? () => log.info('authlog: following', { path: opts.path, from: opts.fromStart ? 'start' : 'end' }) : undefined;
+  const done = runAuthLogSource({ path: opts.path, follow: opts.follow, fromStart: opts.fromStart, timezone: opts.timezone, mode: opts.mode, journal: opts.journal, sink, signal: abort.signal, log, onReady }).then((stats) => {
     log.info('authlog: finished', { path: opts.path, ...stats, seconds: (Date.now() - started) / 1000 });
     return stats;
   });

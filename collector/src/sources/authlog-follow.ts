@@ -21,6 +21,8 @@ export interface FollowFileOptions {
   pollMs?: number;
   /** Called on rotation / truncation (for logs and tests). */
   onReopen?: (why: 'rotated' | 'truncated') => void;
+  /** Called once the starting position is taken (lines written after it will be read). */
+  onReady?: () => void;
 }
 
 const CHUNK = 256 * 1024;
@@ -103,6 +105,7 @@ export async function followFile(opts: FollowFileOptions): Promise<void> {
   let fh = await open(opts.path, 'r');
   let ino = (await fh.stat()).ino;
   let pos = opts.fromStart || !opts.follow ? 0 : (await fh.stat()).size;
+  opts.onReady?.();
   let splitter = new LineSplitter();
   try {
     for (;;) {

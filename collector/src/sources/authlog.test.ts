@@ -85,8 +85,11 @@ describe('auth.log into the collector', () => {
     const reopens: string[] = [];
     const log = { info: (msg: string, f?: Record<string, unknown>) => void (msg === 'authlog: reopened' && reopens.push(String(f?.why))), warn: () => undefined, error: () => undefined };
     const sink = pipelineSink(s.collector.pipeline);
-    const run = runAuthLogSource({ path: file, follow: true, fromStart: false, sink, signal: abort.signal, pollMs: 30, timezone: 'UTC', maxWaitMs: 20, log });
-    await new Promise((r) => setTimeout(r, 100));
+    let ready!: () => void;
+    const started = new Promise<void>((r) => (ready = r));
+    const run = runAuthLogSource({ path: file, follow: true, fromStart: false, sink, signal: abort.signal, pollMs: 30, timezone: 'UTC', maxWaitMs: 20, log, onReady: ready });
+    // Append once the follower holds its starting position (a fixed sleep raced with it under load).
+    await started;
     appendFileSync(file, line(2, 'u1', '192.0.2.1'));
     await waitFor(() => events(s), (l) => l.length === 1, 'the appended line');
 

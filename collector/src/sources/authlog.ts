@@ -172,6 +172,8 @@ export interface AuthLogSourceOptions extends Omit<AuthLogBatcherOptions, 'sink'
   signal?: AbortSignal;
   stdin?: Readable;
   pollMs?: number;
+  /** Following a file: called once reading starts from its end (or start); tests append after it. */
+  onReady?: () => void;
 }
 
 /** Reads (and follows) an auth.log into the sink; resolves with the totals when reading ends. */
@@ -191,6 +193,7 @@ export async function runAuthLogSource(opts: AuthLogSourceOptions): Promise<Auth
       signal: opts.signal,
       pollMs: opts.pollMs,
       onReopen: (why) => opts.log?.info('authlog: reopened', { path: opts.path, why }),
+      onReady: opts.onReady,
     });
   } catch (e) {
     // What was read before the failure is still stored.
