@@ -150,6 +150,34 @@ describe('imports into the collector', () => {
     for (const e of evs) expect(e.time).toBeGreaterThanOrEqual(before);
   });
 
+  test('--authlog-journal FILE --follow: journald JSON appended to a followed file is read as it comes', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'journal.json');
+    const records = readFileSync(join(FIXTURES, 'authlog-journal.json'), 'utf8').trimEnd().split('\n');
+    writeFileSync(file, records.slice(0, 5).join('\n') + '\n'); // before the start: not read
+    const abort = new AbortController();
+    let ready!: () => void;
+    const started = new Promise<void>((r) => (ready = r));
+    const sink = pipelineSink(s.collector.pipeline);
+    const run = runAuthLogSource({ path: file, follow: true, fromStart: false, journal: true, sink, signal: abort.signal, pollMs: 30, maxWaitMs: 20, now: () => NOW, onReady: ready });
+    await started;
+    writeFileSync(file, records.slice(5).join('\n') + '\n', { flag: 'a' });
+    for (const end = Date.now() + 15_000; (await stored()).length < 3 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 40));
+    abort.abort();
+    expect(await run).toMatchObject({ lines: 7, events: 3, accepted: 3 });
+    expect((await stored()).map((e) => e.user).sort()).toEqual(['alice', 'j\\366rg', 'root']);
+  });
+
+  test('the injection fixture through the pipeline: stored failures are for 203.0.113.5, none for 10.0.0.1', async () => {
+    const sink = pipelineSink(s.collector.pipeline);
+    const stats = await runAuthLogSource({ path: join(FIXTURES, 'authlog-injection.log'), follow: false, fromStart: true, sink, timezone: 'UTC', now: () => NOW, mode: 'aggressive' });
+    expect(stats).toMatchObject({ events: 20, accepted: 20, rejected: 0 });
+    const byIp = async (ip: string) => ((await s.get(`/v1/events?limit=1000&type=login&outcome=failure&ip=${encodeURIComponent(ip)}`)).body.events as unknown[]).length;
+    expect(await byIp('203.0.113.5')).toBe(19);
+    expect(await byIp('10.0.0.1')).toBe(0);
+    expect(JSON.stringify(await stored())).not.toMatch(/"ip":"10\.0\.0\.1"/);
+  });
+
   test('a .gz rotated log imports like the plain one', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'auth.log.2.gz'), gzipSync(readFileSync(join(FIXTURES, 'authlog-debian.log'))));
