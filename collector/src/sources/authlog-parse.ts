@@ -108,10 +108,10 @@ function ipOf(s: string): string | null {
   return null;
 }
 
-// Which reason wins when lines of one attempt disagree: what a lead line says about the account
-// beats "invalid_user", which beats the method's reason.
 const ENDED_KEEP_MS = 10_000;
 
+// Which reason wins when lines of one attempt disagree: what a lead line says about the account
+// beats "invalid_user", which beats the method's reason.
 const PRECEDENCE: Record<string, number> = { root_login_refused: 3, account_disabled: 3, user_not_allowed: 3, invalid_user: 2 };
 
 interface Open {
@@ -238,6 +238,11 @@ export function createAuthLogParser(opts: AuthLogParseOptions = {}): AuthLogPars
     conn.closed = true;
     conn.map.delete(conn.key);
     tracked--;
+    // Host names are the log's text (a syslog relay takes them from the sender): no empty map stays.
+    if (conn.map.size === 0) {
+      hosts.delete(conn.host);
+      if (lastMap === conn.map) lastHost = null;
+    }
   }
 
   // Ended connections in the order they ended: kept ENDED_KEEP_MS more, for the lines that follow an end.
@@ -350,7 +355,8 @@ export function createAuthLogParser(opts: AuthLogParseOptions = {}): AuthLogPars
         conn = undefined;
       }
     }
-    conn ??= newConn(map, key, h);
+    // (mapOf again: closing the replaced connection may have dropped its host's empty map)
+    conn ??= newConn(mapOf(h.host), key, h);
     if (ip !== null) conn.ip = ip;
     if (hostName !== null) conn.hostName = hostName;
     if (l.port !== null) conn.port = l.port;
