@@ -143,7 +143,10 @@ test('50 concurrent failing requests lock exactly once with the exact count', as
   expect(locks).toHaveLength(1);
   expect(locks[0].failures).toBe(6);
   expect((await s.get('/v1/events?user=carol&type=login')).body.total).toBe(50);
-  expect((await s.get('/v1/events?user=carol&type=lockout')).body.total).toBe(1);
+  // The 44 failures after the account lock still count against their address: blocked once, at 21.
+  const ipLocks = (await s.get('/v1/lockouts?state=all')).body.lockouts.filter((l: any) => l.scope === 'ip' && l.ip === '203.0.113.99');
+  expect(ipLocks).toEqual([expect.objectContaining({ failures: 21 })]);
+  expect((await s.get('/v1/events?user=carol&type=lockout')).body.total).toBe(2);
 });
 
 test('PUT /v1/policy validates and is audited; read keys cannot change it', async () => {
@@ -159,4 +162,12 @@ test('PUT /v1/policy validates and is audited; read keys cannot change it', asyn
   expect(ok.body.max_failed_attempts).toBe(5);
   const audit = (await s.get('/v1/events?type=admin&reason=policy_update&limit=1')).body.events[0];
   expect(audit).toMatchObject({ actor: 'ops', attributes: { lock_seconds: 120 } });
+});
+
+test('a locked account hammered from one address still gets that address blocked', async () => {
+  const ip = '198.51.100.199';
+  // Six failures lock the account; the next fifteen hit the locked name from the same address.
+  for (let i = 0; i < 21; i++) await s.post('/v1/events', fail('hammered', ip));
+  expect((await locksOf('hammered'))).toEqual([expect.objectContaining({ scope: 'user', failures: 6 })]);
+  expect(await check('someone-else', ip)).toMatchObject({ allowed: false, reason: 'ip_blocked' });
 });

@@ -61,17 +61,24 @@ async function lock(ctx: CoreProcessContext, s: Subject, scope: LockScope, failu
   );
 }
 
-/** Counts one failure now; locks what crossed its threshold. Not counted while a lock is in force. */
+/**
+ * Counts one failure now; locks what crossed its threshold. A lock in force stops the counting of
+ * what it covers (it is not extended): a blocked address counts nothing more; a locked account's
+ * failures still count against the address they come from, so hammering one locked name from one
+ * address still gets that address blocked.
+ */
 export async function recordFailure(ctx: CoreProcessContext, s: Subject, from: LockContext = {}): Promise<void> {
   const { policy, tx, now } = ctx;
-  if ((await tx.activeLocks(s.userKey, s.ipKey, now)).length > 0) return;
+  const inForce = new Set((await tx.activeLocks(s.userKey, s.ipKey, now)).map((l) => l.scope));
+  if (inForce.has('ip')) return;
+  const accountLocked = inForce.has('user') || inForce.has('user_ip');
   const k = counterKeys(s);
-  const keys = [k.user, k.userIp, k.ip].filter((x): x is string => x !== null);
+  const keys = (accountLocked ? [k.ip] : [k.user, k.userIp, k.ip]).filter((x): x is string => x !== null);
   if (!keys.length) return;
   const counts = await tx.addFailure(keys, now, now - policy.window_seconds * 1000);
   const count = (key: string | null) => (key === null ? 0 : counts[keys.indexOf(key)]);
-  if (policy.scope === 'user' && k.user && count(k.user) > policy.max_failed_attempts) await lock(ctx, s, 'user', count(k.user), k.user, from);
-  if (policy.scope === 'user_ip' && k.userIp && count(k.userIp) > policy.max_failed_attempts) await lock(ctx, s, 'user_ip', count(k.userIp), k.userIp, from);
+  if (!accountLocked && policy.scope === 'user' && k.user && count(k.user) > policy.max_failed_attempts) await lock(ctx, s, 'user', count(k.user), k.user, from);
+  if (!accountLocked && policy.scope === 'user_ip' && k.userIp && count(k.userIp) > policy.max_failed_attempts) await lock(ctx, s, 'user_ip', count(k.userIp), k.userIp, from);
   if (k.ip && count(k.ip) > policy.ip_max_failed_attempts) await lock(ctx, s, 'ip', count(k.ip), k.ip, from);
 }
 
