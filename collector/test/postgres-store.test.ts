@@ -97,6 +97,21 @@ describeWithPostgres('postgres store')('postgres store', () => {
           ),
         );
         expect(await a.write((tx) => tx.getState<number>('counter', 'x'))).toBe(40);
+        // Writers naming their key are serialised per key: the same read-modify-write on one
+        // user's state through both stores loses nothing either.
+        await Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            (i % 2 ? a : b).write(
+              async (tx) => {
+                const n = (await tx.getState<number>('counter', 'carol')) ?? 0;
+                await new Promise((r) => setTimeout(r, 1));
+                await tx.putState('counter', 'carol', n + 1, null);
+              },
+              { users: [i % 3 ? 'carol' : 'CAROL'] },
+            ),
+          ),
+        );
+        expect(await a.write((tx) => tx.getState<number>('counter', 'carol'))).toBe(40);
       } finally {
         await a.close();
         await b.close();
@@ -121,6 +136,108 @@ describeWithPostgres('postgres store')('postgres store', () => {
         expect(await s.write((tx) => tx.getState('ns', 'k\u0000'))).toEqual({ v: 'x\ufffdy' });
       } finally {
         await s.close();
+      }
+    });
+
+    test('events are partitioned by day; retention drops whole days and says how many it deleted', async () => {
+      const DAY = 86_400_000;
+      const today = Math.floor(Date.now() / DAY) * DAY;
+      const fresh = await dbs.create();
+      const s = await PostgresStore.open(fresh);
+      try {
+        // Today and the next two days exist ahead of the clock; a day's rows move in with it.
+        expect((await s.partitions()).map((p) => p.from)).toEqual([today, today + DAY, today + 2 * DAY]);
+        const at = (t: number, i: number) => blankEvent({ id: `part-${t}-${i}`, time: t, type: 'login', outcome: 'success', user: `p${i}` });
+        const old = today - 40 * DAY; // no partition: the default one
+        await s.write((tx) => tx.insertEvents([at(old, 1), at(old + 5, 2), at(today - 3 * DAY, 3), ...[1, 2, 3, 4].map((i) => at(today + 1000 * i, i))]));
+        const c = new pg.Client({ connectionString: fresh });
+        await c.connect();
+        try {
+          const where = async () =>
+            Object.fromEntries(
+              (await c.query<{ p: string; n: number }>(`SELECT tableoid::regclass::text AS p, count(*)::int AS n FROM events GROUP BY 1`)).rows.map((r) => [r.p, r.n]),
+            );
+          const todayName = `events_p${new Date(today).toISOString().slice(0, 10).replace(/-/g, '')}`;
+          expect(await where()).toEqual({ events_default: 3, [todayName]: 4 });
+          // Days created later (here: as if maintenance had run 3 days ago) take their rows out of
+          // the default partition.
+          const name = (t: number) => `events_p${new Date(t).toISOString().slice(0, 10).replace(/-/g, '')}`;
+          expect(await s.maintainPartitions(today - 3 * DAY)).toEqual([name(today - 3 * DAY), name(today - 2 * DAY), name(today - DAY)]);
+          expect(Object.values(await where()).sort()).toEqual([1, 2, 4]);
+          // Retention on the partition boundary: the old day's partition is dropped, the default
+          // partition's old rows deleted, ids forgotten (a re-send would be stored again).
+          expect(s.retentionCut(today - DAY + 5)).toBe(today - DAY);
+          expect(await s.purgeEventsBefore(today - DAY)).toBe(3);
+          expect(await where()).toEqual({ [todayName]: 4 });
+          expect((await s.partitions()).map((p) => p.from)).toEqual([today - DAY, today, today + DAY, today + 2 * DAY]);
+          expect((await c.query('SELECT count(*)::int AS n FROM event_ids')).rows[0].n).toBe(4);
+          expect(await s.write((tx) => tx.insertEvents([at(old, 1)]))).toEqual([true]);
+          // A cut inside a partition deletes exactly the rows before it.
+          expect(await s.purgeEventsBefore(today + 2500)).toBe(3);
+          expect((await s.queryEvents({}, { limit: 10, cursor: null, order: 'asc' })).events.map((e) => e.time)).toEqual([today + 3000, today + 4000]);
+        } finally {
+          await c.end();
+        }
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('only the detection windows are UNLOGGED; events, counters, locks, reservations and profiles are crash-safe', async () => {
+      const s = await PostgresStore.open(url);
+      await s.close();
+      const persistence = Object.fromEntries(
+        (
+          await raw.query<{ relname: string; relpersistence: string }>(
+            `SELECT relname, relpersistence FROM pg_class WHERE relname IN ('events', 'events_default', 'event_ids', 'failures', 'lockouts', 'reservations', 'sessions', 'state', 'state_soft', 'event_counts')`,
+          )
+        ).rows.map((r) => [r.relname, r.relpersistence]),
+      );
+      expect(persistence).toEqual({
+        events: 'p', events_default: 'p', event_ids: 'p', failures: 'p', lockouts: 'p', reservations: 'p', sessions: 'p', state: 'p', state_soft: 'u', event_counts: 'p',
+      });
+    });
+
+    test('another store’s policy changes, locks and unlocks reach this one’s memory; with its listener gone it reads the database', async () => {
+      const a = await PostgresStore.open(url);
+      const b = await PostgresStore.open(url);
+      const until = async <T>(read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> => {
+        let v = await read();
+        for (let i = 0; i < 500 && !ok(v); i++) {
+          await new Promise((r) => setTimeout(r, 10));
+          v = await read();
+        }
+        return v;
+      };
+      try {
+        const user = `mirror-${Date.now()}`;
+        const now = () => Date.now();
+        await b.getPolicy();
+        await b.activeLocks(user, null, now()); // starts b's mirror
+        const sub = b.onLockChange(() => undefined);
+        await sub.ready;
+        await a.write(async (tx) => tx.putPolicy({ ...(await tx.getPolicy()), max_failed_attempts: 9 }));
+        expect((await until(() => b.getPolicy(), (p) => p.max_failed_attempts === 9)).max_failed_attempts).toBe(9);
+        const lock = await a.write((tx) =>
+          tx.insertLock({ scope: 'user', user, ip: null, failures: 6, locked_at: now(), locked_until: now() + 60_000, reason: 'too_many_failures' }),
+        );
+        expect((await until(() => b.activeLocks(user, null, now()), (l) => l.length === 1)).map((l) => l.id)).toEqual([lock.id]);
+        await a.write((tx) => tx.unlock({ user }, now(), 'ops'));
+        expect(await until(() => b.activeLocks(user, null, now()), (l) => l.length === 0)).toEqual([]);
+
+        // b's LISTEN connection dies: until it is back and reloaded, b answers from the database,
+        // so a lock made meanwhile is not missed.
+        await raw.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`);
+        const second = await a.write((tx) =>
+          tx.insertLock({ scope: 'user', user, ip: null, failures: 6, locked_at: now(), locked_until: now() + 60_000, reason: 'too_many_failures' }),
+        );
+        expect((await b.activeLocks(user, null, now())).map((l) => l.id)).toEqual([second.id]);
+        await a.write((tx) => tx.unlock({ user }, now(), 'ops'));
+        expect(await b.activeLocks(user, null, now())).toEqual([]);
+        sub.close();
+      } finally {
+        await a.close();
+        await b.close();
       }
     });
 

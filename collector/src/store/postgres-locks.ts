@@ -11,7 +11,6 @@
 // user names NFC + lower case whatever the policy's case rule; IPv4 by address (truncated
 // addresses are stored truncated, so both sides see the same text); IPv6 by /32, the widest
 // prefix a policy may count by; session ids as they are.
-import { createHash } from 'node:crypto';
 import { maskAddress, normalizeUser, parseAddress } from '../schema/normalize';
 import type { LockKeys } from './store';
 
@@ -54,8 +53,20 @@ export function counterLockNames(key: string): string[] {
   return [`k\u0000${key}`];
 }
 
+/**
+ * 64-bit lock key of a name: two 32-bit FNV-1a hashes (different offsets) of its UTF-16 code
+ * units. Not a secret: a name crafted to share another's key only makes the two wait for each
+ * other, and sha256 per name cost more than the rest of the lock bookkeeping.
+ */
 export function keyId(name: string): bigint {
-  const id = createHash('sha256').update(name, 'utf8').digest().readBigInt64BE(0);
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x9e3779b9;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 15);
+  }
+  const id = BigInt.asIntN(64, (BigInt(a >>> 0) << 32n) | BigInt(b >>> 0));
   return RESERVED.has(id) ? id ^ 1n : id;
 }
 
@@ -97,6 +108,8 @@ export function compareBig(a: bigint, b: bigint): number {
 export class HeldLocks {
   private readonly keys: Set<bigint>;
   private readonly xStripes: Set<number>;
+  private readonly ids = new Map<string, bigint>();
+  private readonly names = new Map<string, string>();
 
   constructor(
     readonly plan: LockPlan,
@@ -111,7 +124,36 @@ export class HeldLocks {
   }
 
   coversName(name: string): boolean {
-    return this.covers(keyId(name));
+    return this.covers(this.idOf(name));
+  }
+
+  /** ipLockName / userLockName, remembered for this transaction (parsing an address is not free). */
+  ipName(ip: string): string {
+    let n = this.names.get(`i${ip}`);
+    if (n === undefined) {
+      n = ipLockName(ip);
+      this.names.set(`i${ip}`, n);
+    }
+    return n;
+  }
+
+  userName(user: string): string {
+    let n = this.names.get(`u${user}`);
+    if (n === undefined) {
+      n = userLockName(user);
+      this.names.set(`u${user}`, n);
+    }
+    return n;
+  }
+
+  /** keyId, remembered for this transaction (the same names come up once per call). */
+  idOf(name: string): bigint {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = keyId(name);
+      this.ids.set(name, id);
+    }
+    return id;
   }
 
   add(id: bigint): void {

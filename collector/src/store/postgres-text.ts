@@ -4,13 +4,19 @@
 // consistent instead of failing the whole batch.
 const NUL = /\u0000/g;
 
+const needsCleaning = (v: unknown): boolean => (typeof v === 'string' ? v.includes('\u0000') : Array.isArray(v) && v.some(needsCleaning));
+
 export function pgParam(v: unknown): unknown {
   if (typeof v === 'string') return v.includes('\u0000') ? v.replace(NUL, '\ufffd') : v;
-  if (Array.isArray(v)) return v.map(pgParam);
+  // Batches pass arrays of thousands of values: copied only when one of them needs it.
+  if (Array.isArray(v)) return v.some(needsCleaning) ? v.map(pgParam) : v;
   return v;
 }
 
 /** JSON text for a jsonb parameter (jsonb also rejects the \u0000 escape). */
 export function pgJson(value: unknown): string {
+  const plain = JSON.stringify(value);
+  // JSON.stringify writes U+0000 as the escape \u0000: only then is the slower walk needed.
+  if (!plain.includes('\\u0000')) return plain;
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' && v.includes('\u0000') ? v.replace(NUL, '\ufffd') : v));
 }

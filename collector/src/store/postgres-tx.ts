@@ -10,6 +10,7 @@
 // no other writer, on any replica, can change them until COMMIT. Only keys the locks cover are
 // cached; anything else is read and written directly, after taking its lock. Locks are taken
 // lazily, after the events are inserted, so two replicas insert their batches in parallel.
+import type pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import { keyRules, subjectOf } from '../decision/keys';
 import { counterKeys } from '../decision/rules';
@@ -20,7 +21,6 @@ import {
   STRIPE_CLASS,
   counterLockNames,
   ipLockName,
-  keyId,
   sessionLockName,
   stripeOf,
   userLockName,
@@ -33,6 +33,15 @@ import { DEFAULT_POLICY } from '../schema/policy';
 
 /** Channel of the lock-change notifications (postgres.ts listens). */
 export const LOCK_CHANNEL = 'authwatch_locks';
+/** Channel on which a policy change is announced (payload empty). */
+export const POLICY_CHANNEL = 'authwatch_policy';
+
+/** A lock made or lifted on any replica, as announced on commit. */
+export type LockChange =
+  | { op: 'lock'; lock: NewLock & { id: number } }
+  | { op: 'unlock'; ids: number[] }
+  /** Notifications may have been missed (the listening connection was re-established): reload. */
+  | { op: 'resync' };
 /** Cached lock rows and failure times reach this far back beyond the window (clock differences). */
 const SLACK_MS = 60_000;
 /** Prunes of counters and reservations run at most this often per process (see pruneAtCommit). */
@@ -51,17 +60,15 @@ const rollup = (name: string, table: string, ms: number) => `${name} AS (
     SELECT ${floorTo(ms)}, type, coalesce(outcome, ''), coalesce(reason, ''), coalesce(service, ''), coalesce(country, ''), pg_backend_pid(), count(*)
     FROM ins GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6
     ON CONFLICT (bucket, type, outcome, reason, service, country, shard) DO UPDATE SET count = t.count + excluded.count)`;
-// One statement per batch: ids claimed in event_ids (first occurrence wins; sorted, so two writers
-// with overlapping ids wait in the same order), the claimed rows inserted (routed to their day's
-// partition), and the rollups counted from what was inserted.
+// One statement per batch: ids claimed in event_ids, the claimed rows inserted (routed to their
+// day's partition), and the rollups counted from what was inserted.
+// The batch arrives with one row per id, sorted by id (see insertEvents).
 export const INSERT_EVENTS = `WITH input AS (
-    SELECT * FROM unnest(${EVENT_COLUMNS.map((c, i) => `$${i + 1}::${EVENT_COLUMN_TYPES[c]}[]`).join(', ')}) WITH ORDINALITY AS t(${COLS}, ord)
-  ), firsts AS (
-    SELECT DISTINCT ON (id) * FROM input ORDER BY id, ord
+    SELECT * FROM unnest(${EVENT_COLUMNS.map((c, i) => `$${i + 1}::${EVENT_COLUMN_TYPES[c]}[]`).join(', ')}) AS t(${COLS})
   ), fresh AS (
-    INSERT INTO event_ids (id, "time") SELECT id, "time" FROM firsts ORDER BY id ON CONFLICT (id) DO NOTHING RETURNING id
+    INSERT INTO event_ids (id, "time") SELECT id, "time" FROM input ON CONFLICT (id) DO NOTHING RETURNING id
   ), ins AS (
-    INSERT INTO events (${COLS}) SELECT ${EVENT_COLUMNS.map((c) => `f."${c}"`).join(', ')} FROM firsts f JOIN fresh USING (id)
+    INSERT INTO events (${COLS}) SELECT ${EVENT_COLUMNS.map((c) => `i."${c}"`).join(', ')} FROM input i JOIN fresh USING (id)
     RETURNING "time", type, outcome, reason, service, country
   ), ${rollup('minutes', 'event_counts', 60_000)}, ${rollup('hours', 'event_counts_hour', 3_600_000)}
   SELECT id FROM fresh`;
@@ -129,19 +136,25 @@ class Cache {
   /** Users whose active sessions are all in `sessions`. */
   sessionUsers = new Set<string>();
   state = new Map<string, StateEntry>();
-  stateFetched = new Map<string, Set<string>>();
+  /** "namespace\0users|ips" → how many of those candidates were fetched. */
+  stateFetched = new Map<string, number>();
 }
 
 class Pending {
-  failureAdds: [string, number][] = [];
+  /** Counter key → times added since the last flush. */
+  failureAdds = new Map<string, number[]>();
   failureClears = new Set<string>();
   resvInserts = new Map<string, Omit<Reservation, 'expired'>>();
   resvDeletes = new Set<string>();
   sessions = new Set<string>();
   state = new Set<string>();
 
+  get onlyState(): boolean {
+    return !this.failureAdds.size && !this.failureClears.size && !this.resvInserts.size && !this.resvDeletes.size && !this.sessions.size;
+  }
+
   get empty(): boolean {
-    return !this.failureAdds.length && !this.failureClears.size && !this.resvInserts.size && !this.resvDeletes.size && !this.sessions.size && !this.state.size;
+    return !this.failureAdds.size && !this.failureClears.size && !this.resvInserts.size && !this.resvDeletes.size && !this.sessions.size && !this.state.size;
   }
 }
 
@@ -151,13 +164,16 @@ const countKey = (scope: LockScope, user: string | null, ip: string | null) =>
 const stateKey = (ns: string, key: string) => `${ns}\u0000${k(key)}`;
 const stateTable = (ns: string) => (ns.startsWith(SOFT_STATE_PREFIX) ? 'state_soft' : 'state');
 
-/** Per process: when counters and reservations were last pruned. */
-export interface PruneClock {
-  last: number;
+/** What a store process remembers across its transactions. */
+export interface TxMemory {
+  /** When counters and reservations were last pruned. */
+  lastPrune: number;
+  /** State namespaces processors have asked for, and by which keys: fetched together for a batch. */
+  stateNamespaces: Map<string, Set<'users' | 'ips'>>;
 }
 
 export class PgWriteTx implements CoreWriteTx {
-  private depth = 0;
+  private savepoints: { name: string; real: boolean }[] = [];
   private locked: boolean;
   private held: HeldLocks;
   private policy: Policy | undefined;
@@ -166,18 +182,20 @@ export class PgWriteTx implements CoreWriteTx {
   /** Fresh events of this transaction (what the caches are filled for). */
   private inserted: StoredEvent[] = [];
   private prefetched = 0;
-  private stateCandidates = new Set<string>();
+  /** Keys processors may ask state for: the fresh logins' users and addresses, in arrival order. */
+  private stateCandidates = { users: new Set<string>(), ips: new Set<string>() };
   /** attempt_ids of the fresh events (the lockout processor removes them from the events). */
   private attemptCandidates = new Set<string>();
   private pruneFailuresBefore: number | null = null;
   private pruneReservationsBefore: number | null = null;
-  /** Lock changes to announce at commit (pg_notify runs in the transaction, delivered on commit). */
-  readonly notices: string[] = [];
+  /** Lock changes this transaction made (the store applies them to its mirror right after COMMIT). */
+  lockChanges: LockChange[] = [];
+  policyChanged = false;
 
   constructor(
     private readonly client: PoolClient,
     private readonly plan: LockPlan,
-    private readonly pruneClock: PruneClock,
+    private readonly memory: TxMemory,
   ) {
     this.held = new HeldLocks(plan);
     this.locked = plan.exclusive || (plan.stripes.length === 0 && plan.keys.length === 0);
@@ -186,6 +204,25 @@ export class PgWriteTx implements CoreWriteTx {
 
   private async q<R extends QueryResultRow = Row>(sql: string, params: unknown[] = []): Promise<R[]> {
     return (await this.client.query<R>(sql, params.map(pgParam))).rows;
+  }
+
+  /** A statement that changes rows: the savepoints around it must exist first. */
+  private async w<R extends QueryResultRow = Row>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+    await this.realiseSavepoints();
+    return this.client.query<R>(sql, params.map(pgParam));
+  }
+
+  /**
+   * Savepoints are opened lazily: one whose code only reads and touches the caches (a detection
+   * that updates its windows) costs no statement, and rolling it back restores the caches. Before
+   * the first write inside, the pending SAVEPOINTs are sent, outermost first.
+   */
+  private async realiseSavepoints(): Promise<void> {
+    for (const sp of this.savepoints) {
+      if (sp.real) continue;
+      await this.client.query(`SAVEPOINT ${sp.name}`);
+      sp.real = true;
+    }
   }
 
   // ---- locks ----------------------------------------------------------------------------------
@@ -207,7 +244,7 @@ export class PgWriteTx implements CoreWriteTx {
     await this.ensureLocked();
     for (const name of names) {
       if (name === null) continue;
-      const id = keyId(name);
+      const id = this.held.idOf(name);
       if (this.held.covers(id)) continue;
       // Outside the plan (a caller named fewer keys than it touches): correct, and a wait cycle
       // this could close is broken by PostgreSQL's deadlock detector.
@@ -221,7 +258,7 @@ export class PgWriteTx implements CoreWriteTx {
     await this.ensureLocked();
     for (const name of names) {
       if (name === null) continue;
-      const id = keyId(name);
+      const id = this.held.idOf(name);
       if (this.held.covers(id)) continue;
       const [r] = await this.q<{ ok: boolean }>('SELECT authwatch_try_lock_key($1, $2, $3::bigint) AS ok', [STRIPE_CLASS, stripeOf(id), String(id)]);
       if (!r.ok) return false;
@@ -236,14 +273,14 @@ export class PgWriteTx implements CoreWriteTx {
   async flush(): Promise<void> {
     const p = this.pending;
     if (p.empty) return;
+    await this.ensureLocked();
     const parts: string[] = [];
     const params: unknown[] = [];
     const $ = (v: unknown) => (params.push(v), `$${params.length}`);
     if (p.failureClears.size) parts.push(`f_clear AS (DELETE FROM failures WHERE key = ANY(${$([...p.failureClears])}::text[]))`);
-    if (p.failureAdds.length) {
-      parts.push(
-        `f_add AS (INSERT INTO failures (key, "time") SELECT * FROM unnest(${$(p.failureAdds.map((a) => a[0]))}::text[], ${$(p.failureAdds.map((a) => a[1]))}::bigint[]))`,
-      );
+    if (p.failureAdds.size) {
+      const adds = [...p.failureAdds].flatMap(([key, times]) => times.map((t) => [key, t] as const));
+      parts.push(`f_add AS (INSERT INTO failures (key, "time") SELECT * FROM unnest(${$(adds.map((a) => a[0]))}::text[], ${$(adds.map((a) => a[1]))}::bigint[]))`);
     }
     if (p.resvDeletes.size) parts.push(`r_take AS (DELETE FROM reservations WHERE id = ANY(${$([...p.resvDeletes])}::text[]))`);
     if (p.resvInserts.size) {
@@ -302,7 +339,7 @@ export class PgWriteTx implements CoreWriteTx {
       const e = this.cache.state.get(sk);
       if (e) e.dirty = false;
     }
-    if (parts.length) await this.client.query(`WITH ${parts.join(',\n')} SELECT 1`, params.map(pgParam));
+    if (parts.length) await this.w(`WITH ${parts.join(',\n')} SELECT 1`, params);
   }
 
   /**
@@ -314,8 +351,8 @@ export class PgWriteTx implements CoreWriteTx {
     await this.flush();
     const now = Date.now();
     if (this.pruneFailuresBefore === null && this.pruneReservationsBefore === null) return;
-    if (!this.plan.exclusive && now - this.pruneClock.last < PRUNE_EVERY_MS) return;
-    this.pruneClock.last = now;
+    if (!this.plan.exclusive && now - this.memory.lastPrune < PRUNE_EVERY_MS) return;
+    this.memory.lastPrune = now;
     if (this.pruneFailuresBefore !== null) {
       await this.q('DELETE FROM failures WHERE ctid = ANY(ARRAY(SELECT ctid FROM failures WHERE "time" < $1 LIMIT 20000 FOR UPDATE SKIP LOCKED))', [this.pruneFailuresBefore]);
     }
@@ -330,6 +367,9 @@ export class PgWriteTx implements CoreWriteTx {
 
   /** Fills the caches for the events inserted since the last prefetch (one statement). */
   private async prefetch(): Promise<void> {
+    // Every read and write of keyed data comes after the planned locks (inserting events is the
+    // only thing a transaction does before them); every public method starts here or in cover().
+    await this.ensureLocked();
     if (this.prefetched >= this.inserted.length) return;
     const events = this.inserted.slice(this.prefetched);
     this.prefetched = this.inserted.length;
@@ -348,16 +388,17 @@ export class PgWriteTx implements CoreWriteTx {
     for (const e of events) {
       if (e.session_id && !c.sessions.has(k(e.session_id)) && covered(sessionLockName(e.session_id))) sessionIds.add(k(e.session_id));
       if (e.type !== 'login' || !e.outcome) continue;
-      if (policy.single_session && e.outcome === 'success' && !c.sessionUsers.has(k(e.user)) && covered(userLockName(e.user))) sessionUsers.add(k(e.user));
+      if (policy.single_session && e.outcome === 'success' && !c.sessionUsers.has(k(e.user)) && covered(this.held.userName(e.user))) sessionUsers.add(k(e.user));
       const s = subjectOf(e.user, e.ip, rules);
-      const userOk = s.userKey !== null && covered(userLockName(s.userKey));
-      const ipOk = s.ipKey !== null && covered(ipLockName(s.ipKey));
+      const userOk = s.userKey !== null && covered(this.held.userName(s.userKey));
+      const ipOk = s.ipKey !== null && covered(this.held.ipName(s.ipKey));
       if (userOk && !c.lockUsers.has(k(s.userKey!))) users.add(k(s.userKey!));
       if (ipOk && !c.lockIps.has(k(s.ipKey!))) ips.add(k(s.ipKey!));
       const ck = counterKeys(s);
       for (const key of [ck.user, ck.userIp, ck.ip]) {
         if (key === null || c.failures.has(k(key))) continue;
-        if (counterLockNames(key).every(covered)) failureKeys.add(k(key));
+        const names = key === ck.user ? [this.held.userName(s.userKey!)] : key === ck.ip ? [this.held.ipName(s.ipKey!)] : counterLockNames(key);
+        if (names.every(covered)) failureKeys.add(k(key));
       }
     }
     if (!failureKeys.size && !users.size && !ips.size && !sessionIds.size && !attemptIds.size && !sessionUsers.size) return;
@@ -390,32 +431,49 @@ export class PgWriteTx implements CoreWriteTx {
     for (const u of sessionUsers) c.sessionUsers.add(u);
   }
 
-  private async prefetchState(ns: string): Promise<void> {
-    const fetched = this.cache.stateFetched.get(ns) ?? new Set<string>();
-    this.cache.stateFetched.set(ns, fetched);
-    const keys = [...this.stateCandidates].filter((key) => !fetched.has(key) && !this.cache.state.has(`${ns}\u0000${key}`));
-    if (!keys.length) return;
-    await this.ensureLocked();
-    await this.flush();
-    const table = stateTable(ns);
-    const rows = await this.q<{ key: string; value: unknown; expires_at: number | null }>(
-      `SELECT key, ${table === 'state' ? 'value::text' : 'value'} AS value, expires_at FROM ${table} WHERE namespace = $1 AND key = ANY($2::text[])`,
-      [ns, keys],
-    );
-    for (const key of keys) {
-      fetched.add(key);
-      this.cache.state.set(`${ns}\u0000${key}`, { json: null, expiresAt: null, dirty: false });
+  /**
+   * Fetches the batch's keys in `ns` and in every namespace asked for before (the detections and
+   * profiles of the next processors), both tables, in one statement. A namespace is fetched for
+   * the kinds of keys it was asked for (users, addresses).
+   */
+  private async prefetchState(ns: string, kind: 'users' | 'ips'): Promise<void> {
+    const kinds = this.memory.stateNamespaces.get(ns) ?? new Set<'users' | 'ips'>();
+    kinds.add(kind);
+    this.memory.stateNamespaces.set(ns, kinds);
+    const wanted: [string, string][] = [];
+    for (const [space, spaceKinds] of this.memory.stateNamespaces) {
+      for (const kd of spaceKinds) {
+        const done = this.cache.stateFetched.get(`${space}\u0000${kd}`) ?? 0;
+        const keys = [...this.stateCandidates[kd]];
+        this.cache.stateFetched.set(`${space}\u0000${kd}`, keys.length);
+        for (let i = done; i < keys.length; i++) if (!this.cache.state.has(`${space}\u0000${keys[i]}`)) wanted.push([space, keys[i]]);
+      }
     }
-    for (const row of rows) this.cache.state.set(`${ns}\u0000${row.key}`, { json: row.value as string, expiresAt: row.expires_at, dirty: false });
+    if (!wanted.length) return;
+    await this.ensureLocked();
+    const soft = wanted.filter(([space]) => stateTable(space) === 'state_soft');
+    const logged = wanted.filter(([space]) => stateTable(space) === 'state');
+    const rows = await this.q<{ namespace: string; key: string; value: string; expires_at: number | null }>(
+      `SELECT namespace, key, value, expires_at FROM state_soft WHERE (namespace, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+       UNION ALL
+       SELECT namespace, key, value::text, expires_at FROM state WHERE (namespace, key) IN (SELECT * FROM unnest($3::text[], $4::text[]))`,
+      [soft.map((w) => w[0]), soft.map((w) => w[1]), logged.map((w) => w[0]), logged.map((w) => w[1])],
+    );
+    for (const [space, key] of wanted) this.cache.state.set(`${space}\u0000${key}`, { json: null, expiresAt: null, dirty: false });
+    for (const row of rows) this.cache.state.set(`${row.namespace}\u0000${row.key}`, { json: row.value, expiresAt: row.expires_at, dirty: false });
   }
 
   // ---- CoreWriteTx ----------------------------------------------------------------------------
 
   getState = async <T>(namespace: string, key: string): Promise<T | undefined> => {
     const sk = stateKey(namespace, key);
-    if (!this.cache.state.has(sk) && this.stateCandidates.has(k(key))) await this.prefetchState(namespace);
+    if (!this.cache.state.has(sk)) {
+      const kind = this.stateCandidates.users.has(k(key)) ? 'users' : this.stateCandidates.ips.has(k(key)) ? 'ips' : null;
+      if (kind) await this.prefetchState(namespace, kind);
+    }
     let e = this.cache.state.get(sk);
     if (!e) {
+      await this.ensureLocked();
       await this.flush();
       const table = stateTable(namespace);
       const rows = await this.q<{ value: string; expires_at: number | null }>(
@@ -431,35 +489,44 @@ export class PgWriteTx implements CoreWriteTx {
   };
 
   putState = async <T>(namespace: string, key: string, value: T, expiresAt: number | null): Promise<void> => {
+    await this.ensureLocked();
     const sk = stateKey(namespace, key);
     this.cache.state.set(sk, { json: pgJson(value), expiresAt, dirty: true });
     this.pending.state.add(sk);
   };
 
   pruneState = async (now: number): Promise<void> => {
+    await this.ensureLocked();
     await this.flush();
-    await this.q('DELETE FROM state WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
-    await this.q('DELETE FROM state_soft WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
+    await this.w('DELETE FROM state WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
+    await this.w('DELETE FROM state_soft WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
   };
 
   savepoint = async <T>(fn: () => Promise<T>): Promise<T> => {
-    await this.flush();
-    const name = `sp${++this.depth}`;
+    // Nothing buffered from before may be lost with what fn does: written now, or — when only
+    // state is pending (between two detections) — kept aside to be restored on a rollback.
+    if (!this.pending.onlyState) await this.flush();
+    const keptState = [...this.pending.state].map((sk) => [sk, { ...this.cache.state.get(sk)! }] as const);
+    const sp = { name: `sp${this.savepoints.length + 1}`, real: false };
+    this.savepoints.push(sp);
     const mark = {
+      lockChanges: this.lockChanges.length,
+      policyChanged: this.policyChanged,
       locked: this.locked,
       extras: this.held.extras(),
       inserted: this.inserted.length,
-      candidates: new Set(this.stateCandidates),
+      candidates: { users: new Set(this.stateCandidates.users), ips: new Set(this.stateCandidates.ips) },
       attempts: new Set(this.attemptCandidates),
     };
-    await this.client.query(`SAVEPOINT ${name}`);
     try {
       const r = await fn();
-      await this.client.query(`RELEASE SAVEPOINT ${name}`);
+      if (sp.real) await this.client.query(`RELEASE SAVEPOINT ${sp.name}`);
       return r;
     } catch (e) {
-      await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
-      await this.client.query(`RELEASE SAVEPOINT ${name}`);
+      if (sp.real) {
+        await this.client.query(`ROLLBACK TO SAVEPOINT ${sp.name}`);
+        await this.client.query(`RELEASE SAVEPOINT ${sp.name}`);
+      }
       // Locks taken inside the savepoint are gone, and so is everything it wrote: start the
       // caches again from the database.
       this.locked = mark.locked;
@@ -470,26 +537,36 @@ export class PgWriteTx implements CoreWriteTx {
       this.attemptCandidates = mark.attempts;
       this.cache = new Cache();
       this.pending = new Pending();
+      for (const [sk, entry] of keptState) {
+        this.cache.state.set(sk, { ...entry, dirty: true });
+        this.pending.state.add(sk);
+      }
       this.policy = undefined;
+      this.lockChanges.length = mark.lockChanges;
+      this.policyChanged = mark.policyChanged;
       throw e;
     } finally {
-      this.depth--;
+      this.savepoints.pop();
     }
   };
 
   insertEvents = async (events: readonly StoredEvent[]): Promise<boolean[]> => {
     if (!events.length) return [];
-    const rows = await this.q<{ id: string }>(INSERT_EVENTS, EVENT_COLUMNS.map((col) => events.map((e) => eventValue(e, col))));
+    // The first occurrence of an id is the one inserted; sorted by id, so two writers whose
+    // batches share ids wait for each other in the same order (never in a cycle).
+    const firsts = new Map<string, StoredEvent>();
+    for (const e of events) if (!firsts.has(k(e.id))) firsts.set(k(e.id), e);
+    const batch = [...firsts.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((x) => x[1]);
+    const rows = (await this.w<{ id: string }>(INSERT_EVENTS, EVENT_COLUMNS.map((col) => batch.map((e) => eventValue(e, col))))).rows;
     const stored = new Set(rows.map((r) => r.id));
-    // The first occurrence of a new id is the one inserted.
     const out = events.map((e) => stored.delete(k(e.id)));
     events.forEach((e, i) => {
       if (!out[i]) return;
       if ((e.type === 'login' && e.outcome) || e.session_id) this.inserted.push(e);
       if (e.attempt_id) this.attemptCandidates.add(k(e.attempt_id));
       if (e.type === 'login') {
-        this.stateCandidates.add(k(e.user));
-        if (e.ip) this.stateCandidates.add(k(e.ip));
+        this.stateCandidates.users.add(k(e.user));
+        if (e.ip) this.stateCandidates.ips.add(k(e.ip));
       }
     });
     return out;
@@ -504,9 +581,14 @@ export class PgWriteTx implements CoreWriteTx {
   };
 
   putPolicy = async (p: Policy): Promise<void> => {
+    await this.ensureLocked();
     await this.flush();
-    await this.q('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', ['policy', pgJson(p)]);
+    await this.w(
+      `WITH w AS (INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value) SELECT pg_notify($3, '')::text AS notified`,
+      ['policy', pgJson(p), POLICY_CHANNEL],
+    );
     this.policy = { ...p };
+    this.policyChanged = true;
   };
 
   getSession = async (id: string): Promise<SessionRow | undefined> => {
@@ -533,9 +615,9 @@ export class PgWriteTx implements CoreWriteTx {
     if (e) return false;
     await this.cover([sessionLockName(s.id)]);
     await this.flush();
-    const r = await this.client.query(
+    const r = await this.w(
       `INSERT INTO sessions (${SESSION_COLUMNS.map(([c]) => `"${c}"`).join(', ')}) VALUES (${SESSION_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (id) DO NOTHING`,
-      SESSION_COLUMNS.map(([c]) => pgParam(s[c])),
+      SESSION_COLUMNS.map(([c]) => s[c]),
     );
     return r.rowCount === 1;
   };
@@ -555,7 +637,7 @@ export class PgWriteTx implements CoreWriteTx {
     await this.cover([sessionLockName(id)]);
     await this.flush();
     this.cache.sessions.delete(k(id));
-    await this.q('UPDATE sessions SET last_seen_at = greatest(last_seen_at, $1), ip = coalesce(ip, $2), service = coalesce(service, $3) WHERE id = $4 AND ended_at IS NULL', [
+    await this.w('UPDATE sessions SET last_seen_at = greatest(last_seen_at, $1), ip = coalesce(ip, $2), service = coalesce(service, $3) WHERE id = $4 AND ended_at IS NULL', [
       time,
       ip,
       service,
@@ -577,7 +659,7 @@ export class PgWriteTx implements CoreWriteTx {
     // Not under our lock (another session of a user, or an admin action): one conditional
     // statement, exact whoever else ends it.
     await this.flush();
-    const r = await this.q('UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL RETURNING *', [time, reason, id]);
+    const r = (await this.w('UPDATE sessions SET ended_at = $1, end_reason = $2 WHERE id = $3 AND ended_at IS NULL RETURNING *', [time, reason, id])).rows;
     if (r.length) this.cache.sessions.set(k(id), { row: rowToSession(r[0]), inDb: true, dirty: false, covered: false });
     else this.cache.sessions.delete(k(id));
     return r.length === 1;
@@ -602,6 +684,7 @@ export class PgWriteTx implements CoreWriteTx {
   };
 
   idleSessions = async (before: number, limit: number): Promise<SessionRow[]> => {
+    await this.ensureLocked();
     await this.flush();
     return (await this.q('SELECT * FROM sessions WHERE ended_at IS NULL AND last_seen_at < $1 ORDER BY last_seen_at LIMIT $2', [before, limit])).map(rowToSession);
   };
@@ -667,7 +750,9 @@ export class PgWriteTx implements CoreWriteTx {
     if (cached) {
       keys.forEach((key, j) => {
         cached[j].times.push(time);
-        this.pending.failureAdds.push([k(key), time]);
+        const pending = this.pending.failureAdds.get(k(key));
+        if (pending) pending.push(time);
+        else this.pending.failureAdds.set(k(key), [time]);
       });
       return cached.map((e) => e.times.filter((t) => t > since).length);
     }
@@ -676,7 +761,7 @@ export class PgWriteTx implements CoreWriteTx {
     for (const key of keys) this.cache.failures.delete(k(key));
     // One round trip: the CTE's insert is not visible to the counts in the same statement, so
     // the new failure is added when it falls in the window.
-    const rows = await this.q<{ n: number }>(
+    const { rows } = await this.w<{ n: number }>(
       `WITH ins AS (INSERT INTO failures (key, "time") SELECT k, $2 FROM unnest($1::text[]) AS k)
        SELECT (SELECT count(*) FROM failures f WHERE f.key = k.key AND f."time" > $3) + CASE WHEN $2::bigint > $3::bigint THEN 1 ELSE 0 END AS n
        FROM unnest($1::text[]) WITH ORDINALITY AS k(key, ord) ORDER BY k.ord`,
@@ -687,10 +772,10 @@ export class PgWriteTx implements CoreWriteTx {
 
   clearFailures = async (keys: readonly string[]): Promise<void> => {
     if (!keys.length) return;
+    await this.prefetch();
     await this.cover(keys.flatMap(counterLockNames));
-    const cleared = new Set(keys.map(k));
-    this.pending.failureAdds = this.pending.failureAdds.filter(([key]) => !cleared.has(key));
-    for (const key of cleared) {
+    for (const key of new Set(keys.map(k))) {
+      this.pending.failureAdds.delete(key);
       this.pending.failureClears.add(key);
       // Known exactly from here on: nothing before, plus what this transaction adds.
       this.cache.failures.set(key, { since: -Infinity, times: [] });
@@ -698,6 +783,7 @@ export class PgWriteTx implements CoreWriteTx {
   };
 
   pruneFailures = async (before: number): Promise<void> => {
+    await this.ensureLocked();
     this.pruneFailuresBefore = Math.max(this.pruneFailuresBefore ?? -Infinity, before);
   };
 
@@ -720,13 +806,16 @@ export class PgWriteTx implements CoreWriteTx {
   };
 
   insertLock = async (l: NewLock): Promise<LockRow> => {
+    await this.prefetch();
     await this.cover([l.user === null ? null : userLockName(l.user), l.ip === null ? null : ipLockName(l.ip)]);
-    const [row] = await this.q(
+    const [row] = (
+      await this.w(
       `WITH l AS (INSERT INTO lockouts (scope, "user", ip, failures, locked_at, locked_until, reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *)
        SELECT l.*, pg_notify($8, CASE WHEN octet_length(n.body) > 7900 THEN '{"op":"resync"}' ELSE n.body END)::text AS notified FROM l,
-         LATERAL (SELECT json_build_object('op', 'lock', 'lock', json_build_object('id', l.id, 'scope', l.scope, 'user', l."user", 'ip', l.ip, 'locked_until', l.locked_until))::text AS body) n`,
+         LATERAL (SELECT json_build_object('op', 'lock', 'lock', json_build_object('id', l.id, 'scope', l.scope, 'user', l."user", 'ip', l.ip, 'failures', l.failures, 'locked_at', l.locked_at, 'locked_until', l.locked_until, 'reason', l.reason))::text AS body) n`,
       [l.scope, l.user, l.ip, l.failures, l.locked_at, l.locked_until, l.reason, LOCK_CHANNEL],
-    );
+      )
+    ).rows;
     delete row.notified;
     const lock = rowToLock(row);
     const c = this.cache;
@@ -734,28 +823,33 @@ export class PgWriteTx implements CoreWriteTx {
     const ck = countKey(lock.scope, lock.scope === 'ip' ? null : lock.user, lock.scope === 'user' ? null : lock.ip);
     const counted = lock.scope === 'ip' ? lock.ip !== null && c.lockIps.has(lock.ip) : lock.user !== null && c.lockUsers.has(lock.user);
     if (counted) c.lockCounts.set(ck, (c.lockCounts.get(ck) ?? 0) + 1);
+    const { unlocked_at: _a, unlocked_by: _b, ...announced } = lock;
+    this.lockChanges.push({ op: 'lock', lock: announced });
     return { ...lock };
   };
 
   unlock = async (sel: { user?: string; ip?: string }, now: number, actor: string): Promise<LockRow[]> => {
+    await this.prefetch();
     await this.cover([sel.user === undefined ? null : userLockName(sel.user), sel.ip === undefined ? null : ipLockName(sel.ip)]);
     await this.flush();
     const set = `UPDATE lockouts SET unlocked_at = $1, unlocked_by = $2 WHERE ${activeLock('$1')}`;
     let rows: Row[];
-    if (sel.user !== undefined && sel.ip !== undefined) rows = await this.q(`${set} AND "user" = $3 AND ip = $4 RETURNING *`, [now, actor, sel.user, sel.ip]);
-    else if (sel.user !== undefined) rows = await this.q(`${set} AND "user" = $3 RETURNING *`, [now, actor, sel.user]);
-    else if (sel.ip !== undefined) rows = await this.q(`${set} AND ip = $3 AND scope IN ('ip', 'user_ip') RETURNING *`, [now, actor, sel.ip]);
+    if (sel.user !== undefined && sel.ip !== undefined) rows = (await this.w(`${set} AND "user" = $3 AND ip = $4 RETURNING *`, [now, actor, sel.user, sel.ip])).rows;
+    else if (sel.user !== undefined) rows = (await this.w(`${set} AND "user" = $3 RETURNING *`, [now, actor, sel.user])).rows;
+    else if (sel.ip !== undefined) rows = (await this.w(`${set} AND ip = $3 AND scope IN ('ip', 'user_ip') RETURNING *`, [now, actor, sel.ip])).rows;
     else rows = [];
     const lifted = rows.map(rowToLock);
     for (const l of lifted) this.cache.locks.delete(l.id);
     if (lifted.length) {
       const full = JSON.stringify({ op: 'unlock', ids: lifted.map((l) => l.id) });
-      await this.q('SELECT pg_notify($1, $2)', [LOCK_CHANNEL, full.length > 7900 ? '{"op":"resync"}' : full]);
+      await this.w('SELECT pg_notify($1, $2)', [LOCK_CHANNEL, full.length > 7900 ? '{"op":"resync"}' : full]);
+      this.lockChanges.push({ op: 'unlock', ids: lifted.map((l) => l.id) });
     }
     return lifted;
   };
 
   insertReservation = async (r: Omit<Reservation, 'expired'>): Promise<void> => {
+    await this.prefetch();
     await this.cover([r.user === null ? null : userLockName(r.user), r.ip === null ? null : ipLockName(r.ip)]);
     const row = { ...r, id: k(r.id), user: nk(r.user), ip: nk(r.ip), display_user: nk(r.display_user), display_ip: nk(r.display_ip) };
     this.pending.resvInserts.set(row.id, row);
@@ -809,7 +903,7 @@ export class PgWriteTx implements CoreWriteTx {
       return { ...cached };
     }
     await this.flush();
-    const r = (await this.q('DELETE FROM reservations WHERE id = $1 RETURNING *', [id])).map(rowToReservation)[0];
+    const r = (await this.w('DELETE FROM reservations WHERE id = $1 RETURNING *', [id])).rows.map(rowToReservation)[0];
     c.openResv.delete(key);
     return r;
   };
@@ -820,7 +914,7 @@ export class PgWriteTx implements CoreWriteTx {
     // Rows another writer is settling are skipped (never waited for); it or the sweeper expires
     // them. A keyed writer expires only reservations whose keys it holds or can take now.
     if (this.plan.exclusive) {
-      const all = (await this.q('UPDATE reservations SET expired = true WHERE NOT expired AND expires_at <= $1 RETURNING *', [now])).map(rowToReservation);
+      const all = (await this.w('UPDATE reservations SET expired = true WHERE NOT expired AND expires_at <= $1 RETURNING *', [now])).rows.map(rowToReservation);
       for (const r of all) this.cache.openResv.delete(r.id);
       return all;
     }
@@ -835,11 +929,11 @@ export class PgWriteTx implements CoreWriteTx {
     }
     if (!ids.length) return [];
     const rows = (
-      await this.q(
+      await this.w(
         'UPDATE reservations SET expired = true WHERE id IN (SELECT id FROM reservations WHERE id = ANY($1::text[]) AND NOT expired FOR UPDATE SKIP LOCKED) RETURNING *',
         [ids],
       )
-    ).map(rowToReservation);
+    ).rows.map(rowToReservation);
     for (const r of rows) {
       this.cache.openResv.delete(r.id);
       if (this.cache.attempts.get(r.id)) this.cache.attempts.set(r.id, { ...r });
@@ -848,6 +942,7 @@ export class PgWriteTx implements CoreWriteTx {
   };
 
   pruneReservations = async (before: number): Promise<void> => {
+    await this.ensureLocked();
     this.pruneReservationsBefore = Math.max(this.pruneReservationsBefore ?? -Infinity, before);
   };
 }

@@ -21,7 +21,7 @@ import { postgresMigrations } from './migrations/postgres';
 import { migratePostgres } from './postgres-migrate';
 import { pgParam } from './postgres-text';
 import { WRITE_LOCK_KEY, planLocks, type LockPlan } from './postgres-locks';
-import { LOCK_CHANNEL, PgWriteTx, activeLock, activeLocksQuery, type PruneClock } from './postgres-tx';
+import { LOCK_CHANNEL, POLICY_CHANNEL, PgWriteTx, activeLock, activeLocksQuery, type LockChange, type TxMemory } from './postgres-tx';
 import { decodeCursor, encodeCursor, escapeLike, filterSql } from './filter-sql';
 import { BadQuery } from './store';
 import { BucketSums, type Bucket } from './bucket-sums';
@@ -87,12 +87,7 @@ function cleaned(db: pg.Pool | PoolClient): Queryable {
   return { query: <R extends QueryResultRow = Row>(sql: string, params?: unknown[]) => db.query<R>(sql, params?.map(pgParam)) };
 }
 
-/** A lock made or lifted on any replica, as announced on commit. */
-export type LockChange =
-  | { op: 'lock'; lock: { id: number; scope: LockScope; user: string | null; ip: string | null; locked_until: number | null } }
-  | { op: 'unlock'; ids: number[] }
-  /** Notifications may have been missed (the listening connection was re-established): reload. */
-  | { op: 'resync' };
+export type { LockChange };
 
 export interface LockSubscription {
   /** Resolves once the listener is connected: changes committed after this are delivered. */
@@ -114,11 +109,15 @@ export class PostgresStore implements CoreStore {
   readonly description: string;
   private closed = false;
   private readonly db: Queryable;
-  private readonly pruneClock: PruneClock = { last: 0 };
+  private readonly txMemory: TxMemory = { lastPrune: 0, stateNamespaces: new Map() };
   private active = 0;
   private drained: (() => void)[] = [];
   private readonly lockListeners = new Set<(c: LockChange) => void>();
-  private listener: LockListener | null = null;
+  private notifications: Notifications | null = null;
+  private mirror: LockMirror | null = null;
+  private policyCache: Policy | null = null;
+  /** Bumped by every policy change seen: a read that overlapped one is not cached. */
+  private policyGen = 0;
   private maintenance: NodeJS.Timeout | null = null;
 
   private constructor(
@@ -154,12 +153,45 @@ export class PostgresStore implements CoreStore {
 
   async write<T>(fn: (tx: CoreWriteTx) => Promise<T>, keys?: LockKeys): Promise<T> {
     const plan = planLocks(keys);
-    return this.transaction(plan, async (client) => {
-      const tx = new PgWriteTx(client, plan, this.pruneClock);
-      const result = await fn(tx);
+    let tx: PgWriteTx | undefined;
+    const result = await this.transaction(plan, async (client) => {
+      tx = new PgWriteTx(client, plan, this.txMemory);
+      const r = await fn(tx);
       await tx.finish();
-      return result;
+      return r;
     });
+    // Committed: this replica's own changes count at once, before its notification comes back.
+    for (const change of tx!.lockChanges) this.mirror?.apply(change);
+    if (tx!.policyChanged) this.policyChanged();
+    return result;
+  }
+
+  private policyChanged(): void {
+    this.policyCache = null;
+    this.policyGen++;
+  }
+
+  /** The LISTEN connection (started on first use): lock and policy changes from every replica. */
+  private listen(): Notifications {
+    this.notifications ??= new Notifications(this.url, {
+      lock: (change) => {
+        this.mirror?.apply(change);
+        for (const l of this.lockListeners) {
+          try {
+            l(change);
+          } catch {
+            // One listener's failure must not stop the others.
+          }
+        }
+      },
+      policy: () => this.policyChanged(),
+      // Whatever was announced while nobody listened is unknown: start again from the database.
+      gap: () => {
+        this.policyChanged();
+        this.mirror?.reload();
+      },
+    });
+    return this.notifications;
   }
 
   /** One write transaction on a writer connection, holding the write lock (shared when keyed). */
@@ -194,25 +226,7 @@ export class PostgresStore implements CoreStore {
    */
   onLockChange(listener: (c: LockChange) => void): LockSubscription {
     this.lockListeners.add(listener);
-    this.listener ??= new LockListener(this.url, (change) => {
-      for (const l of this.lockListeners) {
-        try {
-          l(change);
-        } catch {
-          // One listener's failure must not stop the others.
-        }
-      }
-    });
-    return {
-      ready: this.listener.ready,
-      close: () => {
-        this.lockListeners.delete(listener);
-        if (!this.lockListeners.size && this.listener) {
-          this.listener.close();
-          this.listener = null;
-        }
-      },
-    };
+    return { ready: this.listen().ready, close: () => void this.lockListeners.delete(listener) };
   }
 
   /**
@@ -279,11 +293,27 @@ export class PostgresStore implements CoreStore {
     });
   }
 
+  /** From memory while the change notifications flow; read (and remembered) otherwise. */
   async getPolicy(): Promise<Policy> {
-    return readPolicy(this.pool);
+    const n = this.listen();
+    if (this.policyCache && n.connected) return { ...this.policyCache };
+    const gen = this.policyGen;
+    const p = await readPolicy(this.pool);
+    if (n.connected && gen === this.policyGen) this.policyCache = p;
+    return { ...p };
   }
 
+  /**
+   * The locks in force for /v1/check: from this replica's mirror of every lock in force, kept
+   * current by the notifications of every replica (its own commits at once); read from the
+   * database while the mirror is not loaded or the notifications are not flowing.
+   */
   async activeLocks(user: string | null, ip: string | null, now: number): Promise<LockRow[]> {
+    this.mirror ??= new LockMirror(this.listen(), async (at) =>
+      (await this.db.query(`SELECT id, scope, "user", ip, failures, locked_at, locked_until, reason FROM lockouts WHERE ${activeLock('$1')}`, [at])).rows as MirroredLock[],
+    );
+    const fromMemory = this.mirror.locksFor(user === null ? null : (pgParam(user) as string), ip === null ? null : (pgParam(ip) as string), now);
+    if (fromMemory) return fromMemory;
     // this.db, not the raw pool: strings made storable like every other query's (U+0000 → 500).
     return activeLocksQuery(async (sql, params) => (await this.db.query(sql, params)).rows, user, ip, now);
   }
@@ -509,17 +539,19 @@ export class PostgresStore implements CoreStore {
     if (this.closed) return;
     this.closed = true;
     if (this.maintenance) clearInterval(this.maintenance);
-    this.listener?.close();
-    this.listener = null;
+    this.notifications?.close();
+    this.notifications = null;
     this.lockListeners.clear();
     if (this.active > 0) await new Promise<void>((r) => this.drained.push(r));
     await Promise.all([this.pool.end(), this.writer.end()]);
   }
 }
 
-/** The LISTEN connection: reconnects with backoff and asks for a resync after a gap. */
-class LockListener {
+/** The LISTEN connection: reconnects with backoff and reports the gap after a reconnect. */
+class Notifications {
   readonly ready: Promise<void>;
+  /** LISTENing now: what is announced reaches this process. */
+  connected = false;
   private client: pg.Client | null = null;
   private closed = false;
   private connectedOnce = false;
@@ -529,7 +561,7 @@ class LockListener {
 
   constructor(
     private readonly url: string,
-    private readonly emit: (c: LockChange) => void,
+    private readonly on: { lock(c: LockChange): void; policy(): void; gap(): void },
   ) {
     this.ready = new Promise((r) => (this.resolveReady = r));
     void this.connect();
@@ -543,6 +575,7 @@ class LockListener {
     const lost = () => {
       if (failed) return;
       failed = true;
+      this.connected = false;
       client.removeAllListeners('notification');
       void client.end().catch(() => undefined);
       if (this.closed) return;
@@ -553,16 +586,20 @@ class LockListener {
     client.on('error', lost);
     client.on('end', lost);
     client.on('notification', (msg) => {
+      if (msg.channel === POLICY_CHANNEL) return this.on.policy();
       if (msg.channel !== LOCK_CHANNEL || !msg.payload) return;
+      let change: LockChange;
       try {
-        this.emit(JSON.parse(msg.payload) as LockChange);
+        change = JSON.parse(msg.payload) as LockChange;
       } catch {
-        this.emit({ op: 'resync' });
+        change = { op: 'resync' };
       }
+      if (change.op === 'resync') this.on.gap();
+      this.on.lock(change);
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${LOCK_CHANNEL}`);
+      await client.query(`LISTEN ${LOCK_CHANNEL}; LISTEN ${POLICY_CHANNEL}`);
     } catch {
       lost();
       return;
@@ -572,14 +609,18 @@ class LockListener {
       return;
     }
     this.retryMs = 100;
-    // Changes made while no connection listened were missed.
-    if (this.connectedOnce) this.emit({ op: 'resync' });
+    this.connected = true;
+    if (this.connectedOnce) {
+      this.on.gap();
+      this.on.lock({ op: 'resync' });
+    }
     this.connectedOnce = true;
     this.resolveReady();
   }
 
   close(): void {
     this.closed = true;
+    this.connected = false;
     if (this.timer) clearTimeout(this.timer);
     const c = this.client;
     this.client = null;
@@ -589,6 +630,112 @@ class LockListener {
       c.on('error', () => undefined);
       void c.end().catch(() => undefined);
     }
+  }
+}
+
+/** A lock in force: its row without the unlock columns (null while it is in force). */
+type MirroredLock = Omit<LockRow, 'unlocked_at' | 'unlocked_by'>;
+
+/**
+ * Every lock in force, in memory: loaded once the notifications flow, then kept current by them.
+ * Answers only while that holds (null otherwise: read the database).
+ */
+class LockMirror {
+  private readonly byId = new Map<number, MirroredLock>();
+  private readonly index = new Map<string, Set<number>>();
+  private loaded = false;
+  /** The load read the locks in force at this time; earlier `now`s are not answered from memory. */
+  private loadedAt = Infinity;
+  /** Changes announced while a load was running, applied over its result. */
+  private buffered: LockChange[] | null = null;
+  private loading: Promise<void> | null = null;
+
+  constructor(
+    private readonly notifications: Notifications,
+    private readonly load: (now: number) => Promise<MirroredLock[]>,
+  ) {
+    void notifications.ready.then(() => this.reload());
+  }
+
+  reload(): void {
+    this.loaded = false;
+    if (this.loading) {
+      // A load is running: it may have read before the gap; load again after it.
+      void this.loading.then(() => this.reload());
+      return;
+    }
+    this.buffered = [];
+    const at = Date.now();
+    this.loading = this.load(at)
+      .then((rows) => {
+        this.loadedAt = at;
+        this.byId.clear();
+        this.index.clear();
+        for (const r of rows) this.add(r);
+        for (const c of this.buffered ?? []) this.applyNow(c);
+        this.loaded = true;
+      })
+      .catch(() => {
+        // The next gap or the next reconnect loads again; until then the database answers.
+        this.loaded = false;
+      })
+      .finally(() => {
+        this.buffered = null;
+        this.loading = null;
+      });
+  }
+
+  apply(c: LockChange): void {
+    if (this.buffered) this.buffered.push(c);
+    else this.applyNow(c);
+  }
+
+  private applyNow(c: LockChange): void {
+    if (c.op === 'lock') this.add(c.lock);
+    else if (c.op === 'unlock') for (const id of c.ids) this.remove(id);
+  }
+
+  private keyOf(l: MirroredLock): string | null {
+    if (l.scope === 'user') return l.user === null ? null : `u\u0000${l.user}`;
+    if (l.scope === 'ip') return l.ip === null ? null : `i\u0000${l.ip}`;
+    return l.user === null || l.ip === null ? null : `ui\u0000${l.user}\u0000${l.ip}`;
+  }
+
+  private add(l: MirroredLock): void {
+    const k = this.keyOf(l);
+    if (k === null) return;
+    this.byId.set(l.id, { id: l.id, scope: l.scope, user: l.user, ip: l.ip, failures: l.failures, locked_at: l.locked_at, locked_until: l.locked_until, reason: l.reason });
+    let set = this.index.get(k);
+    if (!set) this.index.set(k, (set = new Set()));
+    set.add(l.id);
+  }
+
+  private remove(id: number): void {
+    const l = this.byId.get(id);
+    if (!l) return;
+    this.byId.delete(id);
+    const k = this.keyOf(l)!;
+    const set = this.index.get(k);
+    set?.delete(id);
+    if (set && set.size === 0) this.index.delete(k);
+  }
+
+  /** The locks in force for user/ip (as full rows, as the database would give them), or null. */
+  locksFor(user: string | null, ip: string | null, now: number): LockRow[] | null {
+    if (!this.loaded || !this.notifications.connected || now < this.loadedAt) return null;
+    const keys: string[] = [];
+    if (user !== null) keys.push(`u\u0000${user}`);
+    if (user !== null && ip !== null) keys.push(`ui\u0000${user}\u0000${ip}`);
+    if (ip !== null) keys.push(`i\u0000${ip}`);
+    const out: LockRow[] = [];
+    for (const k of keys) {
+      for (const id of this.index.get(k) ?? []) {
+        const l = this.byId.get(id)!;
+        if (l.locked_until !== null && l.locked_until <= now) continue;
+        out.push({ ...l, unlocked_at: null, unlocked_by: null });
+      }
+    }
+    return out.sort((a, b) => a.locked_at - b.locked_at || a.id - b.id);
   }
 }
 

@@ -1,12 +1,24 @@
 // Retention (AUTHWATCH_RETENTION_DAYS): events older than N days are deleted at start and then on
 // a schedule (hourly by default, AUTHWATCH_RETENTION_INTERVAL_SECONDS). Unset keeps everything.
-// Returns a function that stops the schedule.
+// A store whose events are partitioned (PostgreSQL: one partition per day) cuts at a partition
+// boundary, so retention drops whole partitions instead of deleting rows: events are kept up to
+// one day longer there. Returns a function that stops the schedule.
 import { createLogger, type Logger } from '../log';
 import type { Store } from './store';
 
 export class RetentionConfigError extends Error {}
 
 const DAY_MS = 86_400_000;
+
+/** A store that deletes cheapest at some boundaries (PostgreSQL's day partitions). */
+export interface AlignedRetention {
+  /** The cut at or before `before` the store drops whole. */
+  retentionCut(before: number): number;
+}
+
+function aligned(store: Store): store is Store & AlignedRetention {
+  return typeof (store as Partial<AlignedRetention>).retentionCut === 'function';
+}
 
 export interface RetentionOptions {
   log?: Logger;
@@ -50,7 +62,8 @@ export function startRetention(store: Store, config: RetentionConfig, opts: Rete
 
   const purge = () => {
     if (stopped || running) return; // never two purges at once
-    const before = clock() - days * DAY_MS;
+    const limit = clock() - days * DAY_MS;
+    const before = aligned(store) ? store.retentionCut(limit) : limit;
     running = store
       .purgeEventsBefore(before)
       .then((deleted) => {

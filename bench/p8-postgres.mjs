@@ -1,0 +1,339 @@
+#!/usr/bin/env node
+// P8: PostgreSQL scale-out. `node bench/p8-postgres.mjs [--quick] [--seconds N] [--rounds N]
+// [--connections N]`, or through the runner (`npm run bench -- --pg`), which imports runP8().
+// PostgreSQL: AUTHWATCH_TEST_PG (an admin URL), else a throwaway cluster started here (initdb +
+// pg_ctl from /usr/lib/postgresql/*/bin, as the postgres user when run as root).
+//
+// Measured side by side, in rounds, because this machine is shared and absolute numbers drift:
+//  - 1,000-event batches POSTed through HAProxy to 1 collector replica, then to 2 replicas, same
+//    client, same connections, each on a fresh database: the ratio says whether a second replica
+//    adds throughput or only contention.
+//  - the events the 1-replica run stored, copied back out and loaded with a bare COPY into the
+//    same table of a fresh database: what storing those rows costs PostgreSQL alone.
+//  - /v1/check at a fixed 1,000 req/s through HAProxy to the 2 replicas, some users locked.
+// Prints the P8 lines; returns figures { id, name, value, unit, target, pass, detail, line }.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { startServer, runJsonProcess } from './lib/proc.mjs';
+import { root, ensureBuilt, makeKeys, bearer, collectorMain } from './lib/collector.mjs';
+import { batchBody, rng, userName, ipFor } from './lib/events.mjs';
+
+const EVENT_COLUMNS = [
+  'id', 'time', 'received_at', 'type', 'outcome', 'reason', 'user', 'user_id', 'email', 'session_id', 'ip',
+  'user_agent', 'device', 'app_version', 'service', 'entry', 'attributes', 'actor', 'country', 'city',
+  'latitude', 'longitude', 'asn', 'isp', 'browser', 'browser_version', 'os', 'os_version', 'device_type',
+];
+
+function fmt(n, d = 2) {
+  if (n === null || n === undefined || Number.isNaN(n)) return 'n/a';
+  return Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(d);
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** HAProxy on loopback in front of `backends` (["127.0.0.1:port", …]), round robin; stop() kills it by PID. */
+export async function startHaproxy(backends, dir) {
+  const port = await freePort();
+  const cfg = join(dir, `haproxy-${port}.cfg`);
+  writeFileSync(
+    cfg,
+    [
+      'global',
+      '  maxconn 4096',
+      'defaults',
+      '  mode http',
+      '  timeout connect 2s',
+      '  timeout client 60s',
+      '  timeout server 60s',
+      '  option http-keep-alive',
+      '  retries 2',
+      // A replica that refuses the connection is retried on the other one; nothing is resent
+      // once a request reached a replica.
+      '  option redispatch',
+      '  retry-on conn-failure',
+      'frontend authwatch',
+      `  bind 127.0.0.1:${port}`,
+      '  default_backend collectors',
+      'backend collectors',
+      '  balance roundrobin',
+      '  option httpchk GET /healthz',
+      ...backends.map((b, i) => `  server r${i + 1} ${b} check inter 300ms fall 2 rise 1`),
+      '',
+    ].join('\n'),
+  );
+  const child = spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise((r) => child.once('exit', r));
+  const url = `http://127.0.0.1:${port}`;
+  // Ready once every backend answers through it.
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`haproxy exited: ${out}`);
+    const ok = await Promise.all(
+      backends.map(() =>
+        fetch(`${url}/healthz`)
+          .then((r) => r.ok)
+          .catch(() => false),
+      ),
+    );
+    if (ok.every(Boolean)) break;
+    if (Date.now() > deadline) throw new Error(`haproxy not ready: ${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    pid: child.pid,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** A throwaway PostgreSQL cluster, or null when no server binaries are installed. */
+async function startPostgres(dir) {
+  const base = '/usr/lib/postgresql';
+  if (!existsSync(base)) return null;
+  const version = readdirSync(base).sort().pop();
+  const bin = join(base, version, 'bin');
+  const data = join(dir, 'pgdata');
+  const port = await freePort();
+  const asRoot = process.getuid?.() === 0;
+  const run = (cmd, args) => {
+    const full = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]] : [join(bin, cmd), args];
+    const r = spawnSync(full[0], full[1], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} failed: ${r.stderr || r.stdout}`);
+  };
+  if (asRoot) {
+    chmodSync(dir, 0o777);
+    spawnSync('chown', ['postgres', dir]);
+  }
+  run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  run('pg_ctl', ['-D', data, '-l', join(dir, 'pg.log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start']);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+  };
+}
+
+async function admin(url, sql) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+function dbUrl(adminUrl, name) {
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+export async function runP8(options = {}) {
+  const quick = options.quick ?? false;
+  const seconds = options.seconds ?? (quick ? 3 : 5);
+  const rounds = options.rounds ?? (quick ? 1 : 2);
+  const connections = options.connections ?? 4;
+  const log = options.log ?? ((m) => console.log(`  · ${m}`));
+  const tmp = mkdtempSync(join(os.tmpdir(), 'authwatch-p8-'));
+  const owned = [];
+  const databases = [];
+  let cluster = null;
+  const figures = [];
+  try {
+    let adminUrl = process.env.AUTHWATCH_TEST_PG;
+    if (!adminUrl) {
+      cluster = await startPostgres(tmp);
+      if (!cluster) {
+        const line = 'P8 skipped: no PostgreSQL (set AUTHWATCH_TEST_PG or install the postgresql server package)';
+        figures.push({ id: 'P8', name: 'PostgreSQL batched ingest scale-out', value: null, pass: null, line });
+        return figures;
+      }
+      adminUrl = cluster.url;
+      log(`started a throwaway PostgreSQL at ${adminUrl}`);
+    }
+    ensureBuilt();
+    const keys = makeKeys();
+    const ingestH = { 'content-type': 'application/json', ...bearer(keys.ingest) };
+    const batchFile = join(tmp, 'batch.json');
+    writeFileSync(batchFile, batchBody(1000, 42));
+    const warmBody = batchBody(1000, 7);
+    const freshDb = async (tag) => {
+      const name = `authwatch_p8_${process.pid}_${databases.length}_${tag}`;
+      await admin(adminUrl, `CREATE DATABASE ${name}`);
+      databases.push(name);
+      return dbUrl(adminUrl, name);
+    };
+    const startReplicas = async (n, store) => {
+      const rs = [];
+      for (let i = 0; i < n; i++) {
+        const r = await startServer([collectorMain(), '--no-demo'], {
+          cwd: root,
+          name: `collector replica ${i + 1}`,
+          env: {
+            AUTHWATCH_HOST: '127.0.0.1',
+            AUTHWATCH_PORT: '0',
+            AUTHWATCH_STORE: store,
+            AUTHWATCH_DEMO: '0',
+            AUTHWATCH_INGEST_KEYS: keys.ingest,
+            AUTHWATCH_READ_KEYS: keys.read,
+            AUTHWATCH_ADMIN_KEYS: keys.admin,
+          },
+        });
+        owned.push(r);
+        rs.push(r);
+      }
+      const lb = await startHaproxy(rs.map((r) => new URL(r.url).host), tmp);
+      owned.push(lb);
+      // Warm-up, not measured: the first batches load the geo and user-agent tables and JIT.
+      for (const r of rs) {
+        for (let i = 0; i < 3; i++) {
+          const body = warmBody.replaceAll('[<id>]', `warm-${databases.length}-${r.pid}-${i}`);
+          const res = await fetch(`${r.url}/v1/events`, { method: 'POST', headers: ingestH, body });
+          if (res.status !== 202) throw new Error(`warm-up batch: ${res.status} ${await res.text()}`);
+        }
+      }
+      return { replicas: rs, lb };
+    };
+    const stopAll = async () => {
+      for (const s of owned.splice(0).reverse()) await s.stop();
+    };
+    const ingest = (url) =>
+      runJsonProcess(
+        [join(root, 'bench/load/cannon.mjs'), JSON.stringify({ url: `${url}/v1/events`, method: 'POST', bodyFile: batchFile, uniqueIds: true, headers: ingestH, connections, duration: seconds, timeout: 30 })],
+        { cwd: root, name: 'autocannon' },
+      );
+
+    const perRound = [];
+    let copySource = null;
+    for (let r = 0; r < rounds; r++) {
+      const one = await freshDb('one');
+      let t = await startReplicas(1, one);
+      const a = await ingest(t.lb.url);
+      await stopAll();
+      const two = await freshDb('two');
+      t = await startReplicas(2, two);
+      const b = await ingest(t.lb.url);
+      await stopAll();
+      const eps1 = (a.ok2xx * 1000) / a.duration_s;
+      const eps2 = (b.ok2xx * 1000) / b.duration_s;
+      perRound.push({ one: a, two: b, eps1, eps2 });
+      log(`round ${r + 1}: 1 replica ${fmt(eps1)} events/s (p99 ${fmt(a.latency_ms.p99)} ms, ${JSON.stringify(a.statuses)}), 2 replicas ${fmt(eps2)} events/s (p99 ${fmt(b.latency_ms.p99)} ms, ${JSON.stringify(b.statuses)})`);
+      copySource = one;
+    }
+
+    // Bare COPY of the rows the 1-replica run stored, into the same (partitioned, indexed) table.
+    const src = new pg.Client({ connectionString: copySource });
+    await src.connect();
+    const cols = EVENT_COLUMNS.map((c) => `"${c}"`).join(', ');
+    const rows = (await src.query(`SELECT count(*)::int AS n FROM events`)).rows[0].n;
+    await src.end();
+    const csv = join(tmp, 'events.csv');
+    const psql = (url, cmd) => spawnSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qAtc', cmd], { encoding: 'utf8' });
+    let r = psql(copySource, `\\copy (SELECT ${cols} FROM events) TO '${csv}' WITH (FORMAT csv)`);
+    if (r.status !== 0) throw new Error(`export failed: ${r.stderr}`);
+    const target = await freshDb('copy');
+    // Migrated exactly as the collector migrates (one replica started and stopped).
+    await startReplicas(1, target);
+    await stopAll();
+    const copyRounds = [];
+    for (let i = 0; i < Math.max(1, rounds); i++) {
+      psql(target, 'TRUNCATE events');
+      // Timed by psql around the COPY alone (its own start-up and connection are not counted).
+      r = spawnSync('psql', [target, '-v', 'ON_ERROR_STOP=1', '-qAt', '-c', '\\timing on', '-c', `\\copy events (${cols}) FROM '${csv}' WITH (FORMAT csv)`], { encoding: 'utf8' });
+      const m = /Time: ([\d.]+) ms/.exec(r.stdout);
+      if (r.status !== 0 || !m) throw new Error(`COPY failed: ${r.stderr}${r.stdout}`);
+      copyRounds.push(rows / (Number(m[1]) / 1000));
+    }
+    const copyRate = copyRounds.reduce((x, y) => x + y, 0) / copyRounds.length;
+
+    const eps1 = perRound.reduce((n, x) => n + x.one.ok2xx * 1000, 0) / perRound.reduce((n, x) => n + x.one.duration_s, 0);
+    const eps2 = perRound.reduce((n, x) => n + x.two.ok2xx * 1000, 0) / perRound.reduce((n, x) => n + x.two.duration_s, 0);
+    const scale = eps2 / eps1;
+    const ofCopy = eps1 / copyRate;
+    const non2xx = perRound.reduce((n, x) => n + x.one.non2xx + x.two.non2xx + x.one.errors + x.two.errors, 0);
+    figures.push({
+      id: 'P8',
+      name: 'PostgreSQL batched ingest: 2 replicas vs 1, 1 replica vs bare COPY',
+      value: scale,
+      unit: 'x',
+      target: '2 replicas ≥ 1.0x of 1; 1 replica ≥ 0.3x of COPY',
+      pass: scale >= 1.0 && ofCopy >= 0.3 && non2xx === 0,
+      detail: { events_per_s_1: eps1, events_per_s_2: eps2, copy_rows_per_s: copyRate, rounds: perRound.map((x) => [x.eps1, x.eps2]), non2xx },
+      line:
+        `P8 PostgreSQL batched ingest: 2 replicas ${fmt(scale)}x of 1 replica (${fmt(eps2)} vs ${fmt(eps1)} events/s through HAProxy, 1,000/request, ${connections} connections; ` +
+        `rounds ${perRound.map((x) => fmt(x.eps2 / x.eps1)).join(' / ')}), 1 replica ${fmt(ofCopy)}x of bare COPY (${fmt(eps1)} vs ${fmt(copyRate)} rows/s, the same ${rows.toLocaleString('en-US')} rows into the same table); non-2xx ${non2xx}`,
+    });
+
+    // /v1/check through HAProxy to 2 replicas at a fixed 1,000 req/s, some users locked.
+    const checkDb = await freshDb('check');
+    const t = await startReplicas(2, checkDb);
+    const locked = Array.from({ length: 40 }, (_, i) => `locked-user-${i}`);
+    const failures = locked.flatMap((user) => Array.from({ length: 7 }, (_, k) => ({ id: `p8-lock-${user}-${k}`, type: 'login', outcome: 'failure', reason: 'invalid_password', user, ip: '8.8.4.4' })));
+    const lockRes = await fetch(`${t.lb.url}/v1/events`, { method: 'POST', headers: ingestH, body: JSON.stringify(failures) });
+    const rand = rng(3);
+    const bodies = Array.from({ length: 2000 }, (_, i) =>
+      i % 20 === 0 ? { user: locked[(i / 20) % locked.length], ip: '8.8.4.4' } : { user: userName(Math.floor(rand() * 5000)), ip: ipFor(rand) },
+    );
+    const bodiesFile = join(tmp, 'check-bodies.json');
+    writeFileSync(bodiesFile, JSON.stringify(bodies));
+    const c = await runJsonProcess(
+      [join(root, 'bench/load/paced.mjs'), JSON.stringify({ url: t.lb.url, path: '/v1/check', headers: bearer(keys.ingest), bodiesFile, rate: 1000, duration: seconds, warmup: 1, connections: 32, countField: 'allowed' })],
+      { cwd: root, name: 'paced client' },
+    );
+    await stopAll();
+    const l = c.latency_ms;
+    figures.push({
+      id: 'P8-check',
+      name: '/v1/check p99 through HAProxy to 2 PostgreSQL replicas at 1,000 req/s',
+      value: l.p99,
+      unit: 'ms',
+      target: 'p99 ≤ 5 ms',
+      pass: l.p99 !== null && l.p99 <= 5 && c.errors === 0,
+      detail: c,
+      line: `P8 /v1/check through HAProxy to 2 replicas at ${c.rate} req/s (achieved ${fmt(c.achieved_rps)}): p50 ${fmt(l.p50, 3)} ms, p99 ${fmt(l.p99, 3)} ms, max ${fmt(l.max, 1)} ms; answers ${JSON.stringify(c.body_field_counts)} (${lockRes.status} locking 40 users), statuses ${JSON.stringify(c.statuses)}, errors ${c.errors}`,
+    });
+    return figures;
+  } finally {
+    for (const s of owned.splice(0).reverse()) await s.stop().catch(() => undefined);
+    if (process.env.AUTHWATCH_TEST_PG || cluster) {
+      const url = process.env.AUTHWATCH_TEST_PG ?? cluster.url;
+      for (const name of databases) await admin(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+    }
+    if (cluster) cluster.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const argv = process.argv.slice(2);
+  const num = (name) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? Number(argv[i + 1]) : undefined;
+  };
+  const figures = await runP8({ quick: argv.includes('--quick'), seconds: num('--seconds'), rounds: num('--rounds'), connections: num('--connections') });
+  for (const f of figures) {
+    const verdict = f.pass === null ? '' : f.pass ? '  PASS' : '  MISS';
+    console.log(`${f.line}${verdict}${f.target ? ` (target ${f.target})` : ''}`);
+  }
+}
