@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// CLI: authwatch-collector [--host H] [--port P] [--store URL] [--no-demo] [auth.log flags]
+// CLI: authwatch-collector [--host H] [--port P] [--store URL] [--no-demo] [--print-config]
+//      [--authlog PATH|- | --authlog-journal PATH|-] [--authlog-mode M] [other auth.log flags]
 //      (the auth.log flags: AUTHLOG_OPTIONS in sources/authlog-cli.ts, which also parses them)
 // The same command is `authwatch serve` (cli/). node:util parseArgs checks the command line
 // (strict: an unknown flag or a stray argument is a usage error, exit 2; --help prints the usage,

@@ -26,7 +26,7 @@ test('GET /v1/openapi.json: OpenAPI 3.1 with the event schema the collector vali
   // The reason-code table travels in the descriptions.
   expect(event.properties.reason.anyOf[0].description).toContain('`invalid_password`');
   expect(doc.info.description).toContain('`idle_timeout`');
-  for (const path of ['/v1/events', '/v1/logs', '/v1/events.csv', '/v1/check', '/v1/timeseries', '/v1/stats', '/v1/values/{field}', '/v1/sessions', '/v1/sessions/{id}', '/v1/sessions/{id}/terminate', '/v1/users/{user}/sessions/terminate', '/v1/lockouts', '/v1/users/{user}/unlock', '/v1/ips/{ip}/unlock', '/v1/policy', '/v1/whoami', '/healthz', '/metrics']) {
+  for (const path of ['/v1/events', '/v1/logs', '/v1/events.csv', '/v1/check', '/v1/timeseries', '/v1/stats', '/v1/values/{field}', '/v1/sessions', '/v1/sessions/{id}', '/v1/sessions/{id}/terminate', '/v1/users/{user}/sessions/terminate', '/v1/lockouts', '/v1/users/{user}/unlock', '/v1/ips/{ip}/unlock', '/v1/blocklist', '/v1/policy', '/v1/whoami', '/healthz', '/metrics']) {
     expect(Object.keys(doc.paths)).toContain(path);
   }
   expect(doc.components.schemas.Policy.properties.escalation.anyOf.map((t: any) => t.const)).toEqual(['none', 'linear', 'multiple']);

@@ -4,7 +4,7 @@
 // enforcement point polls, not part of a person's self view.
 //
 // Formats (?format=, else by Accept: JSON when asked for, plain text otherwise):
-//   plain     one CIDR per line (nft, ipset restore, scripts)
+//   plain     one CIDR per line (nft, ipset restore, scripts); `text` is the same
 //   json      {generated_at, count, entries: [{cidr, expires_at (epoch ms, null = permanent), locked_at}]}
 //   nginx     "deny CIDR;" lines for an include in a server or location block
 //   nftables  a file for `nft -f`: table inet authwatch with sets blocklist_v4 / blocklist_v6
@@ -21,7 +21,7 @@ import { IPV4_PREFIX, IPV6_PREFIX } from '../processors/ip-truncate';
 import type { LockRow } from '../store/store';
 import { choice, onlyParams } from './params';
 
-export const BLOCKLIST_FORMATS = ['plain', 'json', 'nginx', 'nftables'] as const;
+export const BLOCKLIST_FORMATS = ['plain', 'text', 'json', 'nginx', 'nftables'] as const;
 export type BlocklistFormat = (typeof BLOCKLIST_FORMATS)[number];
 
 /** Locks read per request; more in force than this is refused rather than served incomplete. */
@@ -172,7 +172,7 @@ export function blocklistRoutes(ctx: ApiContext): Router {
       return;
     }
     res.type('text/plain; charset=utf-8');
-    res.send(format === 'plain' ? renderPlain(entries) : format === 'nginx' ? renderNginx(entries, now) : renderNftables(entries, now));
+    res.send(format === 'plain' || format === 'text' ? renderPlain(entries) : format === 'nginx' ? renderNginx(entries, now) : renderNftables(entries, now));
   });
   return r;
 }

@@ -224,7 +224,30 @@ export function buildOpenApi(): object {
         get: { summary: 'Locks', ...role('read'), parameters: [q('state', 'locked (default) | all'), q('user', '')], responses: { '200': json(Type.Object({ lockouts: Type.Array(ref('Lockout') as unknown as TSchema) })) } },
       },
       '/v1/users/{user}/unlock': { post: { summary: "Lift a user's locks; audited", ...role('admin'), parameters: [pathParam('user')], responses: { '200': json(Type.Object({ unlocked: Type.Integer() })) } } },
-      '/v1/ips/{ip}/unlock': { post: { summary: "Lift an IP's locks; audited", ...role('admin'), parameters: [pathParam('ip')], responses: { '200': json(Type.Object({ unlocked: Type.Integer() })) } } },
+      '/v1/ips/{ip}/unlock': { post: { summary: "Lift the locks of an address or IPv6 prefix (URL-encoded CIDR); audited", ...role('admin'), parameters: [pathParam('ip')], responses: { '200': json(Type.Object({ unlocked: Type.Integer() })) } } },
+      '/v1/blocklist': {
+        get: {
+          summary: 'IP and IPv6-prefix blocks in force, for firewalls and proxies (docs/blocklist.md); names every blocked address',
+          ...role('read'),
+          parameters: [q('format', 'plain (or text) | json | nginx | nftables; default json when Accept asks for application/json, else plain')],
+          responses: {
+            '200': {
+              description: 'plain: one CIDR per line; nginx: deny lines; nftables: a file for nft -f (all text/plain); json below',
+              content: {
+                'text/plain': { schema: { type: 'string' } },
+                'application/json': {
+                  schema: Type.Object({
+                    generated_at: Type.Integer(),
+                    count: Type.Integer(),
+                    entries: Type.Array(Type.Object({ cidr: Type.String(), expires_at: Type.Union([Type.Integer(), Type.Null()]), locked_at: Type.Integer() })),
+                  }),
+                },
+              },
+            },
+            ...errors,
+          },
+        },
+      },
       '/v1/policy': {
         get: { summary: 'Lockout and session policy', ...role('read'), responses: { '200': json(ref('Policy') as unknown as TSchema) } },
         put: { summary: 'Change the policy (partial bodies merge); audited', ...role('admin'), requestBody: { content: { 'application/json': { schema: ref('Policy') } } }, responses: { '200': json(ref('Policy') as unknown as TSchema), ...errors } },
