@@ -182,7 +182,11 @@ describe('GET /v1/blocklist', () => {
     expect(json.body.count).toBe(3);
     const bad = await s.get('/v1/blocklist?format=iptables');
     expect(bad.status).toBe(400);
-    expect(bad.body.error).toMatch(/format must be one of plain, json, nginx, nftables/);
+    expect(bad.body.error).toMatch(/format must be one of plain, text, json, nginx, nftables/);
+    // `text` is the wire contract's name for the plain list.
+    const text = await s.req('GET', '/v1/blocklist?format=text', { key: 'read' });
+    expect(text.status).toBe(200);
+    expect(text.headers.get('content-type')).toMatch(/^text\/plain/);
     const typo = await s.get('/v1/blocklist?fromat=nginx');
     expect(typo.status).toBe(400);
     expect(typo.body.error).toMatch(/accepts format/);
