@@ -323,13 +323,7 @@ describeWithPostgres('api hardening on PostgreSQL')('PostgreSQL', () => {
 describe('/metrics service labels from a configured list (AUTHWATCH_METRIC_SERVICES)', () => {
   let s: TestServer;
   beforeAll(async () => {
-    // Read from the process environment for now (telemetry does not receive the config's env).
-    process.env.AUTHWATCH_METRIC_SERVICES = 'billing, portal.v2';
-    try {
-      s = await startServer();
-    } finally {
-      delete process.env.AUTHWATCH_METRIC_SERVICES;
-    }
+    s = await startServer({ env: { AUTHWATCH_METRIC_SERVICES: 'billing, portal.v2' } });
   });
   afterAll(() => s.stop(true));
 
