@@ -14,7 +14,7 @@ export const HOME_BLOCKS: Record<'DE' | 'GB' | 'US' | 'FR', IspBlock[]> = {
   ],
   GB: [{ country: 'GB', isp: 'British Telecommunications', cidr: '86.128.0.0/10' }],
   US: [{ country: 'US', isp: 'Comcast Cable', cidr: '73.0.0.0/8' }],
-  FR: [{ country: 'FR', isp: 'Orange', cidr: '90.0.0.0/9' }],
+  FR: [{ country: 'FR', isp: 'Orange', cidr: '90.0.0.0/10' }],
 };
 
 /** Where the "impossible travel" login comes from: an Australian mobile network. */
