@@ -54,7 +54,7 @@ export interface CollectorOptions {
 }
 
 export async function createCollector(config: Config, log: Logger = createLogger(), options: CollectorOptions = {}): Promise<Collector> {
-  const store = await openStore(config.store);
+  const store = await openStore(config.storage);
   const sessionKey = config.sessionKey ?? (await store.getOrCreateMeta('session_hash_key', () => randomBytes(32).toString('hex')));
   const hashSessionId = (raw: string) => createHmac('sha256', sessionKey).update(raw, 'utf8').digest('hex');
 

@@ -8,6 +8,7 @@ import { parseDetectionConfig, type DetectionConfig } from './processors/detecti
 import { parseEnrichConfig, type EnrichConfig } from './processors/enrich';
 import { parseNotificationsConfig, type NotificationsConfig } from './sinks/notifications';
 import { parseTelemetryConfig, type TelemetryConfig } from './sinks/telemetry';
+import { parseStoreConfig, type StoreConfig } from './store/open';
 import { parseRetentionConfig, type RetentionConfig } from './store/retention';
 
 export interface Config {
@@ -15,6 +16,8 @@ export interface Config {
   port: number;
   /** sqlite:./path.db or postgres://… */
   store: string;
+  /** The store URL with its engine settings. */
+  storage: StoreConfig;
   keys: KeyRing;
   /** Hide ip/isp/asn/city/country/lat/long from read-role keys. */
   hideDetails: boolean;
@@ -77,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     host,
     port,
     store,
+    storage: parseStoreConfig(store, env),
     keys,
     hideDetails: truthy(env.AUTHWATCH_HIDE_DETAILS),
     sweepSeconds,
@@ -128,6 +132,7 @@ export function redactedConfig(c: Config): unknown {
   return {
     ...c,
     store: url(c.store),
+    storage: { ...c.storage, url: url(c.storage.url) },
     keys: c.keys.keys.map((k) => ({ name: k.name, role: k.role, secret: SECRET })),
     sessionKey: c.sessionKey === undefined ? null : SECRET,
     detections: { ...c.detections, kinds: [...c.detections.kinds] },

@@ -1,14 +1,27 @@
 // Picks the store implementation from AUTHWATCH_STORE. SQLite runs in worker threads (writer and
 // readers off the event loop) unless AUTHWATCH_SQLITE_WORKER=0 keeps it on the main thread.
 import { openPostgresStore } from './postgres';
-import { openSqliteStore, sqliteSyncFromEnv } from './sqlite';
+import { openSqliteStore, sqliteSyncFromEnv, type SqliteSync } from './sqlite';
 import { openSqliteWorkerStore } from './sqlite-worker';
 import type { CoreStore } from './store';
 
-export async function openStore(url: string, env: NodeJS.ProcessEnv = process.env): Promise<CoreStore> {
-  if (/^postgres(ql)?:\/\//.test(url)) return openPostgresStore(url);
-  const synchronous = sqliteSyncFromEnv(env);
+export interface StoreConfig {
+  /** sqlite:./path.db or postgres://… */
+  url: string;
+  /** AUTHWATCH_SQLITE_SYNC: full (default, survives power loss) or normal. */
+  sqliteSync: SqliteSync;
+  /** AUTHWATCH_SQLITE_WORKER: false keeps SQLite on the main thread. */
+  sqliteWorker: boolean;
+}
+
+/** Reads and checks the store's variables (the URL comes from the flag or AUTHWATCH_STORE). */
+export function parseStoreConfig(url: string, env: NodeJS.ProcessEnv): StoreConfig {
   const worker = (env.AUTHWATCH_SQLITE_WORKER ?? '').trim().toLowerCase();
-  if (['0', 'false', 'no', 'off'].includes(worker)) return openSqliteStore(url, { synchronous });
-  return openSqliteWorkerStore(url, { synchronous });
+  return { url, sqliteSync: sqliteSyncFromEnv(env), sqliteWorker: !['0', 'false', 'no', 'off'].includes(worker) };
+}
+
+export async function openStore(config: StoreConfig): Promise<CoreStore> {
+  if (/^postgres(ql)?:\/\//.test(config.url)) return openPostgresStore(config.url);
+  const options = { synchronous: config.sqliteSync };
+  return config.sqliteWorker ? openSqliteWorkerStore(config.url, options) : openSqliteStore(config.url, options);
 }
