@@ -140,6 +140,19 @@ describe.each(stores)('sqlite %s', (_name, open) => {
     for (const q of ['rolled-back-user', '203.0.113.77', 'rollback/1']) expect(await page({ q })).toEqual({ total: 1, ids: ['rb3'] });
   });
 
+  test('totals for any range and filter agree with the events', async () => {
+    for (const f of [
+      {},
+      { from: T0 + 12_345, to: T0 + 9 * DAY + 61_001 },
+      { from: T0 + DAY + 7, type: ['login'], outcome: ['failure'] },
+      { to: T0 + 20 * DAY - 1, reason: ['unknown_user'] },
+      { from: T0 + 3 * HOUR + 5, to: T0 + 33 * DAY, service: ['sshd'], country: ['DE'] },
+      { country: ['NL'], type: ['access', 'logout'] },
+    ] as SearchFilter[]) {
+      expect({ f, total: (await page(f)).total }).toEqual({ f, total: scan(f).total });
+    }
+  });
+
   test('unique users, logins and failures for any range agree with the events', async () => {
     const latest = raw.prepare('SELECT max(time) FROM events').pluck().get() as number;
     const ranges: SearchFilter[] = [
@@ -173,7 +186,15 @@ describe.each(stores)('sqlite %s', (_name, open) => {
       const from = now - span;
       const interval = Math.max(1000, Math.ceil(span / 100 / 1000) * 1000);
       for (const group of [null, 'outcome', 'reason', 'service', 'country', 'type'] as (GroupField | null)[]) {
-        for (const extra of [{}, { type: ['login'], outcome: ['failure'] }] as SearchFilter[]) {
+        // Each filter picks another rollup: totals, one breakdown, or the full cube (two breakdowns).
+        const extras: SearchFilter[] = [
+          {},
+          { type: ['login'], outcome: ['failure'] },
+          { reason: ['invalid_password', 'mfa_failed'] },
+          { service: ['sshd'], outcome: ['failure', 'success'] },
+          { service: ['payment-portal'], country: ['NL'] },
+        ];
+        for (const extra of extras) {
           const f = { ...extra, from, to: now };
           const w = filterSql(f);
           const key = group ? `"${group}"` : 'NULL';
@@ -193,7 +214,7 @@ describe.each(stores)('sqlite %s', (_name, open) => {
 });
 
 describe('what answers: the rollups and the term index, not a scan of the events', () => {
-  test('a 30-day series reads whole hours from event_counts_hour; free text reads event_terms', async () => {
+  test('a 30-day series reads whole hours from the hourly totals; free text reads event_terms', async () => {
     const dir = tempDir();
     dirs.push(dir);
     const file = join(dir, 'w.db');
@@ -210,9 +231,9 @@ describe('what answers: the rollups and the term index, not a scan of the events
     // Tampering with the derived tables changes the answers: they are what the queries read.
     // An hour inside one output bucket (an hour across a bucket boundary is read by the minute).
     rw.prepare(
-      `UPDATE event_counts_hour SET count = count + 1000 WHERE (bucket, type, outcome, reason, service, country) IN (
-         SELECT bucket, type, outcome, reason, service, country FROM event_counts_hour
-         WHERE bucket >= ? AND bucket + 3600000 <= ? AND bucket / ${interval} = (bucket + 3599999) / ${interval} LIMIT 1)`,
+      `UPDATE event_counts_by_hour SET count = count + 1000 WHERE (dim, bucket, type, outcome, value) IN (
+         SELECT dim, bucket, type, outcome, value FROM event_counts_by_hour
+         WHERE dim = '' AND bucket >= ? AND bucket + 3600000 <= ? AND bucket / ${interval} = (bucket + 3599999) / ${interval} LIMIT 1)`,
     ).run(from, to);
     const seq = rw.prepare('SELECT seq FROM events WHERE id = ?').pluck().get(one.id);
     const hits = (await store.queryEvents({ q }, { limit: 1, cursor: null, order: 'desc' })).total;

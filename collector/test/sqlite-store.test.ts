@@ -58,6 +58,7 @@ describe('sqlite specifics', () => {
       { version: 4, name: 'attempt_reservations' },
       { version: 5, name: 'search_terms' },
       { version: 6, name: 'user_last_seen' },
+      { version: 7, name: 'small_rollups' },
     ]);
     db.close();
   });
@@ -88,7 +89,8 @@ describe('sqlite specifics', () => {
     const raw = new Database(file);
     raw.exec(
       'DROP TABLE event_counts; DROP TABLE event_counts_hour; DROP TABLE reservations; DROP TABLE search_terms; DROP TABLE search_terms_fts; ' +
-        'DROP TABLE event_terms; DROP TABLE user_last_seen; DELETE FROM schema_migrations WHERE version >= 2;',
+        'DROP TABLE event_terms; DROP TABLE user_last_seen; DROP TABLE event_counts_by_hour; DROP TABLE event_counts_by_minute; ' +
+        'DROP INDEX sessions_active_started; DROP INDEX lockouts_locked_at; DELETE FROM schema_migrations WHERE version >= 2;',
     );
     raw.close();
     const again = new SqliteStore(file);

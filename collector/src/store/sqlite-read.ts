@@ -7,6 +7,7 @@ import type { StoredEvent } from '../schema/stored-event';
 import { BucketSums, type Bucket } from './bucket-sums';
 import { decodeCursor, encodeCursor, escapeLike, filterSql, TEXT_COLUMNS, type SearchFilter, type SqlWhere } from './filter-sql';
 import { EVENT_COLUMNS, eventMapper, ROLLUPS, rowToLock, rowToSession } from './rows';
+import { rollupSource } from './sqlite-rollups';
 import type { Attributes, Row } from './rows';
 import { termClause } from './sqlite-terms';
 import { ACTIVE_LOCK, readPolicy, type Db } from './sqlite-write';
@@ -67,19 +68,6 @@ function decompose(segments: Range[]): { levels: Range[][]; raw: Range[] } {
   };
   for (const [s, e] of segments) split(s, e, 0);
   return { levels: levels.map(merged), raw: merged(raw) };
-}
-
-/** The rollup dimensions the filter restricts (rollups store '' for NULL). */
-function rollupDims(filter: EventFilter): SqlWhere {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  for (const col of ['type', 'outcome', 'reason', 'service', 'country'] as const) {
-    const vals = filter[col];
-    if (!vals?.length) continue;
-    clauses.push(`c."${col}" IN (${vals.map(() => '?').join(', ')})`);
-    params.push(...vals);
-  }
-  return { where: clauses.map((c) => ` AND ${c}`).join(''), params };
 }
 
 /** Filters the rollups can answer: only their own dimensions and the time range. */
@@ -185,14 +173,14 @@ export class SqliteReader {
     }
     // Open ends: everything stored lies within [-2^53, 2^53).
     const p = decompose([[filter.from ?? -Number.MAX_SAFE_INTEGER, filter.to ?? Number.MAX_SAFE_INTEGER]]);
-    const dims = rollupDims(filter);
     let n = 0;
     p.levels.forEach((ranges, l) => {
       if (!ranges.length) return;
+      const src = rollupSource(l, filter, null);
       n += this.db
-        .prepare(`${RANGES} SELECT coalesce(sum(c.count), 0) FROM r CROSS JOIN ${ROLLUPS[l].table} c WHERE c.bucket >= r.a AND c.bucket < r.b${dims.where}`)
+        .prepare(`${RANGES} SELECT coalesce(sum(c.count), 0) FROM r CROSS JOIN ${src.from} WHERE c.bucket >= r.a AND c.bucket < r.b${src.where}`)
         .pluck()
-        .get(JSON.stringify(ranges), ...dims.params) as number;
+        .get(JSON.stringify(ranges), ...src.params) as number;
     });
     if (p.raw.length) {
       const w = this.rawWhere(filter);
@@ -231,17 +219,16 @@ export class SqliteReader {
     const segments: Range[] = [];
     for (let b = Math.floor(from / intervalMs) * intervalMs; b < to; b += intervalMs) segments.push([Math.max(from, b), Math.min(to, b + intervalMs)]);
     const p = decompose(segments);
-    const dims = rollupDims(filter);
-    const ckey = group ? `c."${group}"` : 'NULL';
     p.levels.forEach((ranges, l) => {
       if (!ranges.length) return;
+      const src = rollupSource(l, filter, group);
       sums.add(
         this.db
           .prepare(
-            `${RANGES} SELECT (c.bucket / CAST(? AS INTEGER)) * ? AS bucket, ${ckey} AS key, sum(c.count) AS count
-             FROM r CROSS JOIN ${ROLLUPS[l].table} c WHERE c.bucket >= r.a AND c.bucket < r.b${dims.where} GROUP BY 1, 2`,
+            `${RANGES} SELECT (c.bucket / CAST(? AS INTEGER)) * ? AS bucket, ${src.key} AS key, sum(c.count) AS count
+             FROM r CROSS JOIN ${src.from} WHERE c.bucket >= r.a AND c.bucket < r.b${src.where} GROUP BY 1, 2`,
           )
-          .all(JSON.stringify(ranges), intervalMs, intervalMs, ...dims.params) as Bucket[],
+          .all(JSON.stringify(ranges), intervalMs, intervalMs, ...src.params) as Bucket[],
       );
     });
     if (p.raw.length) {
@@ -264,21 +251,21 @@ export class SqliteReader {
     let failures = 0;
     if (rollupsAnswer(filter)) {
       const p = decompose([[filter.from ?? -Number.MAX_SAFE_INTEGER, filter.to ?? Number.MAX_SAFE_INTEGER]]);
-      const dims = rollupDims(filter);
       const add = (r: { logins: number; failures: number }) => {
         logins += r.logins;
         failures += r.failures;
       };
       p.levels.forEach((ranges, l) => {
         if (!ranges.length) return;
+        const src = rollupSource(l, filter, null);
         add(
           this.db
             .prepare(
               `${RANGES} SELECT coalesce(sum(CASE WHEN c.type = 'login' AND c.outcome = 'success' THEN c.count END), 0) AS logins,
                                 coalesce(sum(CASE WHEN c.type = 'login' AND c.outcome = 'failure' THEN c.count END), 0) AS failures
-               FROM r CROSS JOIN ${ROLLUPS[l].table} c WHERE c.bucket >= r.a AND c.bucket < r.b${dims.where}`,
+               FROM r CROSS JOIN ${src.from} WHERE c.bucket >= r.a AND c.bucket < r.b${src.where}`,
             )
-            .get(JSON.stringify(ranges), ...dims.params) as { logins: number; failures: number },
+            .get(JSON.stringify(ranges), ...src.params) as { logins: number; failures: number },
         );
       });
       if (p.raw.length) {

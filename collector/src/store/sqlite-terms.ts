@@ -109,11 +109,12 @@ export function termClause(db: Database.Database, q: string, columns: readonly s
   if ([...q].length < 3 || q.includes('\u0000')) return null;
   if (!columns.every((c) => (TERM_COLUMNS as readonly string[]).includes(c))) return null;
   if (!columns.length) return { sql: '0', params: [] };
+  // "+col": the matching ids drive the lookup; the (col, value) index would walk every value of the columns.
   const rows = db
     .prepare(
       `SELECT col, value FROM search_terms
        WHERE id IN (SELECT rowid FROM search_terms_fts WHERE search_terms_fts MATCH ?)
-         AND col IN (${columns.map(() => '?').join(', ')}) AND value LIKE ? ESCAPE '\\' LIMIT ?`,
+         AND +col IN (${columns.map(() => '?').join(', ')}) AND value LIKE ? ESCAPE '\\' LIMIT ?`,
     )
     .all(`"${q.replace(/"/g, '""')}"`, ...columns, likePattern, MAX_SEARCH_TERMS + 1) as { col: string; value: string }[];
   if (rows.length > MAX_SEARCH_TERMS) return null;

@@ -46,6 +46,8 @@ export interface SqliteWorkerOptions extends SqliteOptions {
 
 /** Inserts of at least this many events go asynchronously (the writer works while this thread does not wait). */
 const ASYNC_INSERT = 32;
+/** How long a committed policy read is reused when this store has not changed it. */
+const POLICY_TTL_MS = 1000;
 /** Events per export chunk: small enough that turning one chunk into CSV is a short task. */
 const STREAM_CHUNK = 256;
 
@@ -238,6 +240,12 @@ export class SqliteWorkerStore implements CoreStore {
   private unanswered = 0;
   /** The policy as this transaction read it. */
   private policy: Policy | null = null;
+  /** Whether this transaction wrote the policy. */
+  private policyWritten = false;
+  /** The committed policy, for /v1/check (read on every check): kept until this store commits a
+   * change, and for at most POLICY_TTL_MS (another process on the same file may change it). */
+  private committedPolicy: { value: Policy; at: number } | null = null;
+  private policyGeneration = 0;
 
   private constructor(
     readonly file: string,
@@ -250,7 +258,10 @@ export class SqliteWorkerStore implements CoreStore {
     for (const name of WRITE_OPS) {
       if (VOID_OPS.has(name)) {
         ops[name] = (...a) => {
-          if (name === 'putPolicy') this.policy = null;
+          if (name === 'putPolicy') {
+            this.policy = null;
+            this.policyWritten = true;
+          }
           this.unanswered++;
           w.send(name, a);
           return Promise.resolve();
@@ -337,9 +348,14 @@ export class SqliteWorkerStore implements CoreStore {
       this.depth = 0;
       this.unanswered = 0;
       this.policy = null;
+      this.policyWritten = false;
       try {
         const result = await fn(this.tx);
         await this.writer.async('commit', []);
+        if (this.policyWritten) {
+          this.policyGeneration++;
+          this.committedPolicy = null;
+        }
         return result;
       } catch (e) {
         await this.writer.async('rollback', []).catch(() => undefined);
@@ -362,8 +378,15 @@ export class SqliteWorkerStore implements CoreStore {
     });
   }
 
-  getPolicy(): Promise<Policy> {
-    return this.point('getPolicy');
+  async getPolicy(): Promise<Policy> {
+    const cached = this.committedPolicy;
+    if (cached && performance.now() - cached.at < POLICY_TTL_MS) return structuredClone(cached.value);
+    const generation = this.policyGeneration;
+    const at = performance.now();
+    const value = await this.point<Policy>('getPolicy');
+    // A change committed while this read was on its way: do not keep what may be the old one.
+    if (generation === this.policyGeneration) this.committedPolicy = { value, at };
+    return structuredClone(value);
   }
 
   activeLocks(user: string | null, ip: string | null, now: number): Promise<LockRow[]> {

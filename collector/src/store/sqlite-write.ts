@@ -9,6 +9,7 @@ import { DEFAULT_POLICY } from '../schema/policy';
 import { sqliteMigrations } from './migrations/sqlite';
 import { EVENT_COLUMNS, ROLLUPS, rollupCounts, rowToLock, rowToReservation, rowToSession } from './rows';
 import type { Row } from './rows';
+import { prepareSmallRollupUpserts, rebuildSmallRollupsUpTo, smallRollupCounts } from './sqlite-rollups';
 import { registerTermFunctions, TermIndexer } from './sqlite-terms';
 import type { CoreWriteTx, LockScope, NewLock, Policy } from './store';
 
@@ -125,6 +126,7 @@ export class SqliteWriter {
            ON CONFLICT (bucket, type, outcome, reason, service, country) DO UPDATE SET count = count + excluded.count`,
         ),
       ),
+      bumpSmall: prepareSmallRollupUpserts(db),
       seen: db.prepare('INSERT INTO user_last_seen (user, hour) VALUES (?, ?) ON CONFLICT (user) DO UPDATE SET hour = max(hour, excluded.hour)'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       putMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
@@ -206,6 +208,9 @@ export class SqliteWriter {
         // Rollups of what was actually inserted: one upsert per distinct key and level.
         rollupCounts(events, out).forEach((m, l) => {
           for (const c of m.values()) st.bumpCounts[l].run(c);
+        });
+        smallRollupCounts(events, out).forEach((m, l) => {
+          for (const c of m.values()) st.bumpSmall[l].run(c);
         });
         return out;
       },
@@ -336,7 +341,7 @@ export class SqliteWriter {
           this.terms.purgeBefore(before);
           const deleted = db.prepare('DELETE FROM events WHERE time < ?').run(before).changes;
           // Whole buckets before the cut go; the bucket the cut falls in is recounted.
-          for (const r of ROLLUPS) {
+          ROLLUPS.forEach((r, level) => {
             const b = Math.floor(before / r.ms) * r.ms;
             db.prepare(`DELETE FROM ${r.table} WHERE bucket <= ?`).run(b);
             db.prepare(
@@ -344,7 +349,8 @@ export class SqliteWriter {
                SELECT ?, type, ifnull(outcome, ''), ifnull(reason, ''), ifnull(service, ''), ifnull(country, ''), count(*)
                FROM events WHERE time >= ? AND time < ? GROUP BY 2, 3, 4, 5, 6`,
             ).run(b, b, b + r.ms);
-          }
+            rebuildSmallRollupsUpTo(db, level, b);
+          });
           // Users whose latest event went: gone from user_last_seen (their hour is at most the cut's).
           const cutHour = Math.floor(before / HOUR) * HOUR;
           db.prepare('DELETE FROM user_last_seen WHERE hour < ?').run(cutHour);

@@ -209,4 +209,31 @@ CREATE INDEX user_last_seen_hour ON user_last_seen (hour);
 INSERT INTO user_last_seen (user, hour) SELECT user, (max(time) / 3600000) * 3600000 FROM events GROUP BY user;
 `,
   },
+  {
+    version: 7,
+    name: 'small_rollups',
+    // Per bucket, counts by (type, outcome) and by (type, outcome, one of reason/service/country)
+    // beside the full cube (store/sqlite-rollups.ts), backfilled from the full cube; and indexes
+    // for the newest active sessions and the lockout history, the two lists sorted by time.
+    sql: `
+CREATE TABLE event_counts_by_hour (
+  dim TEXT NOT NULL, bucket INTEGER NOT NULL, type TEXT NOT NULL, outcome TEXT NOT NULL, value TEXT NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (dim, bucket, type, outcome, value)
+) WITHOUT ROWID;
+CREATE TABLE event_counts_by_minute (
+  dim TEXT NOT NULL, bucket INTEGER NOT NULL, type TEXT NOT NULL, outcome TEXT NOT NULL, value TEXT NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (dim, bucket, type, outcome, value)
+) WITHOUT ROWID;
+INSERT INTO event_counts_by_hour SELECT '', bucket, type, outcome, '', sum(count) FROM event_counts_hour GROUP BY bucket, type, outcome;
+INSERT INTO event_counts_by_hour SELECT 'reason', bucket, type, outcome, reason, sum(count) FROM event_counts_hour GROUP BY bucket, type, outcome, reason;
+INSERT INTO event_counts_by_hour SELECT 'service', bucket, type, outcome, service, sum(count) FROM event_counts_hour GROUP BY bucket, type, outcome, service;
+INSERT INTO event_counts_by_hour SELECT 'country', bucket, type, outcome, country, sum(count) FROM event_counts_hour GROUP BY bucket, type, outcome, country;
+INSERT INTO event_counts_by_minute SELECT '', bucket, type, outcome, '', sum(count) FROM event_counts GROUP BY bucket, type, outcome;
+INSERT INTO event_counts_by_minute SELECT 'reason', bucket, type, outcome, reason, sum(count) FROM event_counts GROUP BY bucket, type, outcome, reason;
+INSERT INTO event_counts_by_minute SELECT 'service', bucket, type, outcome, service, sum(count) FROM event_counts GROUP BY bucket, type, outcome, service;
+INSERT INTO event_counts_by_minute SELECT 'country', bucket, type, outcome, country, sum(count) FROM event_counts GROUP BY bucket, type, outcome, country;
+CREATE INDEX sessions_active_started ON sessions (started_at, id) WHERE ended_at IS NULL;
+CREATE INDEX lockouts_locked_at ON lockouts (locked_at, id);
+`,
+  },
 ];
