@@ -19,7 +19,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { startServer, runJsonProcess } from './lib/proc.mjs';
+import { startServer, runJsonProcess, cpuTicks } from './lib/proc.mjs';
 import { root, ensureBuilt, makeKeys, bearer, collectorMain } from './lib/collector.mjs';
 import { batchBody, rng, userName, ipFor } from './lib/events.mjs';
 
@@ -149,9 +149,63 @@ function dbUrl(adminUrl, name) {
   return u.toString();
 }
 
+/**
+ * While fn runs: CPU used by the collectors, this database's PostgreSQL backends and HAProxy
+ * (clock ticks, /proc), and how often a backend of this database waited on an advisory (key) lock
+ * or another lock, sampled every 100 ms from pg_stat_activity.
+ */
+async function observe(adminUrl, dbName, procs, fn) {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  const first = new Map();
+  const last = new Map();
+  const tick = (group, pid) => {
+    const t = cpuTicks(pid);
+    if (t === null) return;
+    const k = `${group}:${pid}`;
+    if (!first.has(k)) first.set(k, t);
+    last.set(k, t);
+  };
+  const s = { samples: 0, writing: 0, advisory: 0, otherLock: 0 };
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      const rows = (await c.query(`SELECT pid, state, wait_event_type, wait_event, query FROM pg_stat_activity WHERE datname = $1`, [dbName])).rows;
+      s.samples++;
+      for (const r of rows) {
+        tick('postgres', r.pid);
+        if (r.state !== 'active' && r.state !== 'idle in transaction') continue;
+        if (/LISTEN/.test(r.query)) continue;
+        s.writing++;
+        if (r.wait_event_type === 'Lock' && r.wait_event === 'advisory') s.advisory++;
+        else if (r.wait_event_type === 'Lock') s.otherLock++;
+      }
+      for (const [group, pid] of procs) tick(group, pid);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  for (const [group, pid] of procs) tick(group, pid);
+  try {
+    return { result: await fn(), ...summary() };
+  } finally {
+    stop = true;
+    await loop;
+    await c.end();
+  }
+  function summary() {
+    for (const [group, pid] of procs) tick(group, pid);
+    const cpu = {};
+    for (const [k, t] of last) {
+      const group = k.split(':')[0];
+      cpu[group] = (cpu[group] ?? 0) + (t - first.get(k)) / 100; // 100 ticks/s
+    }
+    return { cpu_s: cpu, locks: { ...s } };
+  }
+}
+
 export async function runP8(options = {}) {
   const quick = options.quick ?? false;
-  const seconds = options.seconds ?? (quick ? 3 : 5);
+  const seconds = options.seconds ?? (quick ? 3 : 4);
   const rounds = options.rounds ?? (quick ? 1 : 2);
   const connections = options.connections ?? 4;
   const log = options.log ?? ((m) => console.log(`  · ${m}`));
@@ -207,7 +261,7 @@ export async function runP8(options = {}) {
       owned.push(lb);
       // Warm-up, not measured: the first batches load the geo and user-agent tables and JIT.
       for (const r of rs) {
-        for (let i = 0; i < 3; i++) {
+        for (let i = 0; i < 2; i++) {
           const body = warmBody.replaceAll('[<id>]', `warm-${databases.length}-${r.pid}-${i}`);
           const res = await fetch(`${r.url}/v1/events`, { method: 'POST', headers: ingestH, body });
           if (res.status !== 202) throw new Error(`warm-up batch: ${res.status} ${await res.text()}`);
@@ -217,6 +271,11 @@ export async function runP8(options = {}) {
     };
     const stopAll = async () => {
       for (const s of owned.splice(0).reverse()) await s.stop();
+    };
+    const ingestObserved = async (t, db) => {
+      const procs = [...t.replicas.map((r) => ['collectors', r.pid]), ['haproxy', t.lb.pid]];
+      const o = await observe(adminUrl, new URL(db).pathname.slice(1), procs, () => ingest(t.lb.url));
+      return { ...o.result, cpu_s: o.cpu_s, locks: o.locks };
     };
     const ingest = (url) =>
       runJsonProcess(
@@ -229,16 +288,20 @@ export async function runP8(options = {}) {
     for (let r = 0; r < rounds; r++) {
       const one = await freshDb('one');
       let t = await startReplicas(1, one);
-      const a = await ingest(t.lb.url);
+      const a = await ingestObserved(t, one);
       await stopAll();
       const two = await freshDb('two');
       t = await startReplicas(2, two);
-      const b = await ingest(t.lb.url);
+      const b = await ingestObserved(t, two);
       await stopAll();
       const eps1 = (a.ok2xx * 1000) / a.duration_s;
       const eps2 = (b.ok2xx * 1000) / b.duration_s;
       perRound.push({ one: a, two: b, eps1, eps2 });
-      log(`round ${r + 1}: 1 replica ${fmt(eps1)} events/s (p99 ${fmt(a.latency_ms.p99)} ms, ${JSON.stringify(a.statuses)}), 2 replicas ${fmt(eps2)} events/s (p99 ${fmt(b.latency_ms.p99)} ms, ${JSON.stringify(b.statuses)})`);
+      const where = (x) =>
+        `CPU s: collectors ${fmt(x.cpu_s.collectors ?? 0, 1)}, PostgreSQL ${fmt(x.cpu_s.postgres ?? 0, 1)}, HAProxy ${fmt(x.cpu_s.haproxy ?? 0, 1)}; ` +
+        `writers waiting on a key lock in ${fmt((100 * x.locks.advisory) / Math.max(1, x.locks.writing), 0)}% of busy samples, on another lock ${fmt((100 * x.locks.otherLock) / Math.max(1, x.locks.writing), 0)}%`;
+      log(`round ${r + 1}: 1 replica ${fmt(eps1)} events/s (p99 ${fmt(a.latency_ms.p99)} ms, ${JSON.stringify(a.statuses)}; ${where(a)})`);
+      log(`round ${r + 1}: 2 replicas ${fmt(eps2)} events/s (p99 ${fmt(b.latency_ms.p99)} ms, ${JSON.stringify(b.statuses)}; ${where(b)})`);
       copySource = one;
     }
 
@@ -279,7 +342,14 @@ export async function runP8(options = {}) {
       unit: 'x',
       target: '2 replicas ≥ 1.0x of 1; 1 replica ≥ 0.3x of COPY',
       pass: scale >= 1.0 && ofCopy >= 0.3 && non2xx === 0,
-      detail: { events_per_s_1: eps1, events_per_s_2: eps2, copy_rows_per_s: copyRate, rounds: perRound.map((x) => [x.eps1, x.eps2]), non2xx },
+      detail: {
+        events_per_s_1: eps1,
+        events_per_s_2: eps2,
+        copy_rows_per_s: copyRate,
+        rounds: perRound.map((x) => ({ one: x.eps1, two: x.eps2, cpu_s: [x.one.cpu_s, x.two.cpu_s], locks: [x.one.locks, x.two.locks] })),
+        non2xx,
+        loadavg: os.loadavg(),
+      },
       line:
         `P8 PostgreSQL batched ingest: 2 replicas ${fmt(scale)}x of 1 replica (${fmt(eps2)} vs ${fmt(eps1)} events/s through HAProxy, 1,000/request, ${connections} connections; ` +
         `rounds ${perRound.map((x) => fmt(x.eps2 / x.eps1)).join(' / ')}), 1 replica ${fmt(ofCopy)}x of bare COPY (${fmt(eps1)} vs ${fmt(copyRate)} rows/s, the same ${rows.toLocaleString('en-US')} rows into the same table); non-2xx ${non2xx}`,
