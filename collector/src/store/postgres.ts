@@ -649,6 +649,8 @@ class LockMirror {
   /** Changes announced while a load was running, applied over its result. */
   private buffered: LockChange[] | null = null;
   private loading: Promise<void> | null = null;
+  /** Locks that ran out are dropped on lookup and, for keys nobody asks about, by a sweep. */
+  private sweptAt = Date.now();
 
   constructor(
     private readonly notifications: Notifications,
@@ -704,6 +706,7 @@ class LockMirror {
   private add(l: MirroredLock): void {
     const k = this.keyOf(l);
     if (k === null) return;
+    this.sweep(Date.now());
     this.byId.set(l.id, { id: l.id, scope: l.scope, user: l.user, ip: l.ip, failures: l.failures, locked_at: l.locked_at, locked_until: l.locked_until, reason: l.reason });
     let set = this.index.get(k);
     if (!set) this.index.set(k, (set = new Set()));
@@ -720,9 +723,21 @@ class LockMirror {
     if (set && set.size === 0) this.index.delete(k);
   }
 
+  /** At most once a minute: forget locks whose time ran out (an attack's many address locks). */
+  private sweep(now: number): void {
+    if (now - this.sweptAt < 60_000) return;
+    this.sweptAt = now;
+    for (const [id, l] of this.byId) if (l.locked_until !== null && l.locked_until <= now) this.remove(id);
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
   /** The locks in force for user/ip (as full rows, as the database would give them), or null. */
   locksFor(user: string | null, ip: string | null, now: number): LockRow[] | null {
     if (!this.loaded || !this.notifications.connected || now < this.loadedAt) return null;
+    this.sweep(Date.now());
     const keys: string[] = [];
     if (user !== null) keys.push(`u\u0000${user}`);
     if (user !== null && ip !== null) keys.push(`ui\u0000${user}\u0000${ip}`);
