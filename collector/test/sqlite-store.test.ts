@@ -89,7 +89,7 @@ describe('sqlite specifics', () => {
     const raw = new Database(file);
     raw.exec(
       'DROP TABLE event_counts; DROP TABLE event_counts_hour; DROP TABLE reservations; DROP TABLE search_terms; DROP TABLE search_terms_fts; ' +
-        'DROP TABLE event_terms; DROP TABLE user_last_seen; DROP TABLE event_counts_by_hour; DROP TABLE event_counts_by_minute; ' +
+        'DROP TABLE event_terms; DROP TABLE user_last_seen; DROP TABLE event_counts_by_hour; DROP TABLE event_counts_by_10min; DROP TABLE event_counts_by_minute; ' +
         'DROP INDEX sessions_active_started; DROP INDEX lockouts_locked_at; DELETE FROM schema_migrations WHERE version >= 2;',
     );
     raw.close();

@@ -6,8 +6,8 @@ import Database from 'better-sqlite3';
 import type { StoredEvent } from '../schema/stored-event';
 import { BucketSums, type Bucket } from './bucket-sums';
 import { decodeCursor, encodeCursor, escapeLike, filterSql, TEXT_COLUMNS, type SearchFilter, type SqlWhere } from './filter-sql';
-import { EVENT_COLUMNS, eventMapper, ROLLUPS, rowToLock, rowToSession } from './rows';
-import { rollupSource } from './sqlite-rollups';
+import { EVENT_COLUMNS, eventMapper, rowToLock, rowToSession } from './rows';
+import { rollupPlan } from './sqlite-rollups';
 import type { Attributes, Row } from './rows';
 import { termClause } from './sqlite-terms';
 import { ACTIVE_LOCK, readPolicy, type Db } from './sqlite-write';
@@ -45,29 +45,29 @@ function merged(ranges: Range[]): Range[] {
 }
 
 /**
- * Splits segments (each inside one output bucket) into what each rollup level covers whole and
- * the raw ranges left at the edges: a rollup row is used only when its whole period lies in one
- * segment, so it adds to exactly one output bucket.
+ * Splits segments (each inside one output bucket) into what each rollup level (bucket sizes
+ * `levels`, coarsest first) covers whole and the raw ranges left at the edges: a rollup row is
+ * used only when its whole period lies in one segment, so it adds to exactly one output bucket.
  */
-function decompose(segments: Range[]): { levels: Range[][]; raw: Range[] } {
-  const levels: Range[][] = ROLLUPS.map(() => []);
+function decompose(segments: Range[], levels: readonly number[]): { levels: Range[][]; raw: Range[] } {
+  const out: Range[][] = levels.map(() => []);
   const raw: Range[] = [];
   const split = (s: number, e: number, level: number): void => {
     if (s >= e) return;
-    if (level >= ROLLUPS.length) {
+    if (level >= levels.length) {
       raw.push([s, e]);
       return;
     }
-    const ms = ROLLUPS[level].ms;
+    const ms = levels[level];
     const a = Math.ceil(s / ms) * ms;
     const b = Math.floor(e / ms) * ms;
     if (a >= b) return split(s, e, level + 1);
-    levels[level].push([a, b]);
+    out[level].push([a, b]);
     split(s, a, level + 1);
     split(b, e, level + 1);
   };
   for (const [s, e] of segments) split(s, e, 0);
-  return { levels: levels.map(merged), raw: merged(raw) };
+  return { levels: out.map(merged), raw: merged(raw) };
 }
 
 /** Filters the rollups can answer: only their own dimensions and the time range. */
@@ -172,11 +172,12 @@ export class SqliteReader {
       return this.db.prepare(`SELECT count(*) FROM events ${w.where}`).pluck().get(...w.params) as number;
     }
     // Open ends: everything stored lies within [-2^53, 2^53).
-    const p = decompose([[filter.from ?? -Number.MAX_SAFE_INTEGER, filter.to ?? Number.MAX_SAFE_INTEGER]]);
+    const plan = rollupPlan(filter, null);
+    const p = decompose([[filter.from ?? -Number.MAX_SAFE_INTEGER, filter.to ?? Number.MAX_SAFE_INTEGER]], plan.map((l) => l.ms));
     let n = 0;
     p.levels.forEach((ranges, l) => {
       if (!ranges.length) return;
-      const src = rollupSource(l, filter, null);
+      const src = plan[l];
       n += this.db
         .prepare(`${RANGES} SELECT coalesce(sum(c.count), 0) FROM r CROSS JOIN ${src.from} WHERE c.bucket >= r.a AND c.bucket < r.b${src.where}`)
         .pluck()
@@ -218,10 +219,11 @@ export class SqliteReader {
     // One segment per output bucket, so each rollup row used adds to exactly one bucket.
     const segments: Range[] = [];
     for (let b = Math.floor(from / intervalMs) * intervalMs; b < to; b += intervalMs) segments.push([Math.max(from, b), Math.min(to, b + intervalMs)]);
-    const p = decompose(segments);
+    const plan = rollupPlan(filter, group);
+    const p = decompose(segments, plan.map((l) => l.ms));
     p.levels.forEach((ranges, l) => {
       if (!ranges.length) return;
-      const src = rollupSource(l, filter, group);
+      const src = plan[l];
       sums.add(
         this.db
           .prepare(
@@ -250,14 +252,15 @@ export class SqliteReader {
     let logins = 0;
     let failures = 0;
     if (rollupsAnswer(filter)) {
-      const p = decompose([[filter.from ?? -Number.MAX_SAFE_INTEGER, filter.to ?? Number.MAX_SAFE_INTEGER]]);
+      const plan = rollupPlan(filter, null);
+      const p = decompose([[filter.from ?? -Number.MAX_SAFE_INTEGER, filter.to ?? Number.MAX_SAFE_INTEGER]], plan.map((l) => l.ms));
       const add = (r: { logins: number; failures: number }) => {
         logins += r.logins;
         failures += r.failures;
       };
       p.levels.forEach((ranges, l) => {
         if (!ranges.length) return;
-        const src = rollupSource(l, filter, null);
+        const src = plan[l];
         add(
           this.db
             .prepare(

@@ -1,32 +1,33 @@
 // Smaller rollups beside the full ones (rows.ts ROLLUPS: every bucket × type × outcome × reason ×
-// service × country). Dashboards ask for one breakdown at a time (failures by reason, by service,
-// by country) or totals; at 10M events the full hourly cube holds ~650k rows per 30 days, while a
-// cube of (type, outcome, one field) holds a few thousand. So each level also keeps, per bucket:
+// service × country, by hour and by minute). Dashboards ask for one breakdown at a time (failures
+// by reason, by service, by country) or totals; at 10M events the full hourly cube holds ~650k rows
+// per 30 days, while a cube of (type, outcome, one field) holds a few thousand. So the small
+// rollups keep, per bucket:
 //  - dim '':        type, outcome                      (totals, logins, failures)
 //  - dim 'reason':  type, outcome, reason
 //  - dim 'service': type, outcome, service
 //  - dim 'country': type, outcome, country
-// and a query reads the smallest one that has every field its filter and group use.
+// by hour, by 10 minutes and by minute (a range's ragged ends read 10-minute rows before minutes),
+// and a query reads the smallest one that has every field its filter and group use. Their key
+// starts with (dim, type, outcome), so a series of login failures reads only login failures.
 import type Database from 'better-sqlite3';
-import type { StoredEvent } from '../schema/stored-event';
+import { INGEST_TYPES, SYSTEM_TYPES, type StoredEvent } from '../schema/stored-event';
 import { ROLLUPS } from './rows';
 import type { EventFilter, GroupField } from './store';
 
-/** Per level of ROLLUPS (same bucket sizes, same order). */
+/** Levels of the small rollups, coarsest first. */
 export const SMALL_ROLLUPS = [
-  { table: 'event_counts_by_hour', full: 'event_counts_hour', ms: 3_600_000 },
-  { table: 'event_counts_by_minute', full: 'event_counts', ms: 60_000 },
+  { table: 'event_counts_by_hour', ms: 3_600_000 },
+  { table: 'event_counts_by_10min', ms: 600_000 },
+  { table: 'event_counts_by_minute', ms: 60_000 },
 ] as const;
 
 const DIMS = ['reason', 'service', 'country'] as const;
 type Dim = (typeof DIMS)[number];
+const MINUTE_CUBE = 'event_counts';
 
-if (SMALL_ROLLUPS.some((s, i) => ROLLUPS[i]?.ms !== s.ms || ROLLUPS[i]?.table !== s.full)) {
-  throw new Error('SMALL_ROLLUPS must follow ROLLUPS level by level');
-}
-
-/** [dim, bucket, type, outcome, value, count] */
-type Row = [string, number, string, string, string, number];
+/** [dim, type, outcome, bucket, value, count] */
+type Row = [string, string, string, number, string, number];
 
 /** The increments of the inserted events (`inserted[i]`), per level. */
 export function smallRollupCounts(events: readonly StoredEvent[], inserted: readonly boolean[]): Map<string, Row>[] {
@@ -41,7 +42,7 @@ export function smallRollupCounts(events: readonly StoredEvent[], inserted: read
         const k = `${dim}\u0000${bucket}\u0000${e.type}\u0000${outcome}\u0000${value}`;
         const cur = m.get(k);
         if (cur) cur[5]++;
-        else m.set(k, [dim, bucket, e.type, outcome, value, 1]);
+        else m.set(k, [dim, e.type, outcome, bucket, value, 1]);
       };
       bump('', '');
       for (const d of DIMS) bump(d, e[d] ?? '');
@@ -53,24 +54,29 @@ export function smallRollupCounts(events: readonly StoredEvent[], inserted: read
 export function prepareSmallRollupUpserts(db: Database.Database): Database.Statement[] {
   return SMALL_ROLLUPS.map((r) =>
     db.prepare(
-      `INSERT INTO ${r.table} (dim, bucket, type, outcome, value, count) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (dim, bucket, type, outcome, value) DO UPDATE SET count = count + excluded.count`,
+      `INSERT INTO ${r.table} (dim, type, outcome, bucket, value, count) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (dim, type, outcome, bucket, value) DO UPDATE SET count = count + excluded.count`,
     ),
   );
 }
 
-/** After the full rollups' bucket `bucket` (and everything before it) changed: the small ones follow. */
-export function rebuildSmallRollupsUpTo(db: Database.Database, level: number, bucket: number): void {
-  const r = SMALL_ROLLUPS[level];
-  db.prepare(`DELETE FROM ${r.table} WHERE bucket <= ?`).run(bucket);
-  db.prepare(`INSERT INTO ${r.table} SELECT '', bucket, type, outcome, '', sum(count) FROM ${r.full} WHERE bucket = ? GROUP BY bucket, type, outcome`).run(bucket);
-  for (const d of DIMS) {
-    db.prepare(`INSERT INTO ${r.table} SELECT '${d}', bucket, type, outcome, ${d}, sum(count) FROM ${r.full} WHERE bucket = ? GROUP BY bucket, type, outcome, ${d}`).run(bucket);
+/** After a purge before `before` (the per-minute cube already exact again): the small rollups follow. */
+export function rebuildSmallRollupsBefore(db: Database.Database, before: number): void {
+  const cols = '(dim, type, outcome, bucket, value, count)';
+  for (const r of SMALL_ROLLUPS) {
+    const b = Math.floor(before / r.ms) * r.ms;
+    db.prepare(`DELETE FROM ${r.table} WHERE bucket <= ?`).run(b);
+    const from = `FROM ${MINUTE_CUBE} WHERE bucket >= ? AND bucket < ?`;
+    db.prepare(`INSERT INTO ${r.table} ${cols} SELECT '', type, outcome, ${b}, '', sum(count) ${from} GROUP BY type, outcome`).run(b, b + r.ms);
+    for (const d of DIMS) {
+      db.prepare(`INSERT INTO ${r.table} ${cols} SELECT '${d}', type, outcome, ${b}, ${d}, sum(count) ${from} GROUP BY type, outcome, ${d}`).run(b, b + r.ms);
+    }
   }
 }
 
 /** How one level of rollups answers a filter (type/outcome/reason/service/country only) and group. */
 export interface RollupSource {
+  ms: number;
   /** "table c" */
   from: string;
   /** " AND …" on c, bound by params. */
@@ -80,23 +86,28 @@ export interface RollupSource {
   key: string;
 }
 
-export function rollupSource(level: number, filter: EventFilter, group: GroupField | null): RollupSource {
+/** The rollup levels (coarsest first) that answer the filter and group: small ones when they can. */
+export function rollupPlan(filter: EventFilter, group: GroupField | null): RollupSource[] {
   const used = new Set<Dim>(DIMS.filter((d) => filter[d]?.length));
   if (group && (DIMS as readonly string[]).includes(group)) used.add(group as Dim);
   const clauses: string[] = [];
   const params: unknown[] = [];
-  const inList = (col: string, vals: string[]) => {
+  const inList = (col: string, vals: readonly string[]) => {
     clauses.push(`${col} IN (${vals.map(() => '?').join(', ')})`);
     params.push(...vals);
   };
-  for (const col of ['type', 'outcome'] as const) if (filter[col]?.length) inList(`c."${col}"`, filter[col]!);
   if (used.size <= 1) {
     const dim = used.size ? [...used][0] : '';
-    const table = SMALL_ROLLUPS[level].table;
+    // Every type and outcome, when the filter names none: the key starts with them, so each
+    // (type, outcome) is a range read of its buckets instead of a scan past the others.
+    inList('c."type"', filter.type?.length ? filter.type : [...INGEST_TYPES, ...SYSTEM_TYPES]);
+    inList('c."outcome"', filter.outcome?.length ? filter.outcome : ['', 'success', 'failure']);
     if (dim && filter[dim]?.length) inList('c.value', filter[dim]!);
     const key = !group ? 'NULL' : group === 'type' || group === 'outcome' ? `c."${group}"` : 'c.value';
-    return { from: `${table} c`, where: ` AND c.dim = '${dim}'` + clauses.map((c) => ` AND ${c}`).join(''), params, key };
+    const where = ` AND c.dim = '${dim}'` + clauses.map((c) => ` AND ${c}`).join('');
+    return SMALL_ROLLUPS.map((r) => ({ ms: r.ms, from: `${r.table} c`, where, params, key }));
   }
-  for (const d of DIMS) if (filter[d]?.length) inList(`c."${d}"`, filter[d]!);
-  return { from: `${ROLLUPS[level].table} c`, where: clauses.map((c) => ` AND ${c}`).join(''), params, key: group ? `c."${group}"` : 'NULL' };
+  for (const col of ['type', 'outcome', ...DIMS] as const) if (filter[col]?.length) inList(`c."${col}"`, filter[col]!);
+  const where = clauses.map((c) => ` AND ${c}`).join('');
+  return ROLLUPS.map((r) => ({ ms: r.ms, from: `${r.table} c`, where, params, key: group ? `c."${group}"` : 'NULL' }));
 }

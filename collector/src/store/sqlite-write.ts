@@ -9,7 +9,7 @@ import { DEFAULT_POLICY } from '../schema/policy';
 import { sqliteMigrations } from './migrations/sqlite';
 import { EVENT_COLUMNS, ROLLUPS, rollupCounts, rowToLock, rowToReservation, rowToSession } from './rows';
 import type { Row } from './rows';
-import { prepareSmallRollupUpserts, rebuildSmallRollupsUpTo, smallRollupCounts } from './sqlite-rollups';
+import { prepareSmallRollupUpserts, rebuildSmallRollupsBefore, smallRollupCounts } from './sqlite-rollups';
 import { registerTermFunctions, TermIndexer } from './sqlite-terms';
 import type { CoreWriteTx, LockScope, NewLock, Policy } from './store';
 
@@ -341,7 +341,7 @@ export class SqliteWriter {
           this.terms.purgeBefore(before);
           const deleted = db.prepare('DELETE FROM events WHERE time < ?').run(before).changes;
           // Whole buckets before the cut go; the bucket the cut falls in is recounted.
-          ROLLUPS.forEach((r, level) => {
+          for (const r of ROLLUPS) {
             const b = Math.floor(before / r.ms) * r.ms;
             db.prepare(`DELETE FROM ${r.table} WHERE bucket <= ?`).run(b);
             db.prepare(
@@ -349,8 +349,8 @@ export class SqliteWriter {
                SELECT ?, type, ifnull(outcome, ''), ifnull(reason, ''), ifnull(service, ''), ifnull(country, ''), count(*)
                FROM events WHERE time >= ? AND time < ? GROUP BY 2, 3, 4, 5, 6`,
             ).run(b, b, b + r.ms);
-            rebuildSmallRollupsUpTo(db, level, b);
-          });
+          }
+          rebuildSmallRollupsBefore(db, before);
           // Users whose latest event went: gone from user_last_seen (their hour is at most the cut's).
           const cutHour = Math.floor(before / HOUR) * HOUR;
           db.prepare('DELETE FROM user_last_seen WHERE hour < ?').run(cutHour);
