@@ -59,6 +59,7 @@ describe('sqlite specifics', () => {
       { version: 5, name: 'search_terms' },
       { version: 6, name: 'user_last_seen' },
       { version: 7, name: 'small_rollups' },
+      { version: 8, name: 'small_rollups_10min' },
     ]);
     db.close();
   });

@@ -212,17 +212,13 @@ INSERT INTO user_last_seen (user, hour) SELECT user, (max(time) / 3600000) * 360
   {
     version: 7,
     name: 'small_rollups',
-    // Per hour, 10 minutes and minute, counts by (type, outcome) and by (type, outcome, one of
+    // Per hour and minute, counts by (type, outcome) and by (type, outcome, one of
     // reason/service/country) beside the full cube (store/sqlite-rollups.ts), backfilled from the
     // full cube; keyed by type and outcome before the bucket, so a filtered series reads only its
     // own rows. And indexes for the newest active sessions and the lockout history, the two lists
     // sorted by time.
     sql: `
 CREATE TABLE event_counts_by_hour (
-  dim TEXT NOT NULL, type TEXT NOT NULL, outcome TEXT NOT NULL, bucket INTEGER NOT NULL, value TEXT NOT NULL, count INTEGER NOT NULL,
-  PRIMARY KEY (dim, type, outcome, bucket, value)
-) WITHOUT ROWID;
-CREATE TABLE event_counts_by_10min (
   dim TEXT NOT NULL, type TEXT NOT NULL, outcome TEXT NOT NULL, bucket INTEGER NOT NULL, value TEXT NOT NULL, count INTEGER NOT NULL,
   PRIMARY KEY (dim, type, outcome, bucket, value)
 ) WITHOUT ROWID;
@@ -234,16 +230,27 @@ INSERT INTO event_counts_by_hour SELECT '', type, outcome, bucket, '', sum(count
 INSERT INTO event_counts_by_hour SELECT 'reason', type, outcome, bucket, reason, sum(count) FROM event_counts_hour GROUP BY bucket, type, outcome, reason;
 INSERT INTO event_counts_by_hour SELECT 'service', type, outcome, bucket, service, sum(count) FROM event_counts_hour GROUP BY bucket, type, outcome, service;
 INSERT INTO event_counts_by_hour SELECT 'country', type, outcome, bucket, country, sum(count) FROM event_counts_hour GROUP BY bucket, type, outcome, country;
-INSERT INTO event_counts_by_10min SELECT '', type, outcome, (bucket / 600000) * 600000, '', sum(count) FROM event_counts GROUP BY 4, type, outcome;
-INSERT INTO event_counts_by_10min SELECT 'reason', type, outcome, (bucket / 600000) * 600000, reason, sum(count) FROM event_counts GROUP BY 4, type, outcome, reason;
-INSERT INTO event_counts_by_10min SELECT 'service', type, outcome, (bucket / 600000) * 600000, service, sum(count) FROM event_counts GROUP BY 4, type, outcome, service;
-INSERT INTO event_counts_by_10min SELECT 'country', type, outcome, (bucket / 600000) * 600000, country, sum(count) FROM event_counts GROUP BY 4, type, outcome, country;
 INSERT INTO event_counts_by_minute SELECT '', type, outcome, bucket, '', sum(count) FROM event_counts GROUP BY bucket, type, outcome;
 INSERT INTO event_counts_by_minute SELECT 'reason', type, outcome, bucket, reason, sum(count) FROM event_counts GROUP BY bucket, type, outcome, reason;
 INSERT INTO event_counts_by_minute SELECT 'service', type, outcome, bucket, service, sum(count) FROM event_counts GROUP BY bucket, type, outcome, service;
 INSERT INTO event_counts_by_minute SELECT 'country', type, outcome, bucket, country, sum(count) FROM event_counts GROUP BY bucket, type, outcome, country;
 CREATE INDEX sessions_active_started ON sessions (started_at, id) WHERE ended_at IS NULL;
 CREATE INDEX lockouts_locked_at ON lockouts (locked_at, id);
+`,
+  },
+  {
+    version: 8,
+    name: 'small_rollups_10min',
+    // The small rollups by 10 minutes: a range's ragged ends read 10-minute rows before minutes.
+    sql: `
+CREATE TABLE event_counts_by_10min (
+  dim TEXT NOT NULL, type TEXT NOT NULL, outcome TEXT NOT NULL, bucket INTEGER NOT NULL, value TEXT NOT NULL, count INTEGER NOT NULL,
+  PRIMARY KEY (dim, type, outcome, bucket, value)
+) WITHOUT ROWID;
+INSERT INTO event_counts_by_10min SELECT '', type, outcome, (bucket / 600000) * 600000, '', sum(count) FROM event_counts GROUP BY 4, type, outcome;
+INSERT INTO event_counts_by_10min SELECT 'reason', type, outcome, (bucket / 600000) * 600000, reason, sum(count) FROM event_counts GROUP BY 4, type, outcome, reason;
+INSERT INTO event_counts_by_10min SELECT 'service', type, outcome, (bucket / 600000) * 600000, service, sum(count) FROM event_counts GROUP BY 4, type, outcome, service;
+INSERT INTO event_counts_by_10min SELECT 'country', type, outcome, (bucket / 600000) * 600000, country, sum(count) FROM event_counts GROUP BY 4, type, outcome, country;
 `,
   },
 ];
