@@ -36,7 +36,6 @@ import type {
   LockKeys,
   LockQuery,
   LockRow,
-  LockScope,
   Policy,
   SessionQuery,
   SessionRow,
