@@ -63,7 +63,7 @@ export function lockoutRoutes(ctx: ApiContext): Router {
       await pctx.tx.clearFailures([userCounter(key)]);
       recordUnlocks(pctx, lifted, who, user, 'unlock_user');
       return lifted.length;
-    });
+    }, { users: [key] });
     res.json({ unlocked });
   });
 
@@ -83,7 +83,7 @@ export function lockoutRoutes(ctx: ApiContext): Router {
       await pctx.tx.clearFailures([ipCounter(key)]);
       recordUnlocks(pctx, lifted, who, key, 'unlock_ip');
       return lifted.length;
-    });
+    }, { ips: [key] });
     res.json({ unlocked });
   });
   return r;

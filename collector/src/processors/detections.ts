@@ -1,8 +1,8 @@
 // Detections run inside the store write transaction, after the sessions and lockout processors,
 // and record what they find as "detection" events (reason = kind) via ctx.emit.
-//  - brute_force, password_spray, credential_stuffing: sliding windows kept in memory per
-//    process (cheap at 100k events/s; with several replicas each sees only its share — see
-//    docs/enrichment.md).
+//  - brute_force, password_spray, credential_stuffing: sliding windows, in memory on SQLite
+//    (one process sees everything) and in PostgreSQL's shared (UNLOGGED) state with several
+//    replicas, so a detection fires once whichever replica saw the events (docs/scale-out.md).
 //  - new_device, new_country, impossible_travel: durable per-user profile in tx state.
 import type { Processor } from '../pipeline';
 import { createBruteForceDetection } from './detections/brute-force';
