@@ -315,14 +315,15 @@ export class SqliteReader {
         const full = Math.ceil(from / HOUR) * HOUR;
         let n = this.db.prepare('SELECT count(*) FROM user_last_seen WHERE hour >= ?').pluck().get(full) as number;
         if (full > from) {
-          // Users last seen in the partial first hour count if they have an event in [from, full).
+          // Users last seen in the partial first hour count if they have an event in [from, full):
+          // few users have their latest event exactly then, so start from them.
           n += this.db
             .prepare(
-              `SELECT count(DISTINCT e.user) FROM events e JOIN user_last_seen u ON u.user = e.user
-               WHERE e.time >= ? AND e.time < ? AND u.hour < ?`,
+              `SELECT count(*) FROM user_last_seen u
+               WHERE u.hour = ? AND EXISTS (SELECT 1 FROM events e WHERE e.user = u.user AND e.time >= ? AND e.time < ?)`,
             )
             .pluck()
-            .get(from, full, full) as number;
+            .get(full - HOUR, from, full) as number;
         }
         return n;
       }
