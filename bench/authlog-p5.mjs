@@ -61,6 +61,21 @@ export function runP5({ lines = 200_000 } = {}) {
   }
 }
 
+export const ids = ['P5'];
+
+/** The P5 figure for the bench runner (bench/run.mjs). */
+export async function run(b) {
+  const r = runP5({ lines: b.M.p5lines });
+  const n = (x) => Math.round(x).toLocaleString('en-US');
+  b.raw.P5 = r;
+  b.figure({
+    id: 'P5', name: 'sshd auth.log ingest vs fail2ban-regex', value: r.ratio, unit: 'x', target: '≥ 5 (goal 20)', pass: r.ratio >= 5,
+    line:
+      `P5 sshd auth.log ingest: ${r.ratio.toFixed(2)}x of fail2ban-regex (${n(r.oursRate)} vs ${n(r.theirRate)} lines/s on the same ${r.lines.toLocaleString('en-US')} lines; ` +
+      `${r.ours.accepted} events stored durably through the full pipeline in ${r.ours.seconds.toFixed(2)} s, fail2ban-regex matched ${r.theirs.matched} in ${r.theirs.seconds.toFixed(2)} s)`,
+  });
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const i = process.argv.indexOf('--lines');
   const r = runP5({ lines: i > 0 ? Number(process.argv[i + 1]) : 200_000 });

@@ -3,7 +3,7 @@
 // batch, into a copy of a database file the collector created (same columns, indexes, triggers),
 // with the collector's journal_mode / synchronous, 1,000 rows per transaction. Prints JSON.
 // Options (one JSON argument): templateDb, dbFile, bodyFile, seconds, pragmas ({name: value}),
-// batchSize (default: the whole body).
+// batchSize (default: the whole body), minimal (P2b: a 2-column row instead of the collector's).
 import Database from 'better-sqlite3';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { describeEvents, rowMapper, toStored } from '../lib/store-schema.mjs';
@@ -15,6 +15,27 @@ const db = new Database(o.dbFile);
 // The collector's own connection settings (collectorPragmas), e.g. journal_mode, synchronous,
 // cache_size, wal_autocheckpoint.
 for (const [name, value] of Object.entries(o.pragmas ?? { journal_mode: o.journal_mode, synchronous: o.synchronous })) db.pragma(`${name} = ${value}`);
+
+if (o.minimal) {
+  // P2b: the smallest useful row (integer key, short text) into a table of its own: what
+  // better-sqlite3 and the disk do when the row costs nothing.
+  db.exec('CREATE TABLE minimal (id INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+  const ins = db.prepare('INSERT INTO minimal (v) VALUES (?)');
+  const batch = db.transaction(() => {
+    for (let k = 0; k < 1000; k++) ins.run('x');
+  });
+  const deadline = performance.now() + o.seconds * 1000;
+  const t0 = performance.now();
+  let batches = 0;
+  while (performance.now() < deadline) {
+    batch();
+    batches++;
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  db.close();
+  console.log(JSON.stringify({ rows: batches * 1000, seconds: elapsed, rows_per_s: (batches * 1000) / elapsed, batch_size: 1000, columns: 2 }));
+  process.exit(0);
+}
 
 const { table, columns } = describeEvents(db);
 const { names, toRow } = rowMapper(columns);

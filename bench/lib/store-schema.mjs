@@ -1,8 +1,10 @@
 // The collector's own SQLite schema, read back from a file the collector itself created (so the
-// baselines and the bulk loader use exactly its columns, indexes and triggers — no copy of the DDL
-// lives here), plus a mapping from wire events to rows of its events table.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+// baselines and the bulk loader use exactly its columns and indexes — no copy of the DDL lives
+// here), its migrations and write-connection settings imported from collector/dist, plus a
+// mapping from wire events to rows of its events table.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
 
 /** Finds the events table: named "events", else the first table with id + user + time columns. */
@@ -26,47 +28,30 @@ export function describeEvents(db) {
 }
 
 /**
- * The pragmas the collector's SQLite store sets on its connection (journal_mode, synchronous,
- * cache_size, wal_autocheckpoint…), read from its source, since pragmas are per connection and
- * cannot be read back from the file. The baselines apply the same ones, so that they compare the
- * work and not the tuning.
+ * The built collector's own SQLite code (collector/dist): its migrations, its write-connection
+ * settings and its migrate(), so the baselines and the bulk loader use exactly what the collector
+ * uses instead of re-reading its source.
  */
-export function collectorPragmas(root) {
-  const found = { settings: {}, source: null };
-  const dirs = [join(root, 'collector/src/store'), join(root, 'collector/dist/store')];
-  for (const dir of dirs) {
-    let files = [];
-    try {
-      files = walk(dir).filter((f) => /sqlite.*\.(ts|js)$/.test(f) && !/\.test\.|migrations/.test(f));
-    } catch {
-      continue;
-    }
-    for (const f of files) {
-      const text = readFileSync(f, 'utf8');
-      for (const m of text.matchAll(/pragma\(\s*['"`]\s*(\w+)\s*=\s*([\w-]+)\s*['"`]\s*\)/gi)) {
-        const name = m[1].toLowerCase();
-        if (!(name in found.settings)) found.settings[name] = m[2];
-        found.source ??= f;
-      }
-    }
-    if (found.source) break;
-  }
-  // SQLite's defaults for the two that matter most, when the store sets nothing.
-  found.settings.journal_mode ??= 'WAL';
-  found.settings.synchronous ??= 'FULL';
-  found.journal_mode = found.settings.journal_mode.toUpperCase();
-  found.synchronous = found.settings.synchronous.toUpperCase();
-  return found;
+export function collectorSqlite(root) {
+  const require = createRequire(import.meta.url);
+  // Another build under test (AUTHWATCH_BENCH_COLLECTOR) when it has these modules, else this tree's.
+  const other = process.env.AUTHWATCH_BENCH_COLLECTOR ? dirname(process.env.AUTHWATCH_BENCH_COLLECTOR) : null;
+  const dist = other && existsSync(join(other, 'store/sqlite-write.js')) ? other : join(root, 'collector/dist');
+  const write = require(join(dist, 'store/sqlite-write.js'));
+  const { sqliteMigrations } = require(join(dist, 'store/migrations/sqlite.js'));
+  return { writePragmas: write.writePragmas, migrate: write.migrate, migrations: sqliteMigrations };
 }
 
-function walk(dir) {
-  const out = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...walk(p));
-    else out.push(p);
-  }
-  return out;
+/**
+ * The pragmas the collector's SQLite store sets on its write connection (journal_mode,
+ * synchronous, cache_size, wal_autocheckpoint…): pragmas are per connection and cannot be read
+ * back from the file. The baselines apply the same ones, so that they compare the work and not
+ * the tuning. AUTHWATCH_SQLITE_SYNC=normal is applied as the collector would.
+ */
+export function collectorPragmas(root) {
+  const { writePragmas } = collectorSqlite(root);
+  const settings = { ...writePragmas(process.env.AUTHWATCH_SQLITE_SYNC?.trim().toLowerCase() === 'normal' ? 'normal' : 'full') };
+  return { settings, source: 'collector/dist/store/sqlite-write.js', journal_mode: String(settings.journal_mode).toUpperCase(), synchronous: String(settings.synchronous).toUpperCase() };
 }
 
 // Plausible enrichment for bulk-loaded rows, keyed by the generators' IP prefixes and UA order.

@@ -1,0 +1,75 @@
+// P3 / P3-load: /v1/check at a fixed 1,000 req/s (wrk2-style paced client: latency from the
+// intended send time, so a stall shows in the tail), 1 in 20 checks for a locked user.
+//  - P3: the collector otherwise idle; the same client against bare node:http is the floor.
+//  - P3-load: the same, while 1,000-event batches are ingested as fast as the collector takes them.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { settle } from './lib/proc.mjs';
+import { fmt } from './lib/runner.mjs';
+import { ipFor, rng, userName } from './lib/events.mjs';
+
+export const ids = ['P3', 'P3-load'];
+
+/** Locks 40 users (7 failures each) and writes the check bodies; returns the paced-client options. */
+export async function checkLoad(b, collector, tag) {
+  const lockedUsers = Array.from({ length: 40 }, (_, i) => `locked-${tag}-${i}`);
+  const failures = lockedUsers.flatMap((user) =>
+    Array.from({ length: 7 }, (_, k) => ({ type: 'login', outcome: 'failure', reason: 'invalid_password', user, ip: '8.8.4.4', service: 'payment-portal', id: `p3-${tag}-${user}-${k}` })),
+  );
+  const lockRes = await b.post(collector.url, '/v1/events', failures);
+  const probe = await b.post(collector.url, '/v1/check', { user: lockedUsers[0], ip: '8.8.4.4' });
+  const probeBody = await probe.text();
+  b.log(`locked ${lockedUsers.length} users with 7 failures each (${lockRes.status}); check(${lockedUsers[0]}) → ${probe.status} ${probeBody}`);
+  const rand = rng(3);
+  const bodies = Array.from({ length: 2000 }, (_, i) =>
+    i % 20 === 0 ? { user: lockedUsers[(i / 20) % lockedUsers.length], ip: '8.8.4.4' } : { user: userName(Math.floor(rand() * 5000)), ip: ipFor(rand) },
+  );
+  const bodiesFile = join(b.tmp, `check-bodies-${tag}.json`);
+  writeFileSync(bodiesFile, JSON.stringify(bodies));
+  return { path: '/v1/check', bodiesFile, rate: 1000, duration: b.M.p3s, warmup: 1, connections: 32, countField: 'allowed', probe: { status: probe.status, body: probeBody } };
+}
+
+export function checkDetail(r) {
+  const l = r.latency_ms;
+  return `p50 ${fmt(l.p50, 3)} ms, p99 ${fmt(l.p99, 3)} ms, max ${fmt(l.max, 1)} ms, achieved ${fmt(r.achieved_rps)} req/s; ${r.stalls.count} stalls > 10 ms covering ${r.stalls.requests} requests; answers ${JSON.stringify(r.body_field_counts)}, statuses ${JSON.stringify(r.statuses)}, errors ${r.errors}`;
+}
+
+const passes = (r, ms) => r.latency_ms.p99 !== null && r.latency_ms.p99 <= ms && r.errors === 0 && Object.keys(r.statuses).every((s) => s === '200');
+
+export async function run(b) {
+  const collector = await b.mainCollector();
+  const busy = await settle(collector.pid);
+  b.log(`collector idle ${fmt(busy / 1000, 1)} s after the earlier load`);
+  const { probe, ...opts } = await checkLoad(b, collector, 'p3');
+  // The same client and rate against bare node:http: the latency floor of this machine right now.
+  const hs = await b.start([join(b.root, 'bench/baselines/http-echo.mjs')], 'http-echo');
+  const floor = await b.paced({ ...opts, url: hs.url, headers: {} });
+  await b.stop(hs);
+  if (b.want('P3')) {
+    const r = await b.phase('P3', () => b.paced({ ...opts, url: collector.url, headers: b.ingestH }));
+    b.raw.P3 = { ...r, lock_probe: probe, bare_node_http: floor };
+    b.figure({
+      id: 'P3', name: '/v1/check latency at 1,000 req/s, collector idle', value: r.latency_ms.p99, unit: 'ms', target: 'p99 ≤ 2 ms', pass: passes(r, 2), detail: r,
+      line: `P3 /v1/check at 1000 req/s: p50 ${fmt(r.latency_ms.p50, 3)} ms, p99 ${fmt(r.latency_ms.p99, 3)} ms (${checkDetail(r)}; bare node:http with the same client p50 ${fmt(floor.latency_ms.p50, 3)} / p99 ${fmt(floor.latency_ms.p99, 3)} ms, ${floor.stalls.count} stalls)`,
+    });
+  }
+  if (b.want('P3-load') || b.want('P3')) {
+    await settle(collector.pid, 10000);
+    const [r, ingest] = await b.phase('P3-load', () =>
+      Promise.all([
+        b.paced({ ...opts, url: collector.url, headers: b.ingestH }),
+        b.cannon({
+          url: `${collector.url}/v1/events`, method: 'POST', bodyFile: b.files.batch, uniqueIds: true,
+          headers: { 'content-type': 'application/json', ...b.ingestH },
+          connections: b.M.p2conn, duration: b.M.p3s + 1, timeout: 30,
+        }),
+      ]),
+    );
+    const eps = (ingest.ok2xx * 1000) / ingest.duration_s;
+    b.raw['P3-load'] = { check: r, ingest };
+    b.figure({
+      id: 'P3-load', name: '/v1/check latency at 1,000 req/s during batched ingest', value: r.latency_ms.p99, unit: 'ms', target: 'p99 ≤ 2 ms', pass: passes(r, 2), detail: { check: r, ingest_events_per_s: eps },
+      line: `P3-load /v1/check during batched ingest: p99 ${fmt(r.latency_ms.p99, 3)} ms (${checkDetail(r)}; meanwhile ${fmt(eps)} events/s ingested in 1,000-event batches, ingest statuses ${JSON.stringify(ingest.statuses)}; bare node:http floor p99 ${fmt(floor.latency_ms.p99, 3)} ms)`,
+    });
+  }
+}
