@@ -4,7 +4,7 @@
 // is { id, name, value, unit, target, pass, detail, line } and prints as
 // "<line>  PASS|MISS (target …)". bench/run.mjs runs the files in order and prints the summary.
 import { execSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,7 +13,7 @@ import { startServer, runJsonProcess, rssMiB, peakRssMiB, settle } from './proc.
 import { root, ensureBuilt, makeKeys, bearer, collectorMain } from './collector.mjs';
 import { batchBody, makeEvent, rng } from './events.mjs';
 import { collectorPragmas, describeEvents } from './store-schema.mjs';
-import { monotonicMicros, summariseProfileDir } from './cpuprofile.mjs';
+import { monotonicMicros, summarise } from './cpuprofile.mjs';
 
 /** The order of the summary: the issue's lines. */
 export const ORDER = ['P1', 'P2', 'P2b', 'P3', 'P3-load', 'P3-export', 'P4', 'P5', 'P6', 'P8'];
@@ -248,20 +248,28 @@ export class Bench {
 
   printProfile() {
     this.raw.profile = {};
+    // node --cpu-prof writes one file per thread: CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile,
+    // thread 0 being the event loop. A worker thread blocked in Atomics.wait is sampled as busy in
+    // the waiting function, so the threads are summarised apart.
+    const files = existsSync(this.profDir) ? readdirSync(this.profDir).filter((f) => f.endsWith('.cpuprofile')) : [];
+    const threadOf = (f) => /\.(\d+)\.\d+\.cpuprofile$/.exec(f)?.[1] ?? '0';
+    const groups = { 'event-loop thread': files.filter((f) => threadOf(f) === '0'), 'storage worker threads': files.filter((f) => threadOf(f) !== '0') };
     for (const [phase, w] of Object.entries(this.windows)) {
-      let s;
-      try {
-        s = summariseProfileDir(this.profDir, 20, w);
-      } catch {
-        continue;
+      for (const [who, list] of Object.entries(groups)) {
+        if (!list.length) continue;
+        const s = summarise(list.map((f) => JSON.parse(readFileSync(join(this.profDir, f), 'utf8'))), 20, w);
+        (this.raw.profile[phase] ??= {})[who] = s;
+        this.printSummary(`${phase}, ${who}`, s);
       }
-      this.raw.profile[phase] = s;
-      console.log(`\nCPU profile of the collectors (all threads) under ${phase}: busy ${fmt(s.busy_ms, 0)} ms, idle ${fmt(s.idle_ms, 0)} ms; top self time:`);
-      for (const f of s.top) console.log(`  ${fmt(f.self_pct, 1).padStart(5)}%  ${f.function}  ${f.location}`);
-      console.log(`  by package: ${s.packages.slice(0, 8).map((p) => `${p.name} ${fmt(p.self_pct, 1)}%`).join(', ')}`);
-      console.log('  collector functions by inclusive time:');
-      for (const f of s.collector_inclusive.slice(0, 14)) console.log(`  ${fmt(f.total_pct, 1).padStart(5)}%  ${f.function}  ${f.location}`);
     }
+  }
+
+  printSummary(title, s) {
+    console.log(`\nCPU profile under ${title}: busy ${fmt(s.busy_ms, 0)} ms, idle ${fmt(s.idle_ms, 0)} ms; top self time:`);
+    for (const f of s.top) console.log(`  ${fmt(f.self_pct, 1).padStart(5)}%  ${f.function}  ${f.location}`);
+    console.log(`  by package: ${s.packages.slice(0, 8).map((p) => `${p.name} ${fmt(p.self_pct, 1)}%`).join(', ')}`);
+    console.log('  collector functions by inclusive time:');
+    for (const f of s.collector_inclusive.slice(0, 14)) console.log(`  ${fmt(f.total_pct, 1).padStart(5)}%  ${f.function}  ${f.location}`);
   }
 
   async cleanup() {

@@ -140,7 +140,9 @@ function runWriter(d: WriterData): void {
       let msg;
       while ((msg = receiveMessageOnPort(d.requests)) !== undefined) {
         handled++;
-        if (!handle(msg.message as WriterRequest)) return;
+        // One request, or unanswered ones followed by the answered one they were held for.
+        const batch = Array.isArray(msg.message) ? (msg.message as WriterRequest[]) : [msg.message as WriterRequest];
+        for (const m of batch) if (!handle(m)) return;
       }
     }
   } finally {
