@@ -134,6 +134,17 @@ describe('sqlite worker store', () => {
   });
 });
 
+test('an in-process export also leaves the event loop turning (it yields every few milliseconds)', async () => {
+  const s = new SqliteStore(file());
+  await s.write((tx) => tx.insertEvents(events(20_000, 'inproc')));
+  const t = ticker();
+  let n = 0;
+  for await (const _ of s.streamEvents({}, 'asc')) n++;
+  expect(n).toBe(20_000);
+  expect(t.stop()).toBeGreaterThan(0);
+  await s.close();
+});
+
 test('closed: every call is refused, nothing hangs', async () => {
   const s = await SqliteWorkerStore.open(file());
   await s.close();

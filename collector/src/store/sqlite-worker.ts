@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { StoredEvent } from '../schema/stored-event';
 import { Mutex } from './mutex';
+import { StreamPacer } from './stream-pacing';
 import { WRITE_OPS, sqlitePathFromUrl } from './sqlite';
 import { ASYNC_REPLY, DEAD, NO_REPLY, REPLIES, REQUESTS, SYNC_REPLY, type WireError, type WriterRequest } from './sqlite-worker-entry';
 import { VOID_OPS, type SqliteOptions } from './sqlite-write';
@@ -443,11 +444,15 @@ export class SqliteWorkerStore implements CoreStore {
     const id = await reader.call<number>('streamOpen', [filter, order]);
     // One chunk ahead, so the reader thread reads while this thread writes out the last one.
     let next: Promise<StoredEvent[]> | null = reader.call<StoredEvent[]>('streamNext', [id, STREAM_CHUNK]);
+    const pacer = new StreamPacer();
     try {
       while (next) {
         const chunk: StoredEvent[] = await next;
         next = chunk.length === STREAM_CHUNK ? reader.call<StoredEvent[]>('streamNext', [id, STREAM_CHUNK]) : null;
-        for (const e of chunk) yield e;
+        for (const e of chunk) {
+          await pacer.turn();
+          yield e;
+        }
       }
     } finally {
       next?.catch(() => undefined);

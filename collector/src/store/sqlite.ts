@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import type { StoredEvent } from '../schema/stored-event';
 import { Mutex } from './mutex';
+import { StreamPacer } from './stream-pacing';
 import type { SearchFilter } from './filter-sql';
 import { EventStream, SqliteReader } from './sqlite-read';
 import { SqliteWriter, type SqliteOptions, type SyncWriteOps, type WriteOpName } from './sqlite-write';
@@ -126,11 +127,13 @@ export class SqliteStore implements CoreStore {
 
   async *streamEvents(filter: EventFilter, order: 'asc' | 'desc'): AsyncIterable<StoredEvent> {
     const stream = new EventStream(this.file, filter as SearchFilter, order);
+    const pacer = new StreamPacer();
     try {
       for (;;) {
-        const chunk = stream.next(256);
+        await pacer.turn();
+        const chunk = stream.next(64);
         for (const e of chunk) yield e;
-        if (chunk.length < 256) return;
+        if (chunk.length < 64) return;
       }
     } finally {
       stream.close();
