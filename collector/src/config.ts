@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import { KeyRing } from './auth/keys';
 import { parseDetectionConfig, type DetectionConfig } from './processors/detections/config';
-import { parseEnrichConfig, type EnrichConfig } from './processors/enrich';
+import { parseEnrichConfig, type EnrichConfig } from './enrichers';
 import { parseNotificationsConfig, type NotificationsConfig } from './sinks/notifications';
 import { parseTelemetryConfig, type TelemetryConfig } from './sinks/telemetry';
 import { parseStoreConfig, type StoreConfig } from './store/open';

@@ -2,7 +2,7 @@
 // events), unsettled attempt reservations past their TTL count as failures, expired processor
 // state is dropped.
 import type { Logger } from './log';
-import type { Pipeline } from './pipeline-runner';
+import type { Pipeline } from './pipeline/runner';
 import { sweepIdleSessions } from './processors/sessions';
 import { expireAttempts } from './decision/rules';
 

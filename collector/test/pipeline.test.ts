@@ -3,9 +3,9 @@
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { createLogger } from '../src/log';
-import type { Processor, Sink } from '../src/pipeline';
-import { Pipeline } from '../src/pipeline-runner';
-import { derivedEvent } from '../src/processors/core';
+import type { Processor, Sink } from '../src/pipeline/contracts';
+import { Pipeline } from '../src/pipeline/runner';
+import { derivedEvent } from '../src/schema/derived-event';
 import { blankEvent, type StoredEvent } from '../src/schema/stored-event';
 import { SqliteStore } from '../src/store/sqlite';
 import { tempDir } from './helpers/server';

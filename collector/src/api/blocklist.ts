@@ -17,7 +17,7 @@ import ipaddr from 'ipaddr.js';
 import { selfUser } from '../http/auth';
 import type { ApiContext } from '../http/context';
 import { HttpError } from '../http/errors';
-import { IPV4_PREFIX, IPV6_PREFIX } from '../processors/ip-truncate';
+import { IPV4_PREFIX, IPV6_PREFIX } from '../enrichers/ip-truncate';
 import type { LockRow } from '../store/store';
 import { choice, onlyParams } from './params';
 

@@ -1,7 +1,8 @@
 // Lockouts: list (read), unlock a user or an IP (admin, audited with unlock + admin events).
 import { Router } from 'express';
 import { ipCounter, ipUnlockKey, keyRules, userCounter, userLockKey } from '../decision/keys';
-import { derivedEvent, type CoreProcessContext } from '../processors/core';
+import type { ProcessContext } from '../pipeline/contracts';
+import { derivedEvent } from '../schema/derived-event';
 import type { LockRow } from '../store/store';
 import { actor, selfUser } from '../http/auth';
 import type { ApiContext } from '../http/context';
@@ -27,7 +28,7 @@ export function lockView(l: LockRow, now: number) {
   };
 }
 
-function recordUnlocks(pctx: CoreProcessContext, lifted: LockRow[], who: string, subject: string, action: string): void {
+function recordUnlocks(pctx: ProcessContext, lifted: LockRow[], who: string, subject: string, action: string): void {
   for (const l of lifted) {
     const attributes: Record<string, string | number | boolean> = { scope: l.scope, lock_id: l.id };
     if (l.ip) attributes.ip = l.ip;

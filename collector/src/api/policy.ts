@@ -1,6 +1,6 @@
 // GET /v1/policy (read), PUT /v1/policy (admin; validated, partial bodies merged; audited).
 import { Router } from 'express';
-import { derivedEvent } from '../processors/core';
+import { derivedEvent } from '../schema/derived-event';
 import { validatePolicy } from '../schema/policy';
 import type { Policy } from '../store/store';
 import { requireJson, jsonBody } from '../http/body';

@@ -1,7 +1,7 @@
 // Sessions: list (read), state by id (ingest or read: the app asks "was this session ended?"),
 // terminate one / all of a user's (admin, audited).
 import { Router, type Request } from 'express';
-import { derivedEvent } from '../processors/core';
+import { derivedEvent } from '../schema/derived-event';
 import { endSession } from '../processors/sessions';
 import type { SessionRow } from '../store/store';
 import { actor, selfUser } from '../http/auth';

@@ -4,7 +4,7 @@
 // max_failed_attempts 5 at most 6 attempts can ever reach the password check before the lock,
 // however many arrive at once and on however many replicas.
 import { randomBytes } from 'node:crypto';
-import type { CoreProcessContext } from '../processors/core';
+import type { ProcessContext } from '../pipeline/contracts';
 import type { LockRow, LockScope } from '../store/store';
 import type { Subject } from './keys';
 import { counterKeys, expireAttempts } from './rules';
@@ -49,7 +49,7 @@ export type AttemptMark = 'reserved' | 'settled';
  * for this answer still settles the reservation (no orphan that later counts as a failure), and a
  * retried check does not reserve twice.
  */
-export async function reserveAttempt(ctx: CoreProcessContext, s: Subject, requestedId?: string): Promise<CheckAnswer> {
+export async function reserveAttempt(ctx: ProcessContext, s: Subject, requestedId?: string): Promise<CheckAnswer> {
   const { tx, policy, now } = ctx;
   if (requestedId !== undefined) {
     // Reserved by an earlier try of this check, or its outcome already arrived: nothing to reserve.

@@ -2,7 +2,7 @@
 // key, used by counting, locking, /v1/check, attempt reservations, unlock and lockout queries.
 import type { Policy } from '../store/store';
 import { maskAddress, normalizeUser, parseAddress, parseCidr } from '../schema/normalize';
-import { IPV4_PREFIX, IPV6_PREFIX } from '../processors/ip-truncate';
+import { IPV4_PREFIX, IPV6_PREFIX } from '../enrichers/ip-truncate';
 
 export interface KeyRules {
   caseSensitive: boolean;

@@ -4,7 +4,8 @@
 // with the key's earlier locks and may become permanent. Failures while a lock is in force are not
 // counted. Everything here runs inside the store's serialised write transaction, so it is exact
 // under concurrency (across replicas on PostgreSQL).
-import { derivedEvent, type CoreProcessContext } from '../processors/core';
+import type { ProcessContext } from '../pipeline/contracts';
+import { derivedEvent } from '../schema/derived-event';
 import type { StoredEvent } from '../schema/stored-event';
 import type { LockScope, Policy } from '../store/store';
 import { ipCounter, userCounter, userIpCounter, type Subject } from './keys';
@@ -28,7 +29,7 @@ export function counterKeys(s: Subject): { user: string | null; userIp: string |
 /** Event fields a lockout event copies from the failure that caused it. */
 export type LockContext = Partial<Pick<StoredEvent, 'service' | 'country' | 'city' | 'asn' | 'isp'>>;
 
-async function lock(ctx: CoreProcessContext, s: Subject, scope: LockScope, failures: number, counter: string, from: LockContext): Promise<void> {
+async function lock(ctx: ProcessContext, s: Subject, scope: LockScope, failures: number, counter: string, from: LockContext): Promise<void> {
   const now = ctx.now;
   const user = scope === 'ip' ? null : s.userKey;
   // A user lock keeps the address it was earned from, for the record; only ip/user_ip locks apply by it.
@@ -67,7 +68,7 @@ async function lock(ctx: CoreProcessContext, s: Subject, scope: LockScope, failu
  * failures still count against the address they come from, so hammering one locked name from one
  * address still gets that address blocked.
  */
-export async function recordFailure(ctx: CoreProcessContext, s: Subject, from: LockContext = {}): Promise<void> {
+export async function recordFailure(ctx: ProcessContext, s: Subject, from: LockContext = {}): Promise<void> {
   const { policy, tx, now } = ctx;
   const inForce = new Set((await tx.activeLocks(s.userKey, s.ipKey, now)).map((l) => l.scope));
   if (inForce.has('ip')) return;
@@ -83,7 +84,7 @@ export async function recordFailure(ctx: CoreProcessContext, s: Subject, from: L
 }
 
 /** A success resets the user's and the pair's counts (not the IP's: one good login is no alibi). */
-export async function recordSuccess(ctx: CoreProcessContext, s: Subject): Promise<void> {
+export async function recordSuccess(ctx: ProcessContext, s: Subject): Promise<void> {
   const k = counterKeys(s);
   const keys = [k.user, k.userIp].filter((x): x is string => x !== null);
   if (keys.length) await ctx.tx.clearFailures(keys);
@@ -93,7 +94,7 @@ export async function recordSuccess(ctx: CoreProcessContext, s: Subject): Promis
  * Reservations never settled within attempt_ttl_seconds count as failures (abandoning an attempt
  * buys nothing), each recorded as a login failure event with reason attempt_expired.
  */
-export async function expireAttempts(ctx: CoreProcessContext): Promise<number> {
+export async function expireAttempts(ctx: ProcessContext): Promise<number> {
   const expired = await ctx.tx.expireReservations(ctx.now);
   for (const r of expired) {
     const s: Subject = { user: r.display_user, ip: r.display_ip, userKey: r.user, ipKey: r.ip };

@@ -2,7 +2,7 @@
 import type { RequestHandler } from 'express';
 import type { Config } from '../config';
 import type { Logger } from '../log';
-import type { Pipeline } from '../pipeline-runner';
+import type { Pipeline } from '../pipeline/runner';
 import type { Telemetry } from '../sinks/telemetry';
 import type { CoreStore } from '../store/store';
 import type { Access } from './auth';

@@ -6,14 +6,14 @@
 import { keyRules, subjectOf } from '../decision/keys';
 import { ATTEMPT_STATE, REFUSAL_REASONS, type AttemptMark } from '../decision/check';
 import { expireAttempts, recordFailure, recordSuccess } from '../decision/rules';
-import type { CoreProcessor } from './core';
+import type { Processor } from '../pipeline/contracts';
 
 export interface LockoutOptions {
   /** AUTHWATCH_IP_TRUNCATE is on: keys are built from truncated addresses, as checks are. */
   truncate: boolean;
 }
 
-export function createLockoutProcessor(options: LockoutOptions = { truncate: false }): CoreProcessor {
+export function createLockoutProcessor(options: LockoutOptions = { truncate: false }): Processor {
   return {
     name: 'lockout',
     async process(events, ctx) {

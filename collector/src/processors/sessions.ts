@@ -3,7 +3,8 @@
 // admin end it. Every end the collector decides is stored as a session_end event.
 import type { StoredEvent } from '../schema/stored-event';
 import type { SessionRow } from '../store/store';
-import { derivedEvent, type CoreProcessContext, type CoreProcessor } from './core';
+import type { ProcessContext, Processor } from '../pipeline/contracts';
+import { derivedEvent } from '../schema/derived-event';
 
 export function sessionEndEvent(ctx: { now: number }, s: SessionRow, time: number, reason: string, actor: string | null = null): StoredEvent {
   return derivedEvent(ctx.now, {
@@ -28,7 +29,7 @@ export function sessionEndEvent(ctx: { now: number }, s: SessionRow, time: numbe
 }
 
 /** Ends an active session and records why; false when it was not active. */
-export async function endSession(ctx: CoreProcessContext, s: SessionRow, time: number, reason: string, actor: string | null = null): Promise<boolean> {
+export async function endSession(ctx: ProcessContext, s: SessionRow, time: number, reason: string, actor: string | null = null): Promise<boolean> {
   if (!(await ctx.tx.endSession(s.id, time, reason))) return false;
   ctx.emit(sessionEndEvent(ctx, s, time, reason, actor));
   return true;
@@ -56,7 +57,7 @@ function rowFromLogin(e: StoredEvent, id: string): SessionRow {
   };
 }
 
-async function onLogin(e: StoredEvent, ctx: CoreProcessContext): Promise<void> {
+async function onLogin(e: StoredEvent, ctx: ProcessContext): Promise<void> {
   if (ctx.policy.single_session) {
     for (const other of await ctx.tx.activeSessionsOfUser(e.user)) {
       if (other.id !== e.session_id && other.started_at <= e.time) await endSession(ctx, other, e.time, 'new_login');
@@ -65,7 +66,7 @@ async function onLogin(e: StoredEvent, ctx: CoreProcessContext): Promise<void> {
   if (e.session_id) await ctx.tx.openSession(rowFromLogin(e, e.session_id));
 }
 
-async function onAccess(e: StoredEvent, id: string, ctx: CoreProcessContext): Promise<void> {
+async function onAccess(e: StoredEvent, id: string, ctx: ProcessContext): Promise<void> {
   const s = await ctx.tx.getSession(id);
   if (!s || s.ended_at !== null) return;
   const idleMs = ctx.policy.idle_timeout_seconds * 1000;
@@ -81,7 +82,7 @@ async function onAccess(e: StoredEvent, id: string, ctx: CoreProcessContext): Pr
   await ctx.tx.touchSession(id, e.time, e.ip, e.service);
 }
 
-export function createSessionProcessor(): CoreProcessor {
+export function createSessionProcessor(): Processor {
   return {
     name: 'sessions',
     async process(events, ctx) {
@@ -114,7 +115,7 @@ export function createSessionProcessor(): CoreProcessor {
 }
 
 /** Ends sessions idle for longer than the policy allows; returns how many. */
-export async function sweepIdleSessions(ctx: CoreProcessContext): Promise<number> {
+export async function sweepIdleSessions(ctx: ProcessContext): Promise<number> {
   const idleMs = ctx.policy.idle_timeout_seconds * 1000;
   let ended = 0;
   for (;;) {

@@ -63,7 +63,7 @@ export interface StoredEvent {
   /** Who did it, for system events caused by an API call (the API key's name). */
   actor: string | null;
 
-  // Enrichment (processors/enrich*). null when unknown.
+  // Enrichment (enrichers/). null when unknown.
   /** ISO 3166-1 alpha-2, or "private" / "reserved" for non-public addresses. */
   country: string | null;
   city: string | null;

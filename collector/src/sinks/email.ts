@@ -4,7 +4,7 @@
 // commit, never blocking ingest; a failed send is retried a few times, then given up and counted.
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from '../log';
-import type { Sink } from '../pipeline';
+import type { Sink } from '../pipeline/contracts';
 import type { StoredEvent } from '../schema/stored-event';
 import { matchesRule, notificationEvent, summary, type NotificationEvent, Throttle } from './notify-rules';
 import { createSenderQueue, type SendResult } from './sender-queue';

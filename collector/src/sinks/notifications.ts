@@ -5,7 +5,7 @@
 // Which events notify: AUTHWATCH_NOTIFY_ON (per channel: AUTHWATCH_WEBHOOK_NOTIFY_ON,
 // AUTHWATCH_EMAIL_NOTIFY_ON); throttling per user and kind: AUTHWATCH_NOTIFY_THROTTLE_SECONDS.
 import { createLogger, type Logger } from '../log';
-import type { Sink } from '../pipeline';
+import type { Sink } from '../pipeline/contracts';
 import { createEmailSink, type EmailOptions } from './email';
 import { NotifyConfigError, parseNotifyOn, Throttle, throttleMsFromEnv } from './notify-rules';
 import { createWebhookSink, type WebhookOptions } from './webhook';

@@ -4,7 +4,7 @@
 import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import type { Sink } from '../pipeline';
+import type { Sink } from '../pipeline/contracts';
 import type { RequestHandler } from 'express';
 import { AuthMetrics, type GaugeSource } from './metrics-auth';
 import { createHttpMetrics } from './metrics-http';

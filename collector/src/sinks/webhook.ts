@@ -6,7 +6,7 @@
 // logged and counted. The queue is bounded: when full, new notifications are dropped and counted.
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from '../log';
-import type { Sink } from '../pipeline';
+import type { Sink } from '../pipeline/contracts';
 import type { StoredEvent } from '../schema/stored-event';
 import { matchesRule, notificationEvent, summary, Throttle } from './notify-rules';
 import { createSenderQueue, type SendResult } from './sender-queue';

@@ -5,7 +5,7 @@
 // serve both.
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log';
-import type { Pipeline } from '../pipeline-runner';
+import type { Pipeline } from '../pipeline/runner';
 import { MAX_BATCH_EVENTS, type IngestEvent } from '../schema/event';
 import { followFile } from './authlog-follow';
 import { AuthLogInputError, readLineChunks, sniffFile } from './authlog-input';

@@ -1,6 +1,6 @@
 // brute_force: many failed logins against one account in a short window, from any number of
 // addresses (default 8 in 120 s: Wazuh sshd rule 5712/5720, frequency 8, timeframe 120).
-import type { Processor } from '../../pipeline';
+import type { Processor } from '../../pipeline/contracts';
 import type { DetectionConfig } from './config';
 import { detectionEvent, isLoginAttempt, isUnknownUserFailure } from './detection-event';
 import { DetectionWindows } from './windowed-keys';

@@ -5,12 +5,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Processor } from '../../pipeline';
+import type { Processor } from '../../pipeline/contracts';
 import type { StoredEvent } from '../../schema/stored-event';
 import { openSqliteStore, type SqliteStore } from '../../store/sqlite';
 import { CITIES, DEVICES, loginEvent, normalTraffic } from '../../../test/fixtures/detect-traffic';
 import { startServer } from '../../../test/helpers/server';
-import { createDetections } from '../detections';
+import { createDetections } from '.';
 import { parseDetectionConfig } from './config';
 import { COUNTRY_PLACES } from './country-places';
 import { DetectionConfigError } from './config';
@@ -36,7 +36,7 @@ async function run(processors: Processor[], events: StoredEvent[], batch = 500):
   for (let i = 0; i < events.length; i += batch) {
     const slice = events.slice(i, i + batch);
     await store.write(async (tx) => {
-      const ctx = { now: slice[slice.length - 1].time, tx, emit: (e: StoredEvent) => void emitted.push(e) };
+      const ctx = { now: slice[slice.length - 1].time, tx, policy: await tx.getPolicy(), emit: (e: StoredEvent) => void emitted.push(e) };
       for (const p of processors) await p.process(slice, ctx);
     });
   }

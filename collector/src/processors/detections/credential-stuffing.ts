@@ -5,7 +5,7 @@
 // Prevention Cheat Sheet). Default: at least 20 distinct accounts from one IP within 10 minutes,
 // at least 80 % of attempts failing, and either at least one success or at least half of the
 // failures naming an unknown account (invalid_user…).
-import type { Processor } from '../../pipeline';
+import type { Processor } from '../../pipeline/contracts';
 import type { DetectionConfig } from './config';
 import { detectionEvent, isLoginAttempt, isUnknownUserFailure } from './detection-event';
 import { DetectionWindows } from './windowed-keys';

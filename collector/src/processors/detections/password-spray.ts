@@ -4,7 +4,7 @@
 // "Multiple Users Remotely Failing To Authenticate From Single Source" and Google SecOps
 // win_password_spray both fire on more than 10 users, the latter over 30 m), and at least half of
 // the IP's attempts failing so an office NAT with a few typos among hundreds of logins is quiet.
-import type { Processor } from '../../pipeline';
+import type { Processor } from '../../pipeline/contracts';
 import type { DetectionConfig } from './config';
 import { detectionEvent, isLoginAttempt, isUnknownUserFailure } from './detection-event';
 import { DetectionWindows } from './windowed-keys';

@@ -2,7 +2,7 @@
 // the user did before, so they share one durable profile per user (tx state "detect.profile"),
 // read and written once per user per batch. Profiles live in the store, so every replica sees the
 // same history and a restart forgets nothing.
-import type { Processor } from '../../pipeline';
+import type { Processor } from '../../pipeline/contracts';
 import type { StoredEvent } from '../../schema/stored-event';
 import type { DetectionConfig } from './config';
 import { detectionEvent, isLoginAttempt } from './detection-event';

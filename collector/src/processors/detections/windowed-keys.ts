@@ -10,7 +10,7 @@
 //    of every user and address in the batch, so two replicas never update one window at once and a
 //    detection fires once whichever replica saw the events. Kept as soft state (UNLOGGED on
 //    PostgreSQL): a database crash forgets at most one window of attempts and the cooldowns.
-import type { ProcessContext } from '../../pipeline';
+import type { ProcessContext } from '../../pipeline/contracts';
 import { SOFT_STATE_PREFIX, isSharedTx } from '../../store/shared-state';
 import type { WriteTx } from '../../store/store';
 import { AttemptWindow, type Attempt, type SerializedWindow } from './attempt-window';

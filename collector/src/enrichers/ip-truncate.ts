@@ -2,7 +2,7 @@
 // address — IPv4 /24, IPv6 /48, the prefixes Google Analytics' IP anonymisation and most
 // web-analytics tools use. Runs after geo lookup, so country/ASN still come from the full address.
 import ipaddr from 'ipaddr.js';
-import type { Enricher } from '../pipeline';
+import type { Enricher } from '../pipeline/contracts';
 import type { StoredEvent } from '../schema/stored-event';
 import { parseIp } from './geo';
 

@@ -1,6 +1,6 @@
 // Enrichment against the real shipped data (@ip-location-db packages) and the real ua-parser-js.
 import { blankEvent, type StoredEvent } from '../schema/stored-event';
-import { parseEnrichConfig, createEnrichers } from './enrich';
+import { parseEnrichConfig, createEnrichers } from '.';
 import { classifyAddress, normaliseRecord, parseIp } from './geo';
 import { truncateIp } from './ip-truncate';
 import { parseUserAgent } from './useragent';

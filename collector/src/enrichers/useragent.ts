@@ -3,7 +3,7 @@
 // are cached per string in a bounded LRU.
 import { LRUCache } from 'lru-cache';
 import UAParser from 'ua-parser-js';
-import type { Enricher } from '../pipeline';
+import type { Enricher } from '../pipeline/contracts';
 import type { StoredEvent } from '../schema/stored-event';
 
 export type DeviceType = 'desktop' | 'mobile' | 'tablet' | 'bot' | 'other';

@@ -1,12 +1,15 @@
 // The collector's pipeline contracts: sources hand batches to the pipeline, processors run inside
 // one store write transaction (so counting is atomic), sinks see only what was committed.
-import type { StoredEvent } from './schema/stored-event';
-import type { WriteTx } from './store/store';
+import type { StoredEvent } from '../schema/stored-event';
+import type { CoreWriteTx, Policy } from '../store/store';
 
 export interface ProcessContext {
   /** Clock for this batch (epoch ms); tests move it. */
   now: number;
-  tx: WriteTx;
+  /** The store transaction: sessions, locks, counters, reservations, keyed state. */
+  tx: CoreWriteTx;
+  /** The policy read at the start of this transaction. */
+  policy: Policy;
   /** Add a collector-made event (lockout, session_end, detection…) to this batch's commit. */
   emit(event: StoredEvent): void;
 }

@@ -4,12 +4,11 @@
 // commit → callers answered → sinks get every committed event. Batches that arrive while a commit
 // is in progress are committed together (group commit), each inside its own savepoint so one bad
 // batch cannot undo another.
-import type { Enricher, Processor, Sink } from './pipeline';
-import type { StoredEvent } from './schema/stored-event';
-import type { CoreStore, CoreWriteTx, LockKeys } from './store/store';
-import type { CoreProcessContext, CoreProcessor } from './processors/core';
-import type { Logger } from './log';
-import { MAX_BATCH_EVENTS, validateBatch, type ValidationDetail } from './schema/event';
+import type { Enricher, ProcessContext, Processor, Sink } from './contracts';
+import type { StoredEvent } from '../schema/stored-event';
+import type { CoreStore, CoreWriteTx, LockKeys } from '../store/store';
+import type { Logger } from '../log';
+import { MAX_BATCH_EVENTS, validateBatch, type ValidationDetail } from '../schema/event';
 
 export interface IngestResult {
   accepted: number;
@@ -40,7 +39,7 @@ export interface PipelineDeps {
   store: CoreStore;
   enrichers: Enricher[];
   /** Sessions and lockout: a failure here fails the batch (its counts must be exact). */
-  processors: (CoreProcessor | Processor)[];
+  processors: (Processor | Processor)[];
   /**
    * Pluggable processors (detections): each runs in its own savepoint; if one throws, its writes
    * and emitted events are dropped and logged, and the batch is still stored.
@@ -125,7 +124,7 @@ export class Pipeline {
    * `keys`: the users, addresses and sessions fn touches (see LockKeys): on PostgreSQL it then
    * runs in parallel with writes for other keys instead of serialised against every writer.
    */
-  async run<T>(fn: (ctx: CoreProcessContext) => Promise<T>, keys?: LockKeys): Promise<T> {
+  async run<T>(fn: (ctx: ProcessContext) => Promise<T>, keys?: LockKeys): Promise<T> {
     const emitted: StoredEvent[] = [];
     const result = await this.deps.store.write(async (tx) => {
       const ctx = await this.context(tx, (e) => emitted.push(e));
@@ -143,7 +142,7 @@ export class Pipeline {
     while (this.draining) await this.draining;
   }
 
-  private async context(tx: CoreWriteTx, emit: (e: StoredEvent) => void): Promise<CoreProcessContext> {
+  private async context(tx: CoreWriteTx, emit: (e: StoredEvent) => void): Promise<ProcessContext> {
     return { now: this.clock(), tx, policy: await tx.getPolicy(), emit };
   }
 

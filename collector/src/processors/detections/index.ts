@@ -4,12 +4,12 @@
 //    (one process sees everything) and in PostgreSQL's shared (UNLOGGED) state with several
 //    replicas, so a detection fires once whichever replica saw the events (docs/scale-out.md).
 //  - new_device, new_country, impossible_travel: durable per-user profile in tx state.
-import type { Processor } from '../pipeline';
-import { createBruteForceDetection } from './detections/brute-force';
-import type { DetectionConfig } from './detections/config';
-import { createCredentialStuffingDetection } from './detections/credential-stuffing';
-import { createPasswordSprayDetection } from './detections/password-spray';
-import { createUserProfileDetections } from './detections/user-profile';
+import type { Processor } from '../../pipeline/contracts';
+import { createBruteForceDetection } from './brute-force';
+import type { DetectionConfig } from './config';
+import { createCredentialStuffingDetection } from './credential-stuffing';
+import { createPasswordSprayDetection } from './password-spray';
+import { createUserProfileDetections } from './user-profile';
 
 export function createDetections(config: DetectionConfig): Processor[] {
   const out: Processor[] = [];

@@ -5,7 +5,7 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
-import { startServer, type TestServer } from '../../test/helpers/server';
+import { startServer, type TestServer } from '../../../test/helpers/server';
 
 const SECRET = 'whsec-integration-0123456789';
 const CHROME_WINDOWS =

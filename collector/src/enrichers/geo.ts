@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { LRUCache } from 'lru-cache';
 import { Reader, type Response } from 'maxmind';
-import type { Enricher } from '../pipeline';
+import type { Enricher } from '../pipeline/contracts';
 import type { StoredEvent } from '../schema/stored-event';
 import { AsnCsvTable } from './geo-asn-csv';
 

@@ -2,7 +2,7 @@
 // geo (country, city, coordinates, ASN/ISP) → user agent (browser, OS, device) → optional IP
 // truncation, which comes last so location is looked up from the full address.
 // Config: docs/enrichment.md.
-import type { Enricher } from '../pipeline';
+import type { Enricher } from '../pipeline/contracts';
 import { createGeoEnricher, GeoLookup, geoConfigFromEnv, type GeoConfig } from './geo';
 import { createIpTruncateEnricher } from './ip-truncate';
 import { createUserAgentEnricher, UserAgentParser } from './useragent';

@@ -4,17 +4,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Processor } from '../pipeline';
-import type { StoredEvent } from '../schema/stored-event';
-import { openSqliteStore, type SqliteStore } from '../store/sqlite';
-import { CITIES, DEVICES, loginEvent, normalTraffic } from '../../test/fixtures/detect-traffic';
-import { createDetections } from './detections';
-import { parseDetectionConfig } from './detections/config';
+import type { Processor } from '../../pipeline/contracts';
+import type { StoredEvent } from '../../schema/stored-event';
+import { openSqliteStore, type SqliteStore } from '../../store/sqlite';
+import { CITIES, DEVICES, loginEvent, normalTraffic } from '../../../test/fixtures/detect-traffic';
+import { createDetections } from '.';
+import { parseDetectionConfig } from './config';
 
 /** Detections as the collector builds them from these variables. */
 const detect = (env: NodeJS.ProcessEnv) => createDetections(parseDetectionConfig(env));
-import { DetectionConfigError } from './detections/config';
-import { PROFILE_NAMESPACE } from './detections/user-profile';
+import { DetectionConfigError } from './config';
+import { PROFILE_NAMESPACE } from './user-profile';
 
 const T0 = Date.UTC(2026, 2, 2, 9, 0, 0);
 const [PARIS, LYON, , , LONDON, , NEW_YORK, , , , TOKYO, , SYDNEY] = CITIES;
@@ -39,7 +39,7 @@ async function run(processors: Processor[], events: StoredEvent[], batch = 500):
   for (let i = 0; i < events.length; i += batch) {
     const slice = events.slice(i, i + batch);
     await store.write(async (tx) => {
-      const ctx = { now: slice[slice.length - 1].time, tx, emit: (e: StoredEvent) => void emitted.push(e) };
+      const ctx = { now: slice[slice.length - 1].time, tx, policy: await tx.getPolicy(), emit: (e: StoredEvent) => void emitted.push(e) };
       for (const p of processors) await p.process(slice, ctx);
     });
   }
