@@ -1,17 +1,14 @@
 // Sessions: list (read), state by id (ingest or read: the app asks "was this session ended?"),
-// terminate one / all of a user's (admin, audited).
-import { Router, type Request } from 'express';
-import { derivedEvent } from '../schema/derived-event';
-import { endSession } from '../processors/sessions';
+// terminate one / all of a user's (admin: admin/service.ts runs it and audits it).
+import { Router } from 'express';
+import { createAdminService } from '../admin/service';
 import type { SessionRow } from '../store/store';
 import { actor, selfUser } from '../http/auth';
 import type { ApiContext } from '../http/context';
 import { HttpError } from '../http/errors';
-import { requireKnownUser } from './known-user';
 import { badParam, choice, int, many, onlyParams, restrictUsers, time } from './params';
 import { hidesDetails, redact } from './redact';
 
-const HASH = /^[0-9a-f]{64}$/;
 export const SESSION_STATES = ['active', 'ended', 'all'] as const;
 export const SESSIONS_PARAMS = ['state', 'user', 'from', 'to', 'limit'] as const;
 
@@ -41,14 +38,7 @@ export function sessionView(s: SessionRow) {
 export function sessionRoutes(ctx: ApiContext): Router {
   const r = Router();
 
-  /** The raw id the application knows, or the hash the list shows. */
-  async function find(req: Request, id: string, lookup: (id: string) => Promise<SessionRow | undefined>): Promise<SessionRow | undefined> {
-    let s = await lookup(ctx.hashSessionId(id));
-    if (!s && HASH.test(id)) s = await lookup(id);
-    const self = selfUser(req);
-    if (s && self !== undefined && s.user !== self) return undefined;
-    return s;
-  }
+  const admin = createAdminService(ctx);
 
   r.get('/v1/sessions', ctx.auth('read'), onlyParams(...SESSIONS_PARAMS), async (req, res) => {
     const q = req.query;
@@ -67,37 +57,17 @@ export function sessionRoutes(ctx: ApiContext): Router {
   });
 
   r.get('/v1/sessions/:id', ctx.auth('ingest_or_read'), onlyParams(), async (req, res) => {
-    const s = await find(req, req.params.id as string, (id) => ctx.store.getSession(id));
+    const s = await admin.findSession(req.params.id as string, selfUser(req));
     if (!s) throw new HttpError(404, 'unknown session');
     res.json({ id: s.id, state: s.ended_at === null ? 'active' : 'ended', end_reason: s.end_reason });
   });
 
   r.post('/v1/sessions/:id/terminate', ctx.auth('admin'), async (req, res) => {
-    const who = actor(req);
-    const out = await ctx.pipeline.run(async (pctx) => {
-      const s = await find(req, req.params.id as string, (id) => pctx.tx.getSession(id));
-      if (!s) throw new HttpError(404, 'unknown session');
-      if (s.ended_at !== null) throw new HttpError(409, `session already ended (${s.end_reason ?? 'unknown reason'})`);
-      await endSession(pctx, s, pctx.now, 'terminated_by_admin', who);
-      pctx.emit(derivedEvent(pctx.now, { time: pctx.now, type: 'admin', user: s.user, reason: 'terminate_session', session_id: s.id, actor: who }));
-      return { id: s.id, state: 'ended', end_reason: 'terminated_by_admin' };
-    });
-    res.json(out);
+    res.json(await admin.terminateSession(req.params.id as string, actor(req), selfUser(req)));
   });
 
   r.post('/v1/users/:user/sessions/terminate', ctx.auth('admin'), async (req, res) => {
-    const user = req.params.user as string;
-    await requireKnownUser(ctx, user);
-    const who = actor(req);
-    const terminated = await ctx.pipeline.run(async (pctx) => {
-      let n = 0;
-      for (const s of await pctx.tx.activeSessionsOfUser(user)) if (await endSession(pctx, s, pctx.now, 'terminated_by_admin', who)) n++;
-      pctx.emit(
-        derivedEvent(pctx.now, { time: pctx.now, type: 'admin', user, reason: 'terminate_user_sessions', actor: who, attributes: { terminated: n } }),
-      );
-      return n;
-    });
-    res.json({ terminated });
+    res.json({ terminated: await admin.terminateUserSessions(req.params.user as string, actor(req)) });
   });
   return r;
 }
