@@ -76,6 +76,14 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const lines = [];
+
+// The wire contract package (@authwatch/wire) is imported from its dist/ by every suite and typecheck:
+// build it first so a changed schema is what gets tested (npm ci builds it too, via prepare).
+const wire = spawnSync('npm', ['run', '--silent', 'build', '-w', '@authwatch/wire'], { cwd: root, stdio: 'inherit' });
+if (wire.status !== 0) {
+  failed += 1;
+  lines.push(`wire: build exited ${wire.status}`);
+}
 for (const suite of suites) {
   if (wanted.length && !wanted.includes(suite.name)) continue;
   if (!existsSync(join(root, suite.config))) {

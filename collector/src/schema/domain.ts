@@ -1,65 +1,15 @@
 // The collector's domain records: the lockout and session policy, sessions, locks and attempt
-// reservations, as the store keeps them and the API shows them.
+// reservations, as the store keeps them. Their fields are the wire contract's (@authwatch/wire).
 
-export type LockScope = 'user' | 'user_ip' | 'ip';
-export type Escalation = 'none' | 'linear' | 'multiple';
+import type { Lockout, Session } from '@authwatch/wire';
 
-export interface Policy {
-  max_failed_attempts: number;
-  window_seconds: number;
-  lock_seconds: number;
-  escalation: Escalation;
-  max_lock_seconds: number;
-  /** Locks after which the next one is permanent; null = never permanent, 0 = always. */
-  permanent_after: number | null;
-  scope: 'user' | 'user_ip';
-  ip_max_failed_attempts: number;
-  idle_timeout_seconds: number;
-  single_session: boolean;
-  session_ip_binding: boolean;
-  /** User names differ by case (NFC always applies). */
-  user_case_sensitive: boolean;
-  /** IPv6 addresses are counted and blocked by this prefix length. */
-  ipv6_prefix: number;
-  /** An attempt reserved by /v1/check and never settled counts as a failure after this long. */
-  attempt_ttl_seconds: number;
-}
+export type { LockScope, Escalation, Policy } from '@authwatch/wire';
 
-export interface SessionRow {
-  /** Keyed hash (hex) of the client's session id. */
-  id: string;
-  user: string;
-  user_id: string | null;
-  ip: string | null;
-  country: string | null;
-  city: string | null;
-  isp: string | null;
-  asn: number | null;
-  browser: string | null;
-  os: string | null;
-  device: string | null;
-  device_type: string | null;
-  service: string | null;
-  started_at: number;
-  last_seen_at: number;
-  ended_at: number | null;
-  end_reason: string | null;
-}
+/** A session as the store keeps it: the wire contract's Session without the derived `state`. */
+export type SessionRow = Omit<Session, 'state'>;
 
-export interface LockRow {
-  id: number;
-  scope: LockScope;
-  /** null for scope "ip". */
-  user: string | null;
-  ip: string | null;
-  failures: number;
-  locked_at: number;
-  /** null = until an admin unlocks. */
-  locked_until: number | null;
-  reason: string;
-  unlocked_at: number | null;
-  unlocked_by: string | null;
-}
+/** A lock as the store keeps it: the wire contract's Lockout without the derived `state`. */
+export type LockRow = Omit<Lockout, 'state'>;
 
 export type NewLock = Omit<LockRow, 'id' | 'unlocked_at' | 'unlocked_by'>;
 

@@ -1,73 +1,23 @@
-// The ingest event contract, once: TypeBox schema → TypeScript type, compiled runtime validation
-// (hot path) and the OpenAPI components (schema/openapi.ts). Maps a request event onto a StoredEvent.
-import { FormatRegistry, Type, type Static, type TSchema } from '@sinclair/typebox';
+// Ingest validation: the event schema of the wire contract (@authwatch/wire) compiled for the hot
+// path, plus what a schema cannot say (secret-looking keys, clock skew, unstorable text, address
+// syntax) with field-specific messages. Maps a request event onto a StoredEvent.
+import { FormatRegistry } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import {
+  AttributesSchema,
+  IngestEventSchema,
+  INGEST_TYPES,
+  MAX_ATTRIBUTES,
+  MAX_BATCH_EVENTS,
+  MAX_BODY_BYTES,
+  SYSTEM_TYPES,
+  type IngestEvent,
+} from '@authwatch/wire';
 import { newEventId } from './ids';
-import { INGEST_TYPES, SYSTEM_TYPES, blankEvent, type StoredEvent } from './stored-event';
-import { reasonTableMarkdown } from './reasons';
+import { blankEvent, type StoredEvent } from './stored-event';
 import { canonicalIp } from './normalize';
 
-export const MAX_BATCH_EVENTS = 10_000;
-export const MAX_BODY_BYTES = 5 * 1024 * 1024;
-export const MAX_ATTRIBUTES = 32;
-
-const nullable = <T extends TSchema>(t: T) => Type.Optional(Type.Union([t, Type.Null()]));
-const text = (maxLength: number, description: string) => nullable(Type.String({ maxLength, description }));
-
-export const AttributesSchema = Type.Record(
-  Type.String({ minLength: 1, maxLength: 64 }),
-  Type.Union([Type.String({ maxLength: 1024 }), Type.Number(), Type.Boolean()]),
-  {
-    maxProperties: MAX_ATTRIBUTES,
-    description: `Flat map of string / number / boolean values, at most ${MAX_ATTRIBUTES} keys. Keys that look like a password, secret, token, API key or credential are refused.`,
-  },
-);
-
-export const IngestEventSchema = Type.Object(
-  {
-    id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Idempotency key: an id already stored is counted as a duplicate, not stored again.' })),
-    time: Type.Optional(
-      Type.Union([Type.String({ format: 'date-time' }), Type.Integer({ minimum: 0, maximum: 253402300799999 })], {
-        description:
-          'RFC 3339 timestamp or epoch milliseconds; default: when the collector received it. Shown, stored and queried as sent, but never trusted for enforcement: lockout windows and locks run on the collector\'s clock. Refused: more than the allowed clock skew (default 300 s) ahead of the collector, a number below 10^11 (epoch seconds, not milliseconds), anything before 2000-01-01.',
-      }),
-    ),
-    type: Type.Union(
-      INGEST_TYPES.map((t) => Type.Literal(t)),
-      { description: `Event kind. ${SYSTEM_TYPES.join(', ')} are written by the collector only.` },
-    ),
-    outcome: nullable(Type.Union([Type.Literal('success'), Type.Literal('failure')])),
-    reason: nullable(
-      Type.String({
-        maxLength: 64,
-        pattern: '^[a-z0-9]+(_[a-z0-9]+)*$',
-        description: 'snake_case result code; open-ended. Usual codes:\n\n' + reasonTableMarkdown(),
-      }),
-    ),
-    user: Type.String({ minLength: 1, maxLength: 256, description: 'User name (required).' }),
-    user_id: text(256, 'Stable user id.'),
-    email: text(320, 'E-mail address.'),
-    session_id: text(512, "The application's session id; stored only as a keyed hash."),
-    ip: text(64, 'Client IPv4 or IPv6 address.'),
-    user_agent: text(1024, 'User-Agent header.'),
-    device: text(256, 'Device name / id as the application knows it.'),
-    app_version: text(64, 'Client application version.'),
-    service: text(128, 'Application or service the event belongs to.'),
-    entry: text(128, 'Entry method (web, mobile, api, sshd…).'),
-    attributes: nullable(AttributesSchema),
-    attempt_id: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 64,
-        pattern: '^[A-Za-z0-9_-]+$',
-        description: 'The attempt_id POST /v1/check {"attempt": true} returned: this login outcome settles that reservation.',
-      }),
-    ),
-  },
-  { additionalProperties: false, $id: 'Event' },
-);
-
-export type IngestEvent = Static<typeof IngestEventSchema>;
+export { MAX_BATCH_EVENTS, MAX_BODY_BYTES, MAX_ATTRIBUTES, AttributesSchema, IngestEventSchema, type IngestEvent };
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 // TypeBox checks 'format' through its registry; register RFC 3339 before compiling.

@@ -1,93 +1,42 @@
-// OpenAPI 3.1 document for GET /v1/openapi.json. Request/record schemas come from the same TypeBox
-// objects the collector validates with, so the document cannot drift from the code.
-import { ERRORS, type ErrorCode } from '../http/errors';
+// OpenAPI 3.1 document for GET /v1/openapi.json. Request/record schemas are the wire contract's
+// TypeBox objects (@authwatch/wire), the ones the collector validates with, so the document cannot
+// drift from the code.
+import {
+  AcceptedSchema,
+  CheckAnswerSchema,
+  CheckRequestSchema,
+  ERRORS as WIRE_ERRORS,
+  ErrorBodySchema,
+  IngestEventSchema,
+  LockoutSchema,
+  MAX_BATCH_EVENTS,
+  PolicySchema,
+  SessionSchema,
+  SessionStateAnswerSchema,
+  StatsSchema,
+  StoredEventSchema,
+  TimeseriesSchema,
+  ValuesSchema,
+  WhoamiSchema,
+} from '@authwatch/wire';
+import { ERRORS } from '../http/errors';
 import { Type, type TSchema } from '@sinclair/typebox';
-import { IngestEventSchema, MAX_BATCH_EVENTS } from './event';
-import { PolicySchema } from './policy';
 import { reasonTableMarkdown } from './reasons';
-import { INGEST_TYPES, SYSTEM_TYPES } from './stored-event';
 
-const N = (description?: string) => Type.Union([Type.Number(), Type.Null()], description ? { description } : {});
+export { StoredEventSchema };
+
+// The error registry the collector answers with is the wire contract's (compile-time check).
+const _sameErrors: typeof WIRE_ERRORS = ERRORS;
+void _sameErrors;
+
 const S = (description?: string) => Type.Union([Type.String(), Type.Null()], description ? { description } : {});
 
-export const StoredEventSchema = Type.Object(
-  {
-    id: Type.String(),
-    time: Type.Integer({ description: 'epoch ms' }),
-    received_at: Type.Integer({ description: 'epoch ms' }),
-    type: Type.Union([...INGEST_TYPES, ...SYSTEM_TYPES].map((t) => Type.Literal(t))),
-    outcome: Type.Union([Type.Literal('success'), Type.Literal('failure'), Type.Null()]),
-    reason: S(),
-    user: Type.String(),
-    user_id: S(),
-    email: S(),
-    session_id: S('keyed hash (hex) of the session id'),
-    ip: S(),
-    user_agent: S(),
-    device: S(),
-    app_version: S(),
-    service: S(),
-    entry: S(),
-    attributes: Type.Union([Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])), Type.Null()]),
-    actor: S('API key name (and Grafana user) for events caused by an admin action'),
-    country: S(),
-    city: S(),
-    latitude: N(),
-    longitude: N(),
-    asn: N(),
-    isp: S(),
-    browser: S(),
-    browser_version: S(),
-    os: S(),
-    os_version: S(),
-    device_type: S(),
-  },
-  { $id: 'StoredEvent' },
-);
-
-const Session = Type.Object({
-  id: Type.String({ description: 'keyed hash (hex)' }),
-  user: Type.String(),
-  user_id: S(),
-  ip: S(),
-  country: S(),
-  city: S(),
-  isp: S(),
-  asn: N(),
-  browser: S(),
-  os: S(),
-  device: S(),
-  device_type: S(),
-  service: S(),
-  started_at: Type.Integer(),
-  last_seen_at: Type.Integer(),
-  ended_at: N(),
-  end_reason: S(),
-  state: Type.Union([Type.Literal('active'), Type.Literal('ended')]),
-});
-
-const Lockout = Type.Object({
-  id: Type.Integer(),
-  user: S(),
-  scope: Type.Union([Type.Literal('user'), Type.Literal('user_ip'), Type.Literal('ip')]),
-  ip: S(),
-  failures: Type.Integer(),
-  locked_at: Type.Integer(),
-  locked_until: N('null = until an admin unlocks'),
-  reason: Type.String(),
-  state: Type.Union([Type.Literal('locked'), Type.Literal('expired'), Type.Literal('unlocked')]),
-  unlocked_at: N(),
-  unlocked_by: S(),
-});
-
-const ErrorSchema = Type.Object({
-  error: Type.String({ description: 'What is wrong, for a person.' }),
-  code: Type.Union(
-    (Object.keys(ERRORS) as ErrorCode[]).map((c) => Type.Literal(c, { description: ERRORS[c].what })),
-    { description: 'Stable error code, for a program (one registry: HTTP status → code).' },
-  ),
-  details: Type.Optional(Type.Array(Type.Object({ index: Type.Optional(Type.Integer()), path: Type.String(), message: Type.String() }))),
-});
+/** The ingest event schema with the reason-code table in the reason description (documentation only). */
+function eventWithReasonTable(): object {
+  const doc = JSON.parse(JSON.stringify(IngestEventSchema));
+  doc.properties.reason.anyOf[0].description = 'snake_case result code; open-ended. Usual codes:\n\n' + reasonTableMarkdown();
+  return doc;
+}
 
 const json = (schema: object, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -120,7 +69,7 @@ export function buildOpenApi(): object {
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key (roles ingest, read, admin)' } },
-      schemas: { Event: IngestEventSchema, StoredEvent: StoredEventSchema, Policy: PolicySchema, Session, Lockout, Error: ErrorSchema },
+      schemas: { Event: eventWithReasonTable(), StoredEvent: StoredEventSchema, Policy: PolicySchema, Session: SessionSchema, Lockout: LockoutSchema, Error: ErrorBodySchema },
     },
     paths: {
       '/v1/events': {
@@ -129,7 +78,7 @@ export function buildOpenApi(): object {
           ...role('ingest'),
           requestBody: { required: true, content: { 'application/json': { schema: { oneOf: [ref('Event'), { type: 'array', items: ref('Event'), maxItems: MAX_BATCH_EVENTS }] } } } },
           responses: {
-            '202': json(Type.Object({ accepted: Type.Integer(), duplicates: Type.Integer() }), 'Durable'),
+            '202': json(AcceptedSchema, 'Durable'),
             ...errors,
             '413': json(ref('Error'), 'Body too large'),
             '415': json(ref('Error'), 'Not JSON'),
@@ -162,29 +111,12 @@ export function buildOpenApi(): object {
           requestBody: {
             content: {
               'application/json': {
-                schema: Type.Object(
-                  {
-                    user: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-                    ip: Type.Optional(Type.String({ description: 'IPv4 or IPv6 address' })),
-                    attempt: Type.Optional(Type.Boolean()),
-                    attempt_id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{16,64}$', description: 'with attempt: the id to reserve under (chosen by the application, so a late outcome still settles it)' })),
-                  },
-                  { additionalProperties: false },
-                ),
+                schema: CheckRequestSchema,
               },
             },
           },
           responses: {
-            '200': json(
-              Type.Union([
-                Type.Object({ allowed: Type.Literal(true), attempt_id: Type.Optional(Type.String({ description: 'with "attempt": true: send it with the outcome event' })) }),
-                Type.Object({
-                  allowed: Type.Literal(false),
-                  reason: Type.Union([Type.Literal('user_locked'), Type.Literal('user_ip_locked'), Type.Literal('ip_blocked'), Type.Literal('attempt_limit')]),
-                  retry_after: N('seconds; null = until an admin unlocks'),
-                }),
-              ]),
-            ),
+            '200': json(CheckAnswerSchema),
             ...errors,
           },
         },
@@ -194,7 +126,7 @@ export function buildOpenApi(): object {
           summary: 'Counts per aligned bucket, zero-filled (≤ 11,000 buckets)',
           ...role('read'),
           parameters: [...filterParams, q('interval_ms', 'bucket width', { type: 'integer' }), q('group_by', 'outcome | reason | service | country | type')],
-          responses: { '200': json(Type.Object({ interval_ms: Type.Integer(), series: Type.Array(Type.Object({ key: Type.String(), points: Type.Array(Type.Tuple([Type.Integer(), Type.Integer()])) })) })), ...errors },
+          responses: { '200': json(TimeseriesSchema), ...errors },
         },
       },
       '/v1/stats': {
@@ -202,17 +134,17 @@ export function buildOpenApi(): object {
           summary: 'Headline numbers for a range',
           ...role('read'),
           parameters: filterParams,
-          responses: { '200': json(Type.Object({ logins: Type.Integer(), failures: Type.Integer(), failure_ratio: Type.Number(), active_sessions: Type.Integer(), locked_accounts: Type.Integer(), unique_users: Type.Integer() })), ...errors },
+          responses: { '200': json(StatsSchema), ...errors },
         },
       },
       '/v1/values/{field}': {
-        get: { summary: 'Distinct values (user, service, reason, country, type, ip, outcome)', ...role('read'), parameters: [pathParam('field'), q('from', ''), q('to', ''), q('q', 'substring'), q('limit', 'default 100')], responses: { '200': json(Type.Object({ values: Type.Array(Type.String()) })), ...errors } },
+        get: { summary: 'Distinct values (user, service, reason, country, type, ip, outcome)', ...role('read'), parameters: [pathParam('field'), q('from', ''), q('to', ''), q('q', 'substring'), q('limit', 'default 100')], responses: { '200': json(ValuesSchema), ...errors } },
       },
       '/v1/sessions': {
         get: { summary: 'Sessions', ...role('read'), parameters: [q('state', 'active (default) | ended | all'), q('user', ''), q('from', ''), q('to', ''), q('limit', 'default 100, max 50,000')], responses: { '200': json(Type.Object({ sessions: Type.Array(ref('Session') as unknown as TSchema) })), ...errors } },
       },
       '/v1/sessions/{id}': {
-        get: { summary: 'Session state by raw id or listed hash', ...role('ingest or read'), parameters: [pathParam('id')], responses: { '200': json(Type.Object({ id: Type.String(), state: Type.String(), end_reason: S() })), '404': json(ref('Error'), 'Unknown') } },
+        get: { summary: 'Session state by raw id or listed hash', ...role('ingest or read'), parameters: [pathParam('id')], responses: { '200': json(SessionStateAnswerSchema), '404': json(ref('Error'), 'Unknown') } },
       },
       '/v1/sessions/{id}/terminate': {
         post: { summary: 'End a session (terminated_by_admin); audited', ...role('admin'), parameters: [pathParam('id')], responses: { '200': json(Type.Object({ id: Type.String(), state: Type.Literal('ended'), end_reason: Type.Literal('terminated_by_admin') })), '404': json(ref('Error'), 'Unknown'), '409': json(ref('Error'), 'Already ended') } },
@@ -252,7 +184,7 @@ export function buildOpenApi(): object {
         get: { summary: 'Lockout and session policy', ...role('read'), responses: { '200': json(ref('Policy') as unknown as TSchema) } },
         put: { summary: 'Change the policy (partial bodies merge); audited', ...role('admin'), requestBody: { content: { 'application/json': { schema: ref('Policy') } } }, responses: { '200': json(ref('Policy') as unknown as TSchema), ...errors } },
       },
-      '/v1/whoami': { get: { summary: "The calling key's role and name", ...role('any'), responses: { '200': json(Type.Object({ role: Type.String(), key: Type.String() })), '401': json(ref('Error')) } } },
+      '/v1/whoami': { get: { summary: "The calling key's role and name", ...role('any'), responses: { '200': json(WhoamiSchema), '401': json(ref('Error')) } } },
       '/healthz': { get: { summary: 'Liveness', responses: { '200': json(Type.Object({ status: Type.Literal('ok') })) } } },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain' } } } },
     },
