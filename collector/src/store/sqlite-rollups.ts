@@ -12,7 +12,8 @@
 // starts with (dim, type, outcome), so a series of login failures reads only login failures.
 import type Database from 'better-sqlite3';
 import { INGEST_TYPES, SYSTEM_TYPES, type StoredEvent } from '../schema/stored-event';
-import { ROLLUPS } from './rows';
+import type { Clause } from './engine/plan';
+import { andAll, cubePlan, type RollupSource } from './engine/rollups';
 import type { EventFilter, GroupField } from './store';
 
 /** Levels of the small rollups, coarsest first. */
@@ -74,40 +75,26 @@ export function rebuildSmallRollupsBefore(db: Database.Database, before: number)
   }
 }
 
-/** How one level of rollups answers a filter (type/outcome/reason/service/country only) and group. */
-export interface RollupSource {
-  ms: number;
-  /** "table c" */
-  from: string;
-  /** " AND …" on c, bound by params. */
-  where: string;
-  params: unknown[];
-  /** The group key expression on c. */
-  key: string;
+/** `col` IN (?, …): one bound value each. */
+export function inList(col: string, vals: readonly unknown[]): Clause {
+  return { sql: `${col} IN (${vals.map(() => '?').join(', ')})`, params: [...vals] };
 }
 
 /** The rollup levels (coarsest first) that answer the filter and group: small ones when they can. */
 export function rollupPlan(filter: EventFilter, group: GroupField | null): RollupSource[] {
   const used = new Set<Dim>(DIMS.filter((d) => filter[d]?.length));
   if (group && (DIMS as readonly string[]).includes(group)) used.add(group as Dim);
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  const inList = (col: string, vals: readonly string[]) => {
-    clauses.push(`${col} IN (${vals.map(() => '?').join(', ')})`);
-    params.push(...vals);
-  };
-  if (used.size <= 1) {
-    const dim = used.size ? [...used][0] : '';
-    // Every type and outcome, when the filter names none: the key starts with them, so each
-    // (type, outcome) is a range read of its buckets instead of a scan past the others.
-    inList('c."type"', filter.type?.length ? filter.type : [...INGEST_TYPES, ...SYSTEM_TYPES]);
-    inList('c."outcome"', filter.outcome?.length ? filter.outcome : ['', 'success', 'failure']);
-    if (dim && filter[dim]?.length) inList('c.value', filter[dim]!);
-    const key = !group ? 'NULL' : group === 'type' || group === 'outcome' ? `c."${group}"` : 'c.value';
-    const where = ` AND c.dim = '${dim}'` + clauses.map((c) => ` AND ${c}`).join('');
-    return SMALL_ROLLUPS.map((r) => ({ ms: r.ms, from: `${r.table} c`, where, params, key }));
-  }
-  for (const col of ['type', 'outcome', ...DIMS] as const) if (filter[col]?.length) inList(`c."${col}"`, filter[col]!);
-  const where = clauses.map((c) => ` AND ${c}`).join('');
-  return ROLLUPS.map((r) => ({ ms: r.ms, from: `${r.table} c`, where, params, key: group ? `c."${group}"` : 'NULL' }));
+  if (used.size > 1) return cubePlan(filter, group, inList);
+  const dim = used.size ? [...used][0] : '';
+  // Every type and outcome, when the filter names none: the key starts with them, so each
+  // (type, outcome) is a range read of its buckets instead of a scan past the others.
+  const clauses = [
+    { sql: `c.dim = '${dim}'`, params: [] },
+    inList('c."type"', filter.type?.length ? filter.type : [...INGEST_TYPES, ...SYSTEM_TYPES]),
+    inList('c."outcome"', filter.outcome?.length ? filter.outcome : ['', 'success', 'failure']),
+  ];
+  if (dim && filter[dim]?.length) clauses.push(inList('c.value', filter[dim]!));
+  const w = andAll(clauses);
+  const key = !group ? 'CAST(NULL AS TEXT)' : group === 'type' || group === 'outcome' ? `c."${group}"` : 'c.value';
+  return SMALL_ROLLUPS.map((r) => ({ ms: r.ms, from: `${r.table} c`, where: w.sql, params: w.params, key }));
 }

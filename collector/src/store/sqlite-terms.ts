@@ -8,6 +8,7 @@ import { hash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
 import type { StoredEvent } from '../schema/stored-event';
+import { all, type Clause, type Plan } from './engine/plan';
 
 /** The columns migration 5 indexes (filter-sql TEXT_COLUMNS when it shipped). */
 export const TERM_COLUMNS = ['user', 'email', 'ip', 'reason', 'user_agent', 'service'] as const;
@@ -93,30 +94,23 @@ export class TermIndexer {
   }
 }
 
-/** What `q` turns into: a clause over events, or null to fall back to LIKE over the columns. */
-export interface TermClause {
-  sql: string;
-  params: unknown[];
-}
-
 /**
  * Looks `q` up in search_terms (values of `columns` containing q, ASCII case-insensitive as LIKE)
  * and returns the events clause; null when the term index cannot answer (q shorter than a trigram,
  * a column it does not index, or so many matching values that a scan is as good).
  */
-export function termClause(db: Database.Database, q: string, columns: readonly string[], likePattern: string): TermClause | null {
+export function* termClause(q: string, columns: readonly string[], likePattern: string): Plan<Clause | null> {
   // Shorter than a trigram, or a character FTS5 query text cannot carry: scan instead.
   if ([...q].length < 3 || q.includes('\u0000')) return null;
   if (!columns.every((c) => (TERM_COLUMNS as readonly string[]).includes(c))) return null;
   if (!columns.length) return { sql: '0', params: [] };
   // "+col": the matching ids drive the lookup; the (col, value) index would walk every value of the columns.
-  const rows = db
-    .prepare(
-      `SELECT col, value FROM search_terms
-       WHERE id IN (SELECT rowid FROM search_terms_fts WHERE search_terms_fts MATCH ?)
-         AND +col IN (${columns.map(() => '?').join(', ')}) AND value LIKE ? ESCAPE '\\' LIMIT ?`,
-    )
-    .all(`"${q.replace(/"/g, '""')}"`, ...columns, likePattern, MAX_SEARCH_TERMS + 1) as { col: string; value: string }[];
+  const rows = (yield* all(
+    `SELECT col, value FROM search_terms
+     WHERE id IN (SELECT rowid FROM search_terms_fts WHERE search_terms_fts MATCH ?)
+       AND +col IN (${columns.map(() => '?').join(', ')}) AND value LIKE ? ESCAPE '\\' LIMIT ?`,
+    [`"${q.replace(/"/g, '""')}"`, ...columns, likePattern, MAX_SEARCH_TERMS + 1],
+  )) as { col: string; value: string }[];
   if (rows.length > MAX_SEARCH_TERMS) return null;
   if (!rows.length) return { sql: '0', params: [] };
   const match = rows.map((r) => termToken(r.col, r.value)).join(' OR ');

@@ -4,7 +4,7 @@
 //    operations, so the main thread's processors drive one BEGIN IMMEDIATE … COMMIT.
 //  - reader: a read-only connection answering queries and handing out exports in chunks.
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { EventStream, SqliteReader } from './sqlite-read';
+import { EventStream, openReader, type SqliteReader } from './sqlite-read';
 import { SqliteWriter, type SqliteSync } from './sqlite-write';
 import { BadQuery } from './store';
 
@@ -154,26 +154,16 @@ function runWriter(d: WriterData): void {
 function runReader(d: ReaderData): void {
   let reader: SqliteReader;
   try {
-    reader = new SqliteReader(d.file);
+    reader = openReader(d.file);
   } catch (e) {
     parentPort!.postMessage({ ready: false, error: toWire(e) });
     return;
   }
   const streams = new Map<number, EventStream>();
   let nextStream = 1;
+  const { close: _close, ...reads } = reader;
   const ops: Record<string, (...a: never[]) => unknown> = {
-    getPolicy: () => reader.getPolicy(),
-    activeLocks: (user: string | null, ip: string | null, now: number) => reader.activeLocks(user, ip, now),
-    getSession: (id: string) => reader.getSession(id),
-    listSessions: (q: Parameters<SqliteReader['listSessions']>[0]) => reader.listSessions(q),
-    listLockouts: (q: Parameters<SqliteReader['listLockouts']>[0]) => reader.listLockouts(q),
-    queryEvents: (f: Parameters<SqliteReader['queryEvents']>[0], p: Parameters<SqliteReader['queryEvents']>[1]) => reader.queryEvents(f, p),
-    timeseries: (f: Parameters<SqliteReader['timeseries']>[0], i: number, g: Parameters<SqliteReader['timeseries']>[2]) => reader.timeseries(f, i, g),
-    eventStats: (f: Parameters<SqliteReader['eventStats']>[0]) => reader.eventStats(f),
-    distinctValues: (field: Parameters<SqliteReader['distinctValues']>[0], f: Parameters<SqliteReader['distinctValues']>[1], limit: number) =>
-      reader.distinctValues(field, f, limit),
-    countActiveSessions: (user?: string[]) => reader.countActiveSessions(user),
-    countLockedAccounts: (now: number, user?: string[]) => reader.countLockedAccounts(now, user),
+    ...(reads as unknown as Record<string, (...a: never[]) => unknown>),
     streamOpen: (f: ConstructorParameters<typeof EventStream>[1], order: 'asc' | 'desc') => {
       const id = nextStream++;
       streams.set(id, new EventStream(d.file, f, order));

@@ -22,19 +22,8 @@ import { WRITE_OPS, sqlitePathFromUrl } from './sqlite';
 import { ASYNC_REPLY, DEAD, NO_REPLY, REPLIES, REQUESTS, SYNC_REPLY, type WireError, type WriterRequest } from './sqlite-worker-entry';
 import { VOID_OPS, type SqliteOptions } from './sqlite-write';
 import { BadQuery } from './store';
-import type {
-  CoreStore,
-  CoreWriteTx,
-  EventFilter,
-  EventPage,
-  GroupField,
-  LockQuery,
-  LockRow,
-  Policy,
-  SessionQuery,
-  SessionRow,
-  ValueField,
-} from './store';
+import type { CoreStore, CoreWriteTx, EventFilter, Policy } from './store';
+import { forwardReads, type Reads } from './engine/reads';
 
 export interface SqliteWorkerOptions extends SqliteOptions {
   /** Synchronous store work this thread may do in a row before an asynchronous hop (ms). 0: every operation is asynchronous. */
@@ -239,6 +228,12 @@ class Writer {
   }
 }
 
+/** Point reads (locks, one session, gauges) have their own thread, never behind an export. */
+const POINT_READS: ReadonlySet<string> = new Set(['getPolicy', 'activeLocks', 'getSession', 'countActiveSessions', 'countLockedAccounts']);
+
+/** The reads but getPolicy are forwarded to the reader threads (engine/reads.ts). */
+export interface SqliteWorkerStore extends Omit<Reads<false>, 'getPolicy'> {}
+
 export class SqliteWorkerStore implements CoreStore {
   readonly description: string;
   private readonly mutex = new Mutex();
@@ -262,6 +257,7 @@ export class SqliteWorkerStore implements CoreStore {
     private readonly readers: AsyncChannel[],
   ) {
     this.description = `sqlite:${file}`;
+    forwardReads(this, (op, args) => (POINT_READS.has(op) ? this.point(op, ...args) : this.heavy(op, ...args)));
     const w = writer;
     const ops: Record<string, (...a: unknown[]) => Promise<unknown>> = {};
     for (const name of WRITE_OPS) {
@@ -396,46 +392,6 @@ export class SqliteWorkerStore implements CoreStore {
     // A change committed while this read was on its way: do not keep what may be the old one.
     if (generation === this.policyGeneration) this.committedPolicy = { value, at };
     return structuredClone(value);
-  }
-
-  activeLocks(user: string | null, ip: string | null, now: number): Promise<LockRow[]> {
-    return this.point('activeLocks', user, ip, now);
-  }
-
-  getSession(id: string): Promise<SessionRow | undefined> {
-    return this.point('getSession', id);
-  }
-
-  countActiveSessions(user?: string[]): Promise<number> {
-    return this.point('countActiveSessions', user);
-  }
-
-  countLockedAccounts(now: number, user?: string[]): Promise<number> {
-    return this.point('countLockedAccounts', now, user);
-  }
-
-  listSessions(q: SessionQuery): Promise<SessionRow[]> {
-    return this.heavy('listSessions', q);
-  }
-
-  listLockouts(q: LockQuery): Promise<LockRow[]> {
-    return this.heavy('listLockouts', q);
-  }
-
-  queryEvents(filter: EventFilter, page: { limit: number; cursor: string | null; order: 'asc' | 'desc' }): Promise<EventPage> {
-    return this.heavy('queryEvents', filter, page);
-  }
-
-  timeseries(filter: EventFilter, intervalMs: number, group: GroupField | null): Promise<{ bucket: number; key: string | null; count: number }[]> {
-    return this.heavy('timeseries', filter, intervalMs, group);
-  }
-
-  eventStats(filter: EventFilter): Promise<{ logins: number; failures: number; unique_users: number }> {
-    return this.heavy('eventStats', filter);
-  }
-
-  distinctValues(field: ValueField, filter: EventFilter, limit: number): Promise<string[]> {
-    return this.heavy('distinctValues', field, filter, limit);
   }
 
   async *streamEvents(filter: EventFilter, order: 'asc' | 'desc'): AsyncIterable<StoredEvent> {

@@ -9,21 +9,10 @@ import type { StoredEvent } from '../schema/stored-event';
 import { Mutex } from './mutex';
 import { StreamPacer } from './stream-pacing';
 import type { SearchFilter } from './filter-sql';
-import { EventStream, SqliteReader } from './sqlite-read';
+import { forwardReads, type Reads } from './engine/reads';
+import { EventStream, openReader, type SqliteReader } from './sqlite-read';
 import { SqliteWriter, type SqliteOptions, type SyncWriteOps, type WriteOpName } from './sqlite-write';
-import type {
-  CoreStore,
-  CoreWriteTx,
-  EventFilter,
-  EventPage,
-  GroupField,
-  LockQuery,
-  LockRow,
-  Policy,
-  SessionQuery,
-  SessionRow,
-  ValueField,
-} from './store';
+import type { CoreStore, CoreWriteTx, EventFilter } from './store';
 
 export { rowToEvent } from './sqlite-read';
 export { sqliteSyncFromEnv, writePragmas, type SqliteOptions, type SqliteSync } from './sqlite-write';
@@ -52,6 +41,9 @@ function asyncOps(ops: SyncWriteOps): Omit<CoreWriteTx, 'savepoint'> {
   return out as unknown as Omit<CoreWriteTx, 'savepoint'>;
 }
 
+/** The reads run on the calling thread, answered as promises (engine/reads.ts). */
+export interface SqliteStore extends Reads<false> {}
+
 export class SqliteStore implements CoreStore {
   readonly description: string;
   private readonly writer: SqliteWriter;
@@ -63,7 +55,9 @@ export class SqliteStore implements CoreStore {
   constructor(readonly file: string, opts: SqliteOptions = {}) {
     this.description = `sqlite:${file}`;
     this.writer = new SqliteWriter(file, opts);
-    this.reader = new SqliteReader(file);
+    this.reader = openReader(file);
+    const reader = this.reader as unknown as Record<string, (...a: unknown[]) => unknown>;
+    forwardReads(this, async (op, args) => reader[op](...args));
     const w = this.writer;
     this.tx = {
       ...asyncOps(w.ops),
@@ -101,30 +95,6 @@ export class SqliteStore implements CoreStore {
     return this.mutex.run(async () => this.writer.getOrCreateMeta(key, make()));
   }
 
-  async getPolicy(): Promise<Policy> {
-    return this.reader.getPolicy();
-  }
-
-  async activeLocks(user: string | null, ip: string | null, now: number): Promise<LockRow[]> {
-    return this.reader.activeLocks(user, ip, now);
-  }
-
-  async getSession(id: string): Promise<SessionRow | undefined> {
-    return this.reader.getSession(id);
-  }
-
-  async listSessions(q: SessionQuery): Promise<SessionRow[]> {
-    return this.reader.listSessions(q);
-  }
-
-  async listLockouts(q: LockQuery): Promise<LockRow[]> {
-    return this.reader.listLockouts(q);
-  }
-
-  async queryEvents(filter: EventFilter, page: { limit: number; cursor: string | null; order: 'asc' | 'desc' }): Promise<EventPage> {
-    return this.reader.queryEvents(filter as SearchFilter, page);
-  }
-
   async *streamEvents(filter: EventFilter, order: 'asc' | 'desc'): AsyncIterable<StoredEvent> {
     const stream = new EventStream(this.file, filter as SearchFilter, order);
     const pacer = new StreamPacer();
@@ -138,26 +108,6 @@ export class SqliteStore implements CoreStore {
     } finally {
       stream.close();
     }
-  }
-
-  async timeseries(filter: EventFilter, intervalMs: number, group: GroupField | null) {
-    return this.reader.timeseries(filter as SearchFilter, intervalMs, group);
-  }
-
-  async eventStats(filter: EventFilter) {
-    return this.reader.eventStats(filter as SearchFilter);
-  }
-
-  async distinctValues(field: ValueField, filter: EventFilter, limit: number): Promise<string[]> {
-    return this.reader.distinctValues(field, filter as SearchFilter, limit);
-  }
-
-  async countActiveSessions(user?: string[]): Promise<number> {
-    return this.reader.countActiveSessions(user);
-  }
-
-  async countLockedAccounts(now: number, user?: string[]): Promise<number> {
-    return this.reader.countLockedAccounts(now, user);
   }
 
   async purgeEventsBefore(before: number): Promise<number> {
