@@ -1,0 +1,60 @@
+// PostgreSQL's side of the read engine (engine/dialect.ts): "$n" placeholders, ILIKE for free
+// text (no term index), arrays for lists and ranges, bigint division for buckets, byte-order
+// sorting as SQLite sorts, jsonb attributes. Also how a pool runs a statement.
+import pg from 'pg';
+import type { QueryResultRow } from 'pg';
+import type { Dialect } from './engine/dialect';
+import type { Stmt } from './engine/plan';
+import { cubePlan } from './engine/rollups';
+import { pgParam } from './postgres-text';
+import { eventMapper, type Attributes, type Row } from './rows';
+
+// bigint (counts, epoch ms, seq) and numeric (sums) as JS numbers: every value we store fits in 2^53.
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+export const typeParsers: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format);
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** Something that runs a query: a pool, or a transaction's client. */
+export interface Queryable {
+  query<R extends QueryResultRow = Row>(sql: string, params?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+/** The same queries with every string parameter made storable (see postgres-text.ts). */
+export function cleaned(db: Queryable): Queryable {
+  return { query: <R extends QueryResultRow = Row>(sql: string, params?: unknown[]) => db.query<R>(sql, params?.map(pgParam)) };
+}
+
+/**
+ * The engine's "?" placeholders as $1, $2, … (the engine never writes "?" inside a literal or an
+ * identifier: values are always bound).
+ */
+export function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+export const rowsOf = (db: Queryable) => async (s: Stmt): Promise<Row[]> => (await db.query(numbered(s.sql), s.params.map(pgParam))).rows;
+
+const anyOf = (col: string, vals: readonly unknown[]) => ({ sql: `${col} = ANY(?::text[])`, params: [vals] });
+
+export const pgDialect: Dialect = {
+  like: 'ILIKE',
+  byteOrder: ' COLLATE "C"',
+  userLastSeen: false,
+  inList: anyOf,
+  floor: (expr) => `(${expr} / ?::bigint) * ?::bigint`,
+  ranges: (list) => ({ sql: 'WITH r(a, b) AS (SELECT * FROM unnest(?::bigint[], ?::bigint[]))', params: [list.map((r) => r[0]), list.map((r) => r[1])] }),
+  after: (cmp, time, seq) => ({ sql: `("time", seq) ${cmp} (?, ?)`, params: [time, seq] }),
+  // eslint-disable-next-line require-yield -- no term index: ILIKE over the columns
+  *textSearch() {
+    return null;
+  },
+  rollups: (filter, group) => cubePlan(filter, group, anyOf),
+  // jsonb arrives parsed.
+  rowToEvent: eventMapper((v) => (v ?? null) as Attributes | null),
+};
