@@ -8,22 +8,15 @@ import type { ProcessContext } from '../pipeline/contracts';
 import { derivedEvent } from '../schema/derived-event';
 import type { StoredEvent } from '../schema/stored-event';
 import type { LockScope, Policy } from '../store/store';
-import { ipCounter, userCounter, userIpCounter, type Subject } from './keys';
+import { counterKeys, type Subject } from '../schema/lock-keys';
+
+export { counterKeys };
 
 /** Lock length in ms for a key that already had `earlier` locks; null = permanent. */
 export function lockDurationMs(policy: Policy, earlier: number): number | null {
   if (policy.permanent_after !== null && earlier >= policy.permanent_after) return null;
   const factor = policy.escalation === 'linear' ? earlier + 1 : policy.escalation === 'multiple' ? 2 ** Math.min(earlier, 40) : 1;
   return Math.min(policy.lock_seconds * factor, policy.max_lock_seconds) * 1000;
-}
-
-/** The counters a subject's failure goes to: [user, user+ip, ip], null where a part is missing. */
-export function counterKeys(s: Subject): { user: string | null; userIp: string | null; ip: string | null } {
-  return {
-    user: s.userKey === null ? null : userCounter(s.userKey),
-    userIp: s.userKey !== null && s.ipKey !== null ? userIpCounter(s.userKey, s.ipKey) : null,
-    ip: s.ipKey === null ? null : ipCounter(s.ipKey),
-  };
 }
 
 /** Event fields a lockout event copies from the failure that caused it. */

@@ -12,8 +12,7 @@
 // lazily, after the events are inserted, so two replicas insert their batches in parallel.
 import type pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
-import { keyRules, subjectOf } from '../decision/keys';
-import { counterKeys } from '../decision/rules';
+import { counterKeys, keyRules, subjectOf } from '../schema/lock-keys';
 import type { StoredEvent } from '../schema/stored-event';
 import { pgJson, pgParam } from './postgres-text';
 import {
