@@ -1,48 +1,19 @@
-// Shapes shared by the client: the event body of the collector's POST /v1/events (wire contract v1)
-// and the answers of the decision API.
+// Shapes shared by the client: the event body of the collector's POST /v1/events and the decision
+// API's reasons come from the wire contract (@authwatch/wire); the rest is the client's own API.
+import type { AttributeValue, DenyReason, IngestEvent, IngestType, Outcome } from '@authwatch/wire';
 
-export type EventType =
-  | 'login'
-  | 'logout'
-  | 'session_end'
-  | 'mfa'
-  | 'password_reset'
-  | 'password_change'
-  | 'access';
+export type { AttributeValue, DenyReason, Outcome };
 
-export type Outcome = 'success' | 'failure';
+/** Event kinds an application reports (the collector writes the others itself). */
+export type EventType = IngestType;
 
-export type AttributeValue = string | number | boolean;
-
-/** One authentication event, exactly the collector's POST /v1/events body. */
-export interface AuthwatchEvent {
-  /** Idempotency key (≤ 128 chars). The client fills one in so retries never duplicate. */
-  id?: string;
-  /** RFC 3339 or epoch ms. The client stamps the time of report() when absent. */
-  time?: string | number;
-  type: EventType;
-  outcome?: Outcome;
-  /** snake_case code: invalid_password, idle_timeout, … */
-  reason?: string;
-  user: string;
-  user_id?: string;
-  email?: string;
-  /** The raw session id: the collector keeps only a keyed hash of it. */
-  session_id?: string;
-  ip?: string;
-  user_agent?: string;
-  device?: string;
-  app_version?: string;
-  service?: string;
-  entry?: string;
-  /** Flat map, ≤ 32 keys; never a password, secret or token. */
-  attributes?: Record<string, AttributeValue>;
-  /** The reservation this login outcome settles (from beginAttempt). */
-  attempt_id?: string;
-}
-
-/** Why a login may not proceed, as the collector says it. */
-export type DenyReason = 'user_locked' | 'user_ip_locked' | 'ip_blocked' | 'attempt_limit';
+/**
+ * One authentication event, exactly the collector's POST /v1/events body. The client fills in `id`
+ * (so retries never duplicate) and `time` (when report() was called) when they are absent;
+ * `session_id` is the raw id, of which the collector keeps only a keyed hash; `attributes` never
+ * hold a password, secret or token.
+ */
+export type AuthwatchEvent = IngestEvent;
 
 export interface CheckResult {
   allowed: boolean;

@@ -1,5 +1,6 @@
-// The client as an application gets it: `npm pack` → installed into a fresh app outside this
-// repository → a login route guarded against a live collector locks with 429 + Retry-After.
+// The client as an application gets it: `npm pack` (with the wire contract package its types
+// import) → installed into a fresh app outside this repository → a login route guarded against a
+// live collector locks with 429 + Retry-After, and the app's TypeScript sees the event type.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +9,8 @@ import { join } from 'node:path';
 import { KEYS, startCollector, type LiveCollector } from './live-collector';
 
 const clientDir = join(__dirname, '..');
+const wireDir = join(clientDir, '..', 'wire');
+const tsc = join(clientDir, '..', 'node_modules', '.bin', 'tsc');
 let collector: LiveCollector;
 let appDir: string;
 let stopApp: (() => void) | undefined;
@@ -22,23 +25,58 @@ afterAll(async () => {
   rmSync(appDir, { recursive: true, force: true });
 });
 
+function attempt(cmd: string, args: string[], cwd: string) {
+  return spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } });
+}
+
 function run(cmd: string, args: string[], cwd: string): string {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false' } });
+  const r = attempt(cmd, args, cwd);
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
 
 test('npm pack → npm install in a fresh app → guardLogin locks with 429 and Retry-After', async () => {
   run('npm', ['pack', '--pack-destination', appDir], clientDir);
-  const tarball = readdirSync(appDir).find((f) => f.endsWith('.tgz'))!;
+  const tarball = readdirSync(appDir).find((f) => f.startsWith('authwatch-client-'))!;
   expect(tarball).toMatch(/^authwatch-client-\d+\.\d+\.\d+\.tgz$/);
+  // The client's types import the wire contract (published beside it as @authwatch/wire).
+  run('npm', ['pack', '--pack-destination', appDir], wireDir);
+  const wireTarball = readdirSync(appDir).find((f) => f.startsWith('authwatch-wire-'))!;
+  expect(wireTarball).toMatch(/^authwatch-wire-\d+\.\d+\.\d+\.tgz$/);
+  const wireListing = run('tar', ['-tzf', join(appDir, wireTarball)], appDir).split('\n').filter(Boolean);
+  expect(wireListing).toEqual(expect.arrayContaining(['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/schemas/StoredEvent.json']));
+  expect(wireListing.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   const listing = run('tar', ['-tzf', join(appDir, tarball)], appDir).split('\n').filter(Boolean).sort();
   expect(listing).toEqual(expect.arrayContaining(['package/dist/index.js', 'package/dist/index.d.ts', 'package/README.md', 'package/LICENSE', 'package/package.json']));
   expect(listing.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
 
   writeFileSync(join(appDir, 'package.json'), JSON.stringify({ name: 'guarded-app', private: true, version: '1.0.0' }));
   // express from the registry (or the npm cache): what a real app has.
-  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${tarball}`, 'express@5'], appDir);
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `./${wireTarball}`, `./${tarball}`, 'express@5'], appDir);
+
+  // Types: an app's TypeScript accepts a real event and refuses an event type the collector refuses
+  // (were @authwatch/wire missing, AuthwatchEvent would silently be any and both would compile).
+  writeFileSync(
+    join(appDir, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'node16', moduleResolution: 'node16', target: 'es2022', skipLibCheck: true, types: [] } }),
+  );
+  writeFileSync(
+    join(appDir, 'good.ts'),
+    `import { AuthwatchClient, type AuthwatchEvent, type DenyReason } from '@authwatch/client';
+const event: AuthwatchEvent = { type: 'login', user: 'packed-user', outcome: 'failure', reason: 'invalid_password', attributes: { tries: 2 } };
+const reason: DenyReason = 'user_locked';
+new AuthwatchClient({ url: 'http://127.0.0.1:4600' }).report(event);
+export { reason };
+`,
+  );
+  const good = attempt(tsc, ['-p', '.'], appDir);
+  expect(good.stdout + good.stderr).toBe('');
+  expect(good.status).toBe(0);
+  writeFileSync(join(appDir, 'bad.ts'), `import type { AuthwatchEvent } from '@authwatch/client';\nexport const e: AuthwatchEvent = { type: 'lockout', user: 'x' };\n`);
+  const bad = attempt(tsc, ['-p', '.'], appDir);
+  expect(bad.status).not.toBe(0);
+  expect(bad.stdout).toMatch(/bad\.ts\(2,\d+\): error TS2322: Type '"lockout"' is not assignable/);
+  rmSync(join(appDir, 'bad.ts'));
   writeFileSync(
     join(appDir, 'app.js'),
     `const express = require('express');
