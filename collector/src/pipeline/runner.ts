@@ -29,6 +29,8 @@ export interface ValidationStage {
   rejected(count: number): void;
 }
 
+type Outcome = { ok: true; result: IngestResult; committed: StoredEvent[] } | { ok: false; error: unknown };
+
 interface Job {
   events: StoredEvent[];
   resolve(r: IngestResult): void;
@@ -164,19 +166,31 @@ export class Pipeline {
   }
 
   private async commitGroup(jobs: Job[]): Promise<void> {
-    const outcomes: ({ ok: true; result: IngestResult; committed: StoredEvent[] } | { ok: false; error: unknown })[] = [];
+    let outcomes: Outcome[];
     try {
-      await this.deps.store.write(async (tx) => {
-        for (const job of jobs) {
-          const one = () => this.processBatch(tx, job.events);
+      outcomes = await this.deps.store.write(async (tx) => {
+        if (jobs.length > 1) {
+          // The group as one batch: each processor runs once over every event, in arrival
+          // order (per-job processing cost a store round trip per call, per job). Inside a
+          // savepoint, so that if one batch makes it fail, the batches are retried one by one
+          // below and only that one is refused.
           try {
-            const r = jobs.length === 1 ? await one() : await tx.savepoint(one);
-            outcomes.push({ ok: true, ...r });
-          } catch (error) {
-            if (jobs.length === 1) throw error;
-            outcomes.push({ ok: false, error });
+            return await tx.savepoint(() => this.processGroup(tx, jobs));
+          } catch (err) {
+            this.deps.log.warn('group commit failed as one batch; retrying batch by batch', { batches: jobs.length, error: String(err) });
           }
         }
+        const out: Outcome[] = [];
+        for (const job of jobs) {
+          const one = () => this.processGroup(tx, [job]).then((r) => r[0]);
+          try {
+            out.push(jobs.length === 1 ? await one() : await tx.savepoint(one));
+          } catch (error) {
+            if (jobs.length === 1) throw error;
+            out.push({ ok: false, error });
+          }
+        }
+        return out;
       }, batchKeys(jobs));
     } catch (error) {
       this.deps.log.error('store transaction failed', { error: String(error) });
@@ -199,7 +213,9 @@ export class Pipeline {
     if (committed.length) setImmediate(() => this.toSinks(committed));
   }
 
-  private async processBatch(tx: CoreWriteTx, events: StoredEvent[]): Promise<{ result: IngestResult; committed: StoredEvent[] }> {
+  /** Stores and processes the jobs' events as one batch; one outcome per job. */
+  private async processGroup(tx: CoreWriteTx, jobs: readonly Job[]): Promise<Outcome[]> {
+    const events = jobs.length === 1 ? jobs[0].events : jobs.flatMap((j) => j.events);
     const inserted = await tx.insertEvents(events);
     const fresh = events.filter((_, i) => inserted[i]);
     const emitted: StoredEvent[] = [];
@@ -217,7 +233,15 @@ export class Pipeline {
       }
       if (emitted.length) await tx.insertEvents(emitted);
     }
-    return { result: { accepted: fresh.length, duplicates: events.length - fresh.length }, committed: fresh.concat(emitted) };
+    // Per job: its counts; the group's committed events (incl. derived ones) ride on the first.
+    let at = 0;
+    return jobs.map((job, j) => {
+      let accepted = 0;
+      for (let i = 0; i < job.events.length; i++) if (inserted[at + i]) accepted++;
+      at += job.events.length;
+      const committed = j === 0 ? fresh.concat(emitted) : [];
+      return { ok: true as const, result: { accepted, duplicates: job.events.length - accepted }, committed };
+    });
   }
 
   private committed(events: StoredEvent[]): void {
