@@ -4,15 +4,11 @@
 // commit → callers answered → sinks get every committed event. Batches that arrive while a commit
 // is in progress are committed together (group commit), each inside its own savepoint so one bad
 // batch cannot undo another.
-import type { Enricher, ProcessContext, Processor, Sink } from "./contracts";
-import type { StoredEvent } from "../schema/stored-event";
-import type { CoreStore, CoreWriteTx, LockKeys } from "../store/store";
-import type { Logger } from "../log";
-import {
-  MAX_BATCH_EVENTS,
-  validateBatch,
-  type ValidationDetail,
-} from "../schema/event";
+import type { Enricher, ProcessContext, Processor, Sink } from './contracts';
+import type { StoredEvent } from '../schema/stored-event';
+import type { CoreStore, CoreWriteTx, LockKeys } from '../store/store';
+import type { Logger } from '../log';
+import { MAX_BATCH_EVENTS, validateBatch, type ValidationDetail } from '../schema/event';
 
 export interface IngestResult {
   accepted: number;
@@ -33,9 +29,7 @@ export interface ValidationStage {
   rejected(count: number): void;
 }
 
-type Outcome =
-  | { ok: true; result: IngestResult; committed: StoredEvent[] }
-  | { ok: false; error: unknown };
+type Outcome = { ok: true; result: IngestResult; committed: StoredEvent[] } | { ok: false; error: unknown };
 
 interface Job {
   events: StoredEvent[];
@@ -87,35 +81,24 @@ export class Pipeline {
    * All-or-nothing by default (an API client gets its 400 and resends); `keepValid` stores the
    * valid events and counts the rest (a log file cannot be sent back).
    */
-  async submit(
-    body: unknown,
-    opts: { keepValid?: boolean } = {},
-  ): Promise<SubmitResult> {
+  async submit(body: unknown, opts: { keepValid?: boolean } = {}): Promise<SubmitResult> {
     const v = this.deps.validation;
-    if (!v) throw new Error("pipeline: submit() needs a validation stage");
-    const vopts = {
-      now: this.clock(),
-      hashSessionId: v.hashSessionId,
-      maxFutureMs: v.maxFutureMs,
-    };
+    if (!v) throw new Error('pipeline: submit() needs a validation stage');
+    const vopts = { now: this.clock(), hashSessionId: v.hashSessionId, maxFutureMs: v.maxFutureMs };
     const list = Array.isArray(body) ? body : [body];
     let result = validateBatch(body, vopts);
     let rejected = 0;
     if (!result.ok && opts.keepValid && list.length <= MAX_BATCH_EVENTS) {
       const good = list.filter((e) => validateBatch(e, vopts).ok);
       rejected = list.length - good.length;
-      result = good.length
-        ? validateBatch(good, vopts)
-        : { ok: true, events: [] };
+      result = good.length ? validateBatch(good, vopts) : { ok: true, events: [] };
     }
     if (!result.ok) {
       v.rejected(list.length);
       return { ok: false, error: result.error, details: result.details };
     }
     if (rejected) v.rejected(rejected);
-    const r = result.events.length
-      ? await this.ingest(result.events)
-      : { accepted: 0, duplicates: 0 };
+    const r = result.events.length ? await this.ingest(result.events) : { accepted: 0, duplicates: 0 };
     return { ok: true, rejected, ...r };
   }
 
@@ -127,19 +110,13 @@ export class Pipeline {
           enricher.enrich(e);
         } catch (err) {
           // Enrichment is best effort: an event without geo data beats a lost event.
-          this.deps.log.warn("enricher failed", {
-            enricher: enricher.name,
-            error: String(err),
-          });
+          this.deps.log.warn('enricher failed', { enricher: enricher.name, error: String(err) });
         }
       }
     }
     return new Promise<IngestResult>((resolve, reject) => {
       this.queue.push({ events, resolve, reject });
-      if (!this.draining)
-        this.draining = new Promise<void>((done) =>
-          setImmediate(() => void this.drain().finally(done)),
-        );
+      if (!this.draining) this.draining = new Promise<void>((done) => setImmediate(() => void this.drain().finally(done)));
     });
   }
 
@@ -149,10 +126,7 @@ export class Pipeline {
    * `keys`: the users, addresses and sessions fn touches (see LockKeys): on PostgreSQL it then
    * runs in parallel with writes for other keys instead of serialised against every writer.
    */
-  async run<T>(
-    fn: (ctx: ProcessContext) => Promise<T>,
-    keys?: LockKeys,
-  ): Promise<T> {
+  async run<T>(fn: (ctx: ProcessContext) => Promise<T>, keys?: LockKeys): Promise<T> {
     const emitted: StoredEvent[] = [];
     const result = await this.deps.store.write(async (tx) => {
       const ctx = await this.context(tx, (e) => emitted.push(e));
@@ -170,10 +144,7 @@ export class Pipeline {
     while (this.draining) await this.draining;
   }
 
-  private async context(
-    tx: CoreWriteTx,
-    emit: (e: StoredEvent) => void,
-  ): Promise<ProcessContext> {
+  private async context(tx: CoreWriteTx, emit: (e: StoredEvent) => void): Promise<ProcessContext> {
     return { now: this.clock(), tx, policy: await tx.getPolicy(), emit };
   }
 
@@ -182,11 +153,7 @@ export class Pipeline {
       while (this.queue.length) {
         const jobs: Job[] = [];
         let n = 0;
-        while (
-          this.queue.length &&
-          (jobs.length === 0 ||
-            n + this.queue[0].events.length <= MAX_GROUP_EVENTS)
-        ) {
+        while (this.queue.length && (jobs.length === 0 || n + this.queue[0].events.length <= MAX_GROUP_EVENTS)) {
           const job = this.queue.shift()!;
           n += job.events.length;
           jobs.push(job);
@@ -210,10 +177,7 @@ export class Pipeline {
           try {
             return await tx.savepoint(() => this.processGroup(tx, jobs));
           } catch (err) {
-            this.deps.log.warn(
-              "group commit failed as one batch; retrying batch by batch",
-              { batches: jobs.length, error: String(err) },
-            );
+            this.deps.log.warn('group commit failed as one batch; retrying batch by batch', { batches: jobs.length, error: String(err) });
           }
         }
         const out: Outcome[] = [];
@@ -229,7 +193,7 @@ export class Pipeline {
         return out;
       }, batchKeys(jobs));
     } catch (error) {
-      this.deps.log.error("store transaction failed", { error: String(error) });
+      this.deps.log.error('store transaction failed', { error: String(error) });
       for (const job of jobs) job.reject(error);
       return;
     }
@@ -241,9 +205,7 @@ export class Pipeline {
       if (o.ok) {
         job.resolve(o.result);
       } else {
-        this.deps.log.error("batch failed in processing", {
-          error: String(o.error),
-        });
+        this.deps.log.error('batch failed in processing', { error: String(o.error) });
         job.reject(o.error);
       }
     });
@@ -252,12 +214,8 @@ export class Pipeline {
   }
 
   /** Stores and processes the jobs' events as one batch; one outcome per job. */
-  private async processGroup(
-    tx: CoreWriteTx,
-    jobs: readonly Job[],
-  ): Promise<Outcome[]> {
-    const events =
-      jobs.length === 1 ? jobs[0].events : jobs.flatMap((j) => j.events);
+  private async processGroup(tx: CoreWriteTx, jobs: readonly Job[]): Promise<Outcome[]> {
+    const events = jobs.length === 1 ? jobs[0].events : jobs.flatMap((j) => j.events);
     const inserted = await tx.insertEvents(events);
     const fresh = events.filter((_, i) => inserted[i]);
     const emitted: StoredEvent[] = [];
@@ -270,10 +228,7 @@ export class Pipeline {
           await tx.savepoint(() => p.process(fresh, ctx));
         } catch (err) {
           emitted.length = mark;
-          this.deps.log.error(
-            "processor failed; batch stored without its results",
-            { processor: p.name, error: String(err) },
-          );
+          this.deps.log.error('processor failed; batch stored without its results', { processor: p.name, error: String(err) });
         }
       }
       if (emitted.length) await tx.insertEvents(emitted);
@@ -282,15 +237,10 @@ export class Pipeline {
     let at = 0;
     return jobs.map((job, j) => {
       let accepted = 0;
-      for (let i = 0; i < job.events.length; i++)
-        if (inserted[at + i]) accepted++;
+      for (let i = 0; i < job.events.length; i++) if (inserted[at + i]) accepted++;
       at += job.events.length;
       const committed = j === 0 ? fresh.concat(emitted) : [];
-      return {
-        ok: true as const,
-        result: { accepted, duplicates: job.events.length - accepted },
-        committed,
-      };
+      return { ok: true as const, result: { accepted, duplicates: job.events.length - accepted }, committed };
     });
   }
 
@@ -299,7 +249,7 @@ export class Pipeline {
     try {
       this.deps.onCommit(events);
     } catch (err) {
-      this.deps.log.error("commit listener failed", { error: String(err) });
+      this.deps.log.error('commit listener failed', { error: String(err) });
     }
   }
 
@@ -309,10 +259,7 @@ export class Pipeline {
       try {
         sink.write(events);
       } catch (err) {
-        this.deps.log.error("sink failed", {
-          sink: sink.name,
-          error: String(err),
-        });
+        this.deps.log.error('sink failed', { sink: sink.name, error: String(err) });
       }
     }
   }
@@ -324,14 +271,7 @@ export class Pipeline {
     await new Promise((r) => setImmediate(r));
     await Promise.all(
       this.deps.sinks.map((s) =>
-        s
-          .close()
-          .catch((err: unknown) =>
-            this.deps.log.error("sink close failed", {
-              sink: s.name,
-              error: String(err),
-            }),
-          ),
+        s.close().catch((err: unknown) => this.deps.log.error('sink close failed', { sink: s.name, error: String(err) })),
       ),
     );
   }
