@@ -22,18 +22,8 @@ import {
   type FrameOptions,
 } from './frames';
 import { clampLimit, FILTER_PARAMS, filterParams, interpolateFilter, MAX_SESSIONS_LIMIT, rangeParams } from './params';
-import {
-  DEFAULT_QUERY,
-  type AuthwatchOptions,
-  type AuthwatchQuery,
-  type EventsResponse,
-  type LockoutsResponse,
-  type SessionsResponse,
-  type StatsResponse,
-  type TimeseriesResponse,
-  type ValuesResponse,
-  type WhoamiResponse,
-} from './types';
+import type { EventsPage, LockoutsList, SessionsList, Stats, Timeseries, Values, Whoami } from '@authwatch/wire';
+import { DEFAULT_QUERY, type AuthwatchOptions, type AuthwatchQuery } from './types';
 
 /** Event kinds shown as annotations unless the annotation query names others. */
 export const ANNOTATION_TYPES = 'lockout,unlock,admin';
@@ -137,7 +127,7 @@ export class DataSource extends DataSourceApi<AuthwatchQuery, AuthwatchOptions> 
     const scoped = request.scopedVars;
     switch (kind) {
       case 'events': {
-        const response = await this.client.get<EventsResponse>(
+        const response = await this.client.get<EventsPage>(
           '/events',
           this.eventsParams(query, request.range, scoped),
           'loading events',
@@ -147,11 +137,11 @@ export class DataSource extends DataSourceApi<AuthwatchQuery, AuthwatchOptions> 
       }
       case 'annotations': {
         const params = this.eventsParams({ ...query, eventType: query.eventType || ANNOTATION_TYPES }, request.range, scoped);
-        const response = await this.client.get<EventsResponse>('/events', params, 'loading annotations', requestId);
+        const response = await this.client.get<EventsPage>('/events', params, 'loading annotations', requestId);
         return [annotationsFrame(response, options)];
       }
       case 'sessions': {
-        const response = await this.client.get<SessionsResponse>(
+        const response = await this.client.get<SessionsList>(
           '/sessions',
           this.sessionsParams(query, request.range, scoped),
           'loading sessions',
@@ -160,7 +150,7 @@ export class DataSource extends DataSourceApi<AuthwatchQuery, AuthwatchOptions> 
         return [sessionsFrame(response, options)];
       }
       case 'lockouts': {
-        const response = await this.client.get<LockoutsResponse>(
+        const response = await this.client.get<LockoutsList>(
           '/lockouts',
           this.lockoutsParams(query, scoped),
           'loading lockouts',
@@ -170,7 +160,7 @@ export class DataSource extends DataSourceApi<AuthwatchQuery, AuthwatchOptions> 
       }
       case 'timeseries': {
         const groupBy = query.groupBy ?? 'outcome';
-        const response = await this.client.get<TimeseriesResponse>(
+        const response = await this.client.get<Timeseries>(
           '/timeseries',
           this.timeseriesParams(query, request.range, request.intervalMs, scoped),
           'loading the time series',
@@ -179,7 +169,7 @@ export class DataSource extends DataSourceApi<AuthwatchQuery, AuthwatchOptions> 
         return timeseriesFrames(response, groupBy, options);
       }
       case 'stats': {
-        const response = await this.client.get<StatsResponse>(
+        const response = await this.client.get<Stats>(
           '/stats',
           { ...rangeParams(request.range), ...filterParams(query, this.templateSrv, scoped) },
           'loading stats',
@@ -239,7 +229,7 @@ export class DataSource extends DataSourceApi<AuthwatchQuery, AuthwatchOptions> 
       throw new Error(`Variable query must start with one of: ${VALUE_FIELDS.join(', ')} (got "${field ?? ''}")`);
     }
     const params: Params = { ...(options?.range ? rangeParams(options.range) : {}), q: rest.join(' ') || undefined, limit: 1000 };
-    const response = await this.client.get<ValuesResponse>(
+    const response = await this.client.get<Values>(
       `/values/${encodeURIComponent(field)}`,
       params,
       `loading ${field} values`
@@ -252,7 +242,7 @@ export class DataSource extends DataSourceApi<AuthwatchQuery, AuthwatchOptions> 
       return { status: 'error', message: 'Set the collector URL, then save & test again.' };
     }
     try {
-      const who = await this.client.get<WhoamiResponse>('/whoami', {}, 'checking the read key');
+      const who = await this.client.get<Whoami>('/whoami', {}, 'checking the read key');
       if (who.role !== 'read' && who.role !== 'admin') {
         return {
           status: 'error',

@@ -1,14 +1,6 @@
 import { createDataFrame, FieldType, type DataFrame, type FieldConfig } from '@grafana/data';
-import type {
-  CollectorEvent,
-  EventsResponse,
-  GroupBy,
-  LockoutsResponse,
-  SessionsResponse,
-  StatName,
-  StatsResponse,
-  TimeseriesResponse,
-} from './types';
+import type { EventsPage, LockoutsList, SessionsList, StatName, Stats, StoredEvent, Timeseries } from '@authwatch/wire';
+import type { GroupBy } from './types';
 
 /** Options that shape frames: the data source's detail toggle and the query's refId. */
 export interface FrameOptions {
@@ -41,7 +33,7 @@ function table<R>(rows: R[], columns: Array<Column<R>>, options: FrameOptions): 
 
 const text = (displayName: string): FieldConfig => ({ displayName });
 
-const EVENT_COLUMNS: Array<Column<CollectorEvent>> = [
+const EVENT_COLUMNS: Array<Column<StoredEvent>> = [
   { name: 'time', type: FieldType.time, value: (e) => e.time, config: text('Time') },
   { name: 'type', type: FieldType.string, value: (e) => e.type, config: text('Type') },
   { name: 'outcome', type: FieldType.string, value: (e) => e.outcome, config: text('Outcome') },
@@ -63,7 +55,7 @@ const EVENT_COLUMNS: Array<Column<CollectorEvent>> = [
   { name: 'id', type: FieldType.string, value: (e) => e.id, config: text('Event ID') },
 ];
 
-function totalNotice(frame: DataFrame, response: EventsResponse): DataFrame {
+function totalNotice(frame: DataFrame, response: EventsPage): DataFrame {
   if (response.total > response.events.length) {
     frame.meta = {
       ...frame.meta,
@@ -78,7 +70,7 @@ function totalNotice(frame: DataFrame, response: EventsResponse): DataFrame {
   return frame;
 }
 
-export function eventsTableFrame(response: EventsResponse, options: FrameOptions): DataFrame {
+export function eventsTableFrame(response: EventsPage, options: FrameOptions): DataFrame {
   const frame = table(response.events, EVENT_COLUMNS, options);
   frame.name = 'events';
   frame.meta = { preferredVisualisationType: 'table', custom: { total: response.total } };
@@ -86,7 +78,7 @@ export function eventsTableFrame(response: EventsResponse, options: FrameOptions
 }
 
 /** Log level Grafana colours by: failures warn, lockouts and detections are errors. */
-export function eventLevel(event: Pick<CollectorEvent, 'type' | 'outcome'>): 'error' | 'warning' | 'info' {
+export function eventLevel(event: Pick<StoredEvent, 'type' | 'outcome'>): 'error' | 'warning' | 'info' {
   if (event.type === 'lockout' || event.type === 'detection') {
     return 'error';
   }
@@ -94,7 +86,7 @@ export function eventLevel(event: Pick<CollectorEvent, 'type' | 'outcome'>): 'er
 }
 
 /** One readable log line per event, e.g. `login failure invalid_password user=alice service=portal`. */
-export function eventLine(event: CollectorEvent, showDetails: boolean): string {
+export function eventLine(event: StoredEvent, showDetails: boolean): string {
   const parts: string[] = [event.type];
   if (event.outcome) {
     parts.push(event.outcome);
@@ -122,7 +114,7 @@ export function eventLine(event: CollectorEvent, showDetails: boolean): string {
   return parts.join(' ');
 }
 
-function eventLabels(event: CollectorEvent, showDetails: boolean): Record<string, string> {
+function eventLabels(event: StoredEvent, showDetails: boolean): Record<string, string> {
   const labels: Record<string, string> = { type: event.type, user: event.user };
   const optional: Array<[string, string | null]> = [
     ['outcome', event.outcome],
@@ -143,7 +135,7 @@ function eventLabels(event: CollectorEvent, showDetails: boolean): Record<string
 }
 
 /** Events as a logs frame: Explore and the logs panel show it as log lines with levels and labels. */
-export function eventsLogsFrame(response: EventsResponse, options: FrameOptions): DataFrame {
+export function eventsLogsFrame(response: EventsPage, options: FrameOptions): DataFrame {
   const events = response.events;
   const frame = createDataFrame({
     refId: options.refId,
@@ -162,7 +154,7 @@ export function eventsLogsFrame(response: EventsResponse, options: FrameOptions)
   return totalNotice(frame, response);
 }
 
-export function sessionsFrame(response: SessionsResponse, options: FrameOptions, now = Date.now()): DataFrame {
+export function sessionsFrame(response: SessionsList, options: FrameOptions, now = Date.now()): DataFrame {
   const frame = table(
     response.sessions,
     [
@@ -195,7 +187,7 @@ export function sessionsFrame(response: SessionsResponse, options: FrameOptions,
   return frame;
 }
 
-export function lockoutsFrame(response: LockoutsResponse, options: FrameOptions): DataFrame {
+export function lockoutsFrame(response: LockoutsList, options: FrameOptions): DataFrame {
   const frame = table(
     response.lockouts,
     [
@@ -217,7 +209,7 @@ export function lockoutsFrame(response: LockoutsResponse, options: FrameOptions)
 }
 
 /** One frame per series, the group in a label, so legends and overrides work per key. */
-export function timeseriesFrames(response: TimeseriesResponse, groupBy: GroupBy, options: FrameOptions): DataFrame[] {
+export function timeseriesFrames(response: Timeseries, groupBy: GroupBy, options: FrameOptions): DataFrame[] {
   return response.series.map((series) => {
     const key = series.key ?? 'unknown';
     return createDataFrame({
@@ -249,7 +241,7 @@ export const STAT_FIELDS: Record<StatName, FieldConfig> = {
 
 export const ALL_STATS = Object.keys(STAT_FIELDS) as StatName[];
 
-export function statsFrame(response: StatsResponse, stats: StatName[] | undefined, options: FrameOptions): DataFrame {
+export function statsFrame(response: Stats, stats: StatName[] | undefined, options: FrameOptions): DataFrame {
   const wanted = stats && stats.length ? stats : ALL_STATS;
   return createDataFrame({
     refId: options.refId,
@@ -264,7 +256,7 @@ export function statsFrame(response: StatsResponse, stats: StatName[] | undefine
 }
 
 /** Lockouts, unlocks and admin actions as annotations (time, title, text, tags). */
-export function annotationsFrame(response: EventsResponse, options: FrameOptions): DataFrame {
+export function annotationsFrame(response: EventsPage, options: FrameOptions): DataFrame {
   const events = response.events;
   return createDataFrame({
     refId: options.refId,
@@ -282,7 +274,7 @@ export function annotationsFrame(response: EventsResponse, options: FrameOptions
   });
 }
 
-function annotationTitle(event: CollectorEvent): string {
+function annotationTitle(event: StoredEvent): string {
   switch (event.type) {
     case 'lockout':
       return `Locked: ${event.user}${event.reason ? ` (${event.reason})` : ''}`;

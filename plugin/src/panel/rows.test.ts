@@ -1,15 +1,18 @@
 // The panel reads exactly what the data source produces: frames built by the data source's own
 // frame functions (datasource/frames.ts) from collector-shaped responses.
 import { lockoutsFrame, sessionsFrame } from '../datasource/frames';
-import type { CollectorLockout, CollectorSession } from '../datasource/types';
+import type { Lockout, Session } from '@authwatch/wire';
 import { isLockoutsFrame, isSessionsFrame, lockoutRows, sessionRows } from './rows';
 
-const session: CollectorSession = {
+const session: Session = {
   id: 'a1b2',
   user: 'alice.martin',
+  user_id: null,
   ip: '81.2.69.142',
   country: 'GB',
   city: 'London',
+  isp: null,
+  asn: null,
   browser: 'Chrome',
   os: 'Windows',
   device: null,
@@ -56,9 +59,9 @@ describe('sessions frame → rows', () => {
 });
 
 test('lockouts frame → rows, null locked_until kept as "until unlocked"', () => {
-  const lockouts: CollectorLockout[] = [
-    { user: 'ivan.petrov', scope: 'user', ip: '45.155.205.233', failures: 6, locked_at: 100, locked_until: 1_000, reason: 'too_many_failures' },
-    { user: null, scope: 'ip', ip: '185.220.101.45', failures: 21, locked_at: 200, locked_until: null, reason: 'too_many_failures' },
+  const lockouts: Lockout[] = [
+    { id: 1, user: 'ivan.petrov', scope: 'user', ip: '45.155.205.233', failures: 6, locked_at: 100, locked_until: 1_000, reason: 'too_many_failures', state: 'locked', unlocked_at: null, unlocked_by: null },
+    { id: 2, user: null, scope: 'ip', ip: '185.220.101.45', failures: 21, locked_at: 200, locked_until: null, reason: 'too_many_failures', state: 'locked', unlocked_at: null, unlocked_by: null },
   ];
   const rows = lockoutRows([lockoutsFrame({ lockouts }, { refId: 'A', showDetails: false })]);
   expect(rows).toEqual([

@@ -6,7 +6,8 @@ import {
   type DataSourceInstanceSettings,
   type TimeRange,
 } from '@grafana/data';
-import type { AuthwatchOptions, AuthwatchQuery, CollectorEvent } from '../types';
+import type { StoredEvent } from '@authwatch/wire';
+import type { AuthwatchOptions, AuthwatchQuery } from '../types';
 
 export const PROXY = '/api/datasources/proxy/uid/aw1';
 export const FROM = 1_700_000_000_000;
@@ -47,7 +48,7 @@ export function request(targets: AuthwatchQuery[], intervalMs = 60_000): DataQue
   };
 }
 
-export function event(overrides: Partial<CollectorEvent> = {}): CollectorEvent {
+export function event(overrides: Partial<StoredEvent> = {}): StoredEvent {
   return {
     id: 'e1',
     time: FROM + 1000,

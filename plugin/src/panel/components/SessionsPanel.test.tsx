@@ -4,17 +4,20 @@ import { dateTime, EventBusSrv, getDefaultTimeRange, LoadingState, PanelData, Pa
 import { config, setAppEvents, setDataSourceSrv, type DataSourceSrv } from '@grafana/runtime';
 
 import { sessionsFrame } from '../../datasource/frames';
-import type { CollectorSession } from '../../datasource/types';
+import type { Session } from '@authwatch/wire';
 import { AuthwatchChangedEvent } from '../refresh';
 import type { AuthwatchActions, PanelOptions } from '../types';
 import { SessionsPanel } from './SessionsPanel';
 
-const base: CollectorSession = {
+const base: Session = {
   id: 'a1b2',
   user: 'alice.martin',
+  user_id: null,
   ip: '81.2.69.142',
   country: 'GB',
   city: null,
+  isp: null,
+  asn: null,
   browser: 'Chrome',
   os: 'Windows',
   device: null,
