@@ -1,5 +1,5 @@
 import { lockoutCsvColumns, toCsv } from './csv';
-import type { LockoutRow } from './types';
+import type { LockoutViewRow } from './types';
 
 test('cells a spreadsheet would execute are neutralised; quotes, commas and newlines are escaped', () => {
   const csv = toCsv(
@@ -27,7 +27,7 @@ test('cells a spreadsheet would execute are neutralised; quotes, commas and newl
 });
 
 test('lockout rows export with ISO times and an empty locked_until for permanent locks', () => {
-  const row: LockoutRow = {
+  const row: LockoutViewRow = {
     key: 'user|ivan|',
     user: 'ivan',
     scope: 'user',

@@ -32,7 +32,7 @@ export function toCsv<R>(rows: R[], columns: Array<CsvColumn<R>>): string {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export const sessionCsvColumns: Array<CsvColumn<import('./types').SessionRow>> = [
+export const sessionCsvColumns: Array<CsvColumn<import('./types').SessionViewRow>> = [
   { header: 'session_id', value: (r) => r.id },
   { header: 'user', value: (r) => r.user },
   { header: 'state', value: (r) => r.state },
@@ -50,7 +50,7 @@ export const sessionCsvColumns: Array<CsvColumn<import('./types').SessionRow>> =
   { header: 'end_reason', value: (r) => r.endReason },
 ];
 
-export const lockoutCsvColumns: Array<CsvColumn<import('./types').LockoutRow>> = [
+export const lockoutCsvColumns: Array<CsvColumn<import('./types').LockoutViewRow>> = [
   { header: 'user', value: (r) => r.user },
   { header: 'scope', value: (r) => r.scope },
   { header: 'ip', value: (r) => r.ip },

@@ -1,7 +1,7 @@
 // Turns the data source's sessions / lockouts frames into typed rows for the table.
 import type { DataFrame, Field } from '@grafana/data';
 
-import type { LockoutRow, LockoutScope, SessionRow } from './types';
+import type { LockoutViewRow, LockoutScope, SessionViewRow } from './types';
 
 const sessionFields = ['id', 'user', 'state', 'started_at'];
 const lockoutFields = ['user', 'scope', 'failures', 'locked_at'];
@@ -45,8 +45,8 @@ function times(frame: DataFrame, name: string): Getter<number | null> {
   };
 }
 
-export function sessionRows(frames: DataFrame[]): SessionRow[] {
-  const rows: SessionRow[] = [];
+export function sessionRows(frames: DataFrame[]): SessionViewRow[] {
+  const rows: SessionViewRow[] = [];
   for (const frame of frames.filter(isSessionsFrame)) {
     const id = strings(frame, 'id');
     const user = strings(frame, 'user');
@@ -86,10 +86,11 @@ export function sessionRows(frames: DataFrame[]): SessionRow[] {
   return rows;
 }
 
-const scopes: LockoutScope[] = ['user', 'user_ip', 'ip'];
+// Every scope of the wire contract (a missing or unknown one fails to compile).
+const scopes: Record<LockoutScope, true> = { user: true, user_ip: true, ip: true };
 
-export function lockoutRows(frames: DataFrame[]): LockoutRow[] {
-  const rows: LockoutRow[] = [];
+export function lockoutRows(frames: DataFrame[]): LockoutViewRow[] {
+  const rows: LockoutViewRow[] = [];
   for (const frame of frames.filter(isLockoutsFrame)) {
     const user = strings(frame, 'user');
     const scope = strings(frame, 'scope');
@@ -100,9 +101,9 @@ export function lockoutRows(frames: DataFrame[]): LockoutRow[] {
     const reason = strings(frame, 'reason');
     for (let i = 0; i < frame.length; i++) {
       const s = scope(i) as LockoutScope | null;
-      const row: Omit<LockoutRow, 'key'> = {
+      const row: Omit<LockoutViewRow, 'key'> = {
         user: user(i),
-        scope: s && scopes.includes(s) ? s : 'user',
+        scope: s && Object.hasOwn(scopes, s) ? s : 'user',
         ip: ip(i),
         failures: Number(failures?.[i] ?? 0),
         lockedAt: lockedAt(i),

@@ -1,5 +1,6 @@
 import type { TimeRange } from '@grafana/data';
 import type { DataQuery } from '@grafana/schema';
+import type { LockScope, SessionState } from '@authwatch/wire';
 
 export type PanelMode = 'sessions' | 'lockouts';
 
@@ -11,10 +12,12 @@ export interface PanelOptions {
   showExport: boolean;
 }
 
-export type SessionState = 'active' | 'ended';
 
-/** One row of a sessions frame (fields named like the collector's GET /v1/sessions). */
-export interface SessionRow {
+/**
+ * A session as the panel shows it: a camelCase view row read from the data source's sessions frame
+ * (not the collector's snake_case wire Session, which is @authwatch/wire's).
+ */
+export interface SessionViewRow {
   id: string;
   user: string;
   state: SessionState;
@@ -32,10 +35,10 @@ export interface SessionRow {
   endReason: string | null;
 }
 
-export type LockoutScope = 'user' | 'user_ip' | 'ip';
+export type LockoutScope = LockScope;
 
-/** One row of a lockouts frame (GET /v1/lockouts). */
-export interface LockoutRow {
+/** A lock as the panel shows it: a view row read from the data source's lockouts frame (GET /v1/lockouts). */
+export interface LockoutViewRow {
   /** Stable key for rendering: scope + user + ip. */
   key: string;
   user: string | null;
@@ -74,6 +77,6 @@ export function isAuthwatchActions(ds: unknown): ds is AuthwatchActions {
 
 /** A row action waiting for confirmation or running. */
 export type PendingAction =
-  | { kind: 'endSession'; session: SessionRow }
+  | { kind: 'endSession'; session: SessionViewRow }
   | { kind: 'endUserSessions'; user: string }
-  | { kind: 'unlock'; lockout: LockoutRow };
+  | { kind: 'unlock'; lockout: LockoutViewRow };

@@ -5,7 +5,7 @@ import { dateTimeFormat, dateTimeFormatTimeAgo, GrafanaTheme2, IconName } from '
 import { Badge, Icon, useStyles2 } from '@grafana/ui';
 
 import { countryName, flagEmoji, formatCountdown, humanize, isPrivateCountry, scopeLabels } from '../format';
-import type { LockoutRow, SessionRow } from '../types';
+import type { LockoutViewRow, SessionViewRow } from '../types';
 
 const getStyles = (theme: GrafanaTheme2) => ({
   stack: css({ display: 'flex', flexDirection: 'column', minWidth: 0, lineHeight: 1.25 }),
@@ -23,7 +23,7 @@ export function Muted({ children }: { children: React.ReactNode }) {
   return <span className={styles.muted}>{children}</span>;
 }
 
-export function SessionStatus({ row }: { row: SessionRow }) {
+export function SessionStatus({ row }: { row: SessionViewRow }) {
   if (row.state === 'active') {
     return <Badge color="green" icon="check-circle" text="Active" />;
   }
@@ -67,7 +67,7 @@ function deviceIcon(type: string | null): IconName {
   return type === 'mobile' || type === 'tablet' || type === 'wearable' ? 'mobile-android' : 'monitor';
 }
 
-export function DeviceCell({ row }: { row: SessionRow }) {
+export function DeviceCell({ row }: { row: SessionViewRow }) {
   const styles = useStyles2(getStyles);
   const main = [row.browser, row.os].filter(Boolean).join(' · ');
   if (!main && !row.device) {
@@ -97,13 +97,13 @@ export function IpCell({ ip }: { ip: string | null }) {
   return ip ? <span className={styles.mono}>{ip}</span> : <Muted>—</Muted>;
 }
 
-export function ScopeBadge({ row }: { row: LockoutRow }) {
+export function ScopeBadge({ row }: { row: LockoutViewRow }) {
   const color = row.scope === 'ip' ? 'red' : row.scope === 'user_ip' ? 'purple' : 'orange';
   const icon: IconName = row.scope === 'ip' ? 'shield-exclamation' : 'lock';
   return <Badge color={color} icon={icon} text={scopeLabels[row.scope] ?? row.scope} />;
 }
 
-export function LockedUntil({ row, now }: { row: LockoutRow; now: number }) {
+export function LockedUntil({ row, now }: { row: LockoutViewRow; now: number }) {
   const styles = useStyles2(getStyles);
   if (row.lockedUntil === null) {
     return (

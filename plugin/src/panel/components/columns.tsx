@@ -4,7 +4,7 @@ import { IconButton, Stack } from '@grafana/ui';
 
 import { countryName, humanize, scopeLabels } from '../format';
 import type { Column } from '../table';
-import type { LockoutRow, SessionRow } from '../types';
+import type { LockoutViewRow, SessionViewRow } from '../types';
 import { DeviceCell, IpCell, LocationCell, LockedUntil, Muted, ScopeBadge, SessionStatus, TimeCell } from './cells';
 
 export interface SessionColumnContext {
@@ -12,14 +12,14 @@ export interface SessionColumnContext {
   canAct: boolean;
   /** Users with at least one active session in the data (End all is offered only for them). */
   activeUsers: Set<string>;
-  onEndSession: (row: SessionRow) => void;
+  onEndSession: (row: SessionViewRow) => void;
   onEndUserSessions: (user: string) => void;
 }
 
 // Row buttons carry a native title instead of a @grafana/ui Tooltip: a Tooltip per button is most
 // of the render cost of a row, which matters while 10k rows scroll by.
-export function sessionColumns(ctx: SessionColumnContext): Array<Column<SessionRow>> {
-  const columns: Array<Column<SessionRow>> = [
+export function sessionColumns(ctx: SessionColumnContext): Array<Column<SessionViewRow>> {
+  const columns: Array<Column<SessionViewRow>> = [
     { id: 'user', header: 'User', width: 'minmax(140px, 1.3fr)', sortValue: (r) => r.user, text: (r) => r.user, render: (r) => <strong>{r.user}</strong> },
     {
       id: 'state',
@@ -106,11 +106,11 @@ export interface LockoutColumnContext {
   timeZone: string;
   canAct: boolean;
   now: number;
-  onUnlock: (row: LockoutRow) => void;
+  onUnlock: (row: LockoutViewRow) => void;
 }
 
-export function lockoutColumns(ctx: LockoutColumnContext): Array<Column<LockoutRow>> {
-  const columns: Array<Column<LockoutRow>> = [
+export function lockoutColumns(ctx: LockoutColumnContext): Array<Column<LockoutViewRow>> {
+  const columns: Array<Column<LockoutViewRow>> = [
     {
       id: 'user',
       header: 'User',
