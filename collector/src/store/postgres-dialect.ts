@@ -1,10 +1,11 @@
 // PostgreSQL's side of the read engine (engine/dialect.ts): "$n" placeholders, ILIKE for free
 // text (no term index), arrays for lists and ranges, bigint division for buckets, byte-order
-// sorting as SQLite sorts, jsonb attributes. Also how a pool runs a statement.
+// sorting as SQLite sorts, jsonb attributes. Also how a statement runs, and how an export streams.
 import pg from 'pg';
 import type { QueryResultRow } from 'pg';
 import type { Dialect } from './engine/dialect';
-import type { Stmt } from './engine/plan';
+import type { StoredEvent } from '../schema/stored-event';
+import { runAsync, type Plan, type Stmt } from './engine/plan';
 import { cubePlan } from './engine/rollups';
 import { pgParam } from './postgres-text';
 import { eventMapper, type Attributes, type Row } from './rows';
@@ -50,7 +51,7 @@ export const pgDialect: Dialect = {
   floor: (expr) => `(${expr} / ?::bigint) * ?::bigint`,
   ranges: (list) => ({ sql: 'WITH r(a, b) AS (SELECT * FROM unnest(?::bigint[], ?::bigint[]))', params: [list.map((r) => r[0]), list.map((r) => r[1])] }),
   after: (cmp, time, seq) => ({ sql: `("time", seq) ${cmp} (?, ?)`, params: [time, seq] }),
-  // eslint-disable-next-line require-yield -- no term index: ILIKE over the columns
+  // No term index: the engine falls back to ILIKE over the columns.
   *textSearch() {
     return null;
   },
@@ -58,3 +59,31 @@ export const pgDialect: Dialect = {
   // jsonb arrives parsed.
   rowToEvent: eventMapper((v) => (v ?? null) as Attributes | null),
 };
+
+/** Rows per FETCH when streaming an export. */
+const STREAM_BATCH = 500;
+
+/** Every row of the statement the plan ends with, through a server-side cursor on a client of its own. */
+export async function* streamEvents(pool: pg.Pool, plan: Plan<Stmt>): AsyncIterable<StoredEvent> {
+  // At most STREAM_BATCH rows in memory at a time.
+  const c = await pool.connect();
+  let ok = false;
+  try {
+    const s = await runAsync(plan, rowsOf(c));
+    await c.query('BEGIN READ ONLY');
+    await c.query(`DECLARE export_cursor NO SCROLL CURSOR FOR ${numbered(s.sql)}`, s.params.map(pgParam));
+    for (;;) {
+      const batch = await c.query(`FETCH ${STREAM_BATCH} FROM export_cursor`);
+      for (const row of batch.rows) yield pgDialect.rowToEvent(row as Row);
+      if (batch.rows.length < STREAM_BATCH) break;
+    }
+    ok = true;
+  } finally {
+    // Stopping early (or an error) ends the transaction, which closes the cursor.
+    const end = await c.query(ok ? 'COMMIT' : 'ROLLBACK').then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    c.release(end);
+  }
+}

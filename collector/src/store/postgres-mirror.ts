@@ -1,9 +1,12 @@
 // The per-replica lock mirror (docs/scale-out.md): a LISTEN connection that hears every
 // replica's lock and policy changes (Notifications), and the locks in force kept in memory from
-// them (LockMirror), so /v1/check answers without a query while the notifications flow.
+// them (LockMirror), so /v1/check answers without a query while the notifications flow; with
+// the policy, both kept per replica by ReplicaMemory.
 import pg from 'pg';
-import { LOCK_CHANNEL, POLICY_CHANNEL, type LockChange } from './postgres-tx';
-import type { LockRow } from './store';
+import type { Queryable } from './postgres-dialect';
+import { pgParam } from './postgres-text';
+import { LOCK_CHANNEL, POLICY_CHANNEL, activeLock, type LockChange } from './postgres-tx';
+import type { LockRow, Policy } from './store';
 
 /** The LISTEN connection: reconnects with backoff and reports the gap after a reconnect. */
 export class Notifications {
@@ -209,5 +212,86 @@ export class LockMirror {
       }
     }
     return out.sort((a, b) => a.locked_at - b.locked_at || a.id - b.id);
+  }
+}
+
+/**
+ * What a replica keeps in memory between queries: the locks in force and the policy, current while
+ * the notifications flow (its own commits count at once), and the lock-change listeners.
+ */
+export class ReplicaMemory {
+  private notifications: Notifications | null = null;
+  private mirror: LockMirror | null = null;
+  private readonly lockListeners = new Set<(c: LockChange) => void>();
+  private policyCache: Policy | null = null;
+  /** Bumped by every policy change seen: a read that overlapped one is not cached. */
+  private policyGen = 0;
+
+  constructor(
+    private readonly url: string,
+    private readonly db: Queryable,
+  ) {}
+
+  /** A write committed on this replica: its changes count here before its notification comes back. */
+  committed(lockChanges: readonly LockChange[], policyChanged: boolean): void {
+    for (const change of lockChanges) this.mirror?.apply(change);
+    if (policyChanged) this.policyChanged();
+  }
+
+  private policyChanged(): void {
+    this.policyCache = null;
+    this.policyGen++;
+  }
+
+  /** The LISTEN connection (started on first use): lock and policy changes from every replica. */
+  private listen(): Notifications {
+    this.notifications ??= new Notifications(this.url, {
+      lock: (change) => {
+        this.mirror?.apply(change);
+        for (const l of this.lockListeners) {
+          try {
+            l(change);
+          } catch {
+            // One listener's failure must not stop the others.
+          }
+        }
+      },
+      policy: () => this.policyChanged(),
+      // Whatever was announced while nobody listened is unknown: start again from the database.
+      gap: () => {
+        this.policyChanged();
+        this.mirror?.reload();
+      },
+    });
+    return this.notifications;
+  }
+
+  onLockChange(listener: (c: LockChange) => void): { ready: Promise<void>; close(): void } {
+    this.lockListeners.add(listener);
+    return { ready: this.listen().ready, close: () => void this.lockListeners.delete(listener) };
+  }
+
+  /** From memory while the change notifications flow; read (and remembered) otherwise. */
+  async policy(read: () => Promise<Policy>): Promise<Policy> {
+    const n = this.listen();
+    if (this.policyCache && n.connected) return { ...this.policyCache };
+    const gen = this.policyGen;
+    const p = await read();
+    if (n.connected && gen === this.policyGen) this.policyCache = p;
+    return { ...p };
+  }
+
+  /** The locks in force for user/ip from the mirror, or null: read the database. */
+  locksFor(user: string | null, ip: string | null, now: number): LockRow[] | null {
+    this.mirror ??= new LockMirror(this.listen(), async (at) =>
+      (await this.db.query(`SELECT id, scope, "user", ip, failures, locked_at, locked_until, reason FROM lockouts WHERE ${activeLock('$1')}`, [at])).rows as MirroredLock[],
+    );
+    return this.mirror.locksFor(user === null ? null : (pgParam(user) as string), ip === null ? null : (pgParam(ip) as string), now);
+  }
+
+  close(): void {
+    this.notifications?.close();
+    this.notifications = null;
+    this.lockListeners.clear();
   }
 }

@@ -18,23 +18,18 @@ import pg from 'pg';
 import type { PoolClient } from 'pg';
 import type { StoredEvent } from '../schema/stored-event';
 import { streamStatement } from './engine/events';
-import { runAsync } from './engine/plan';
 import { asyncReads, forwardReads, type Reads } from './engine/reads';
 import { postgresMigrations } from './migrations/postgres';
-import { cleaned, numbered, pgDialect, rowsOf, typeParsers, type Queryable } from './postgres-dialect';
+import { cleaned, pgDialect, rowsOf, streamEvents, typeParsers, type Queryable } from './postgres-dialect';
 import { WRITE_LOCK_KEY, planLocks, type LockPlan } from './postgres-locks';
 import { migratePostgres } from './postgres-migrate';
-import { LockMirror, Notifications, type MirroredLock } from './postgres-mirror';
+import { ReplicaMemory } from './postgres-mirror';
 import { dayPartition, maintainPartitions, partitions, purgeBefore, retentionCut, PARTITION_LOCK_KEY, type Partition } from './postgres-partitions';
-import { pgParam } from './postgres-text';
-import { PgWriteTx, activeLock, type LockChange, type TxMemory } from './postgres-tx';
-import type { Row } from './rows';
+import { PgWriteTx, type LockChange, type TxMemory } from './postgres-tx';
 import type { CoreStore, CoreWriteTx, EventFilter, LockKeys, LockRow, Policy } from './store';
 
 export { WRITE_LOCK_KEY, PARTITION_LOCK_KEY, dayPartition };
 export type { LockChange };
-/** Rows per FETCH when streaming an export. */
-const STREAM_BATCH = 500;
 /** How often each replica checks that the coming days have their partitions. */
 const MAINTENANCE_EVERY_MS = 3_600_000;
 /** Write connections per replica: the pipeline's group commit plus concurrent checks and admin writes. */
@@ -57,12 +52,7 @@ export class PostgresStore implements CoreStore {
   private readonly txMemory: TxMemory = { lastPrune: 0, stateNamespaces: new Map() };
   private active = 0;
   private drained: (() => void)[] = [];
-  private readonly lockListeners = new Set<(c: LockChange) => void>();
-  private notifications: Notifications | null = null;
-  private mirror: LockMirror | null = null;
-  private policyCache: Policy | null = null;
-  /** Bumped by every policy change seen: a read that overlapped one is not cached. */
-  private policyGen = 0;
+  private readonly memory: ReplicaMemory;
   private maintenance: NodeJS.Timeout | null = null;
 
   private constructor(
@@ -70,11 +60,12 @@ export class PostgresStore implements CoreStore {
     private readonly pool: pg.Pool,
     /** Write transactions. */
     private readonly writer: pg.Pool,
-    private readonly url: string,
+    url: string,
   ) {
     this.description = redactUrl(url);
     this.db = cleaned(pool);
     this.reads = asyncReads(pgDialect, rowsOf(this.db));
+    this.memory = new ReplicaMemory(url, this.db);
     forwardReads(this, (op, args) => (this.reads[op] as (...a: unknown[]) => Promise<unknown>)(...args));
   }
 
@@ -107,38 +98,8 @@ export class PostgresStore implements CoreStore {
       await tx.finish();
       return r;
     });
-    // Committed: this replica's own changes count at once, before its notification comes back.
-    for (const change of tx!.lockChanges) this.mirror?.apply(change);
-    if (tx!.policyChanged) this.policyChanged();
+    this.memory.committed(tx!.lockChanges, tx!.policyChanged);
     return result;
-  }
-
-  private policyChanged(): void {
-    this.policyCache = null;
-    this.policyGen++;
-  }
-
-  /** The LISTEN connection (started on first use): lock and policy changes from every replica. */
-  private listen(): Notifications {
-    this.notifications ??= new Notifications(this.url, {
-      lock: (change) => {
-        this.mirror?.apply(change);
-        for (const l of this.lockListeners) {
-          try {
-            l(change);
-          } catch {
-            // One listener's failure must not stop the others.
-          }
-        }
-      },
-      policy: () => this.policyChanged(),
-      // Whatever was announced while nobody listened is unknown: start again from the database.
-      gap: () => {
-        this.policyChanged();
-        this.mirror?.reload();
-      },
-    });
-    return this.notifications;
   }
 
   /** One write transaction on a writer connection, holding the write lock (shared when keyed). */
@@ -172,8 +133,7 @@ export class PostgresStore implements CoreStore {
    * After a lost connection the listener reconnects and sends a resync: reload the locks then.
    */
   onLockChange(listener: (c: LockChange) => void): LockSubscription {
-    this.lockListeners.add(listener);
-    return { ready: this.listen().ready, close: () => void this.lockListeners.delete(listener) };
+    return this.memory.onLockChange(listener);
   }
 
   /** Today's and the coming days' partitions (postgres-partitions.ts); returns those it created. */
@@ -199,14 +159,8 @@ export class PostgresStore implements CoreStore {
     });
   }
 
-  /** From memory while the change notifications flow; read (and remembered) otherwise. */
   async getPolicy(): Promise<Policy> {
-    const n = this.listen();
-    if (this.policyCache && n.connected) return { ...this.policyCache };
-    const gen = this.policyGen;
-    const p = await this.reads.getPolicy();
-    if (n.connected && gen === this.policyGen) this.policyCache = p;
-    return { ...p };
+    return this.memory.policy(() => this.reads.getPolicy());
   }
 
   /**
@@ -215,37 +169,11 @@ export class PostgresStore implements CoreStore {
    * database while the mirror is not loaded or the notifications are not flowing.
    */
   async activeLocks(user: string | null, ip: string | null, now: number): Promise<LockRow[]> {
-    this.mirror ??= new LockMirror(this.listen(), async (at) =>
-      (await this.db.query(`SELECT id, scope, "user", ip, failures, locked_at, locked_until, reason FROM lockouts WHERE ${activeLock('$1')}`, [at])).rows as MirroredLock[],
-    );
-    const fromMemory = this.mirror.locksFor(user === null ? null : (pgParam(user) as string), ip === null ? null : (pgParam(ip) as string), now);
-    if (fromMemory) return fromMemory;
-    // Through cleaned(): strings made storable like every other query's (U+0000 → 500).
-    return this.reads.activeLocks(user, ip, now);
+    return this.memory.locksFor(user, ip, now) ?? this.reads.activeLocks(user, ip, now);
   }
 
   async *streamEvents(filter: EventFilter, order: 'asc' | 'desc'): AsyncIterable<StoredEvent> {
-    // A server-side cursor on a client of its own: at most STREAM_BATCH rows in memory at a time.
-    const c = await this.pool.connect();
-    let ok = false;
-    try {
-      const s = await runAsync(streamStatement(pgDialect, filter, order), rowsOf(c));
-      await c.query('BEGIN READ ONLY');
-      await c.query(`DECLARE export_cursor NO SCROLL CURSOR FOR ${numbered(s.sql)}`, s.params.map(pgParam));
-      for (;;) {
-        const batch = await c.query(`FETCH ${STREAM_BATCH} FROM export_cursor`);
-        for (const row of batch.rows) yield pgDialect.rowToEvent(row as Row);
-        if (batch.rows.length < STREAM_BATCH) break;
-      }
-      ok = true;
-    } finally {
-      // Stopping early (or an error) ends the transaction, which closes the cursor.
-      const end = await c.query(ok ? 'COMMIT' : 'ROLLBACK').then(
-        () => undefined,
-        (e: Error) => e,
-      );
-      c.release(end);
-    }
+    yield* streamEvents(this.pool, streamStatement(pgDialect, filter, order));
   }
 
   async purgeEventsBefore(before: number): Promise<number> {
@@ -256,9 +184,7 @@ export class PostgresStore implements CoreStore {
     if (this.closed) return;
     this.closed = true;
     if (this.maintenance) clearInterval(this.maintenance);
-    this.notifications?.close();
-    this.notifications = null;
-    this.lockListeners.clear();
+    this.memory.close();
     if (this.active > 0) await new Promise<void>((r) => this.drained.push(r));
     await Promise.all([this.pool.end(), this.writer.end()]);
   }
