@@ -16,6 +16,7 @@ const tsc = join(root, 'node_modules', '.bin', 'tsc');
 
 // name, the config that must exist for the suite to run, and the command (jest flags appended).
 const suites = [
+  { name: 'wire', config: 'wire/jest.config.js', cmd: [jest, '-c', 'wire/jest.config.js'] },
   { name: 'collector', config: 'collector/jest.config.js', cmd: [jest, '-c', 'collector/jest.config.js'] },
   { name: 'client', config: 'client/jest.config.js', cmd: [jest, '-c', 'client/jest.config.js'] },
   { name: 'cli', config: 'cli/jest.config.js', cmd: [jest, '-c', 'cli/jest.config.js'] },
@@ -28,6 +29,8 @@ const suites = [
 
 // Static checks: each command is one result (typecheck and lint must stay clean).
 const checks = [
+  // No Node types: the wire package stays importable by the plugin's browser bundle.
+  { name: 'typecheck wire', cmd: [tsc, '-p', 'wire/tsconfig.json', '--noEmit'] },
   { name: 'typecheck collector', cmd: [tsc, '-p', 'collector/tsconfig.json', '--noEmit'] },
   { name: 'typecheck client', cmd: [tsc, '-p', 'client/tsconfig.json', '--noEmit'] },
   { name: 'typecheck cli', cmd: [tsc, '-p', 'cli/tsconfig.json', '--noEmit'] },
