@@ -7,6 +7,7 @@
 // already stored is reported back as duplicates instead of stored twice.
 
 import { randomUUID } from 'node:crypto';
+import { ExponentialBackoff, halfJitterGenerator, type IBackoff } from 'cockatiel';
 import { requestJson } from './http';
 import type { AuthwatchEvent, ReporterStats } from './types';
 
@@ -43,7 +44,10 @@ export class EventReporter {
   private timer: NodeJS.Timeout | undefined;
   private backingOff = false;
   private sending = false;
-  private failures = 0;
+  /** Exponential backoff with equal jitter (cockatiel's, as the collector's senders use). */
+  private readonly retryPolicy: ExponentialBackoff<number>;
+  /** The delay before the next retry, advanced on each failure in a row; undefined after a success. */
+  private backoff: IBackoff<unknown> | undefined;
   private batchLimit: number;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
@@ -57,6 +61,8 @@ export class EventReporter {
 
   constructor(private readonly opts: ReporterOptions) {
     this.batchLimit = opts.batchSize;
+    // Jitter spreads the retries of many app instances after a collector restart.
+    this.retryPolicy = new ExponentialBackoff({ generator: halfJitterGenerator, initialDelay: opts.minRetryDelayMs, maxDelay: opts.maxRetryDelayMs });
   }
 
   /** Queues one event; returns at once. Events reported after close() are dropped and counted. */
@@ -166,23 +172,17 @@ export class EventReporter {
     }
     if (retry) {
       if (this.closed && this.idleWaiters.length === 0) return;
-      this.failures += 1;
       this.counters.retries += 1;
-      this.schedule(this.retryDelay(), true);
+      this.backoff = this.backoff ? this.backoff.next(undefined) : this.retryPolicy.next();
+      this.schedule(this.backoff.duration, true);
       return;
     }
-    this.failures = 0;
+    this.backoff = undefined;
     if (this.isIdle()) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();
     }
-  }
-
-  private retryDelay(): number {
-    const exp = Math.min(this.opts.maxRetryDelayMs, this.opts.minRetryDelayMs * 2 ** (this.failures - 1));
-    // Jitter spreads the retries of many app instances after a collector restart.
-    return Math.round(exp * (0.5 + Math.random() * 0.5));
   }
 
   /** One POST. 'retry' puts the whole batch back; 'done' means every event was settled. */

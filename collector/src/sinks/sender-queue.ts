@@ -1,7 +1,9 @@
-// The one queue-and-retry helper every outbound sender uses (webhook, e-mail, the auth.log shipper),
-// in the spirit of the OpenTelemetry Collector's exporterhelper: a bounded queue, a number of
-// concurrent sends, exponential backoff with "equal jitter" between attempts, a last attempt after
-// which an item is given up and counted, and a close() that delivers what it can within a bound.
+// The queue-and-retry helper of the collector's notification senders (webhook, e-mail), in the
+// spirit of the OpenTelemetry Collector's exporterhelper: a bounded queue, a number of concurrent
+// sends, exponential backoff with "equal jitter" between attempts, a last attempt after which an
+// item is given up and counted, and a close() that delivers what it can within a bound. The backoff
+// policy is cockatiel's, the one the auth.log shipper and the client reporter use too.
+import { ExponentialBackoff, halfJitterGenerator, type IBackoff } from 'cockatiel';
 import type { Logger } from '../log';
 
 /** What one send attempt says: delivered, worth another try, or final. */
@@ -48,13 +50,20 @@ export interface SenderQueue<T> {
   close(timeoutMs: number): Promise<void>;
 }
 
-export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
-  const backoff = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
-  return backoff / 2 + Math.random() * (backoff / 2);
+/** Exponential backoff from baseMs, doubling up to maxMs, each delay drawn from [delay/2, delay). */
+export const equalJitterBackoff = (baseMs: number, maxMs: number) =>
+  new ExponentialBackoff({ generator: halfJitterGenerator, initialDelay: baseMs, maxDelay: maxMs });
+
+interface Entry<T> {
+  item: T;
+  attempt: number;
+  /** The delay before this item's next retry (advanced on each failure). */
+  backoff?: IBackoff<unknown>;
 }
 
 export function createSenderQueue<T>(o: SenderQueueOptions<T>): SenderQueue<T> {
-  const queue: { item: T; attempt: number }[] = [];
+  const policy = equalJitterBackoff(o.retryBaseMs, o.retryMaxMs);
+  const queue: Entry<T>[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let inFlight = 0;
   let closed = false;
@@ -80,7 +89,7 @@ export function createSenderQueue<T>(o: SenderQueueOptions<T>): SenderQueue<T> {
     }
   }
 
-  async function attempt(entry: { item: T; attempt: number }): Promise<void> {
+  async function attempt(entry: Entry<T>): Promise<void> {
     entry.attempt++;
     let r: SendResult;
     try {
@@ -98,6 +107,7 @@ export function createSenderQueue<T>(o: SenderQueueOptions<T>): SenderQueue<T> {
       return;
     }
     s.retried++;
+    entry.backoff = entry.backoff ? entry.backoff.next(undefined) : policy.next();
     const timer = setTimeout(() => {
       timers.delete(timer);
       if (closed) {
@@ -107,7 +117,7 @@ export function createSenderQueue<T>(o: SenderQueueOptions<T>): SenderQueue<T> {
       }
       queue.unshift(entry);
       pump();
-    }, backoffMs(entry.attempt, o.retryBaseMs, o.retryMaxMs));
+    }, entry.backoff.duration);
     timers.add(timer);
   }
 

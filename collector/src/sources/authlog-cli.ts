@@ -13,7 +13,8 @@ import { accessSync, closeSync, constants, openSync, readSync, statSync } from '
 import { ConfigError } from '../config';
 import type { Collector } from '../app';
 import type { Logger } from '../log';
-import { pipelineSink, remoteSink, runAuthLogSource, type AuthLogStats, type EventSink } from './authlog';
+import { pipelineSink, runAuthLogSource, type AuthLogStats, type EventSink } from './authlog';
+import { remoteSink } from './authlog-shipper';
 import { AuthLogInputError, sniff } from './authlog-input';
 import { AUTHLOG_MODES, type AuthLogMode } from './authlog-parse';
 import { offsetFunction, TimeZoneError } from './authlog-time';

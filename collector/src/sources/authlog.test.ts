@@ -2,10 +2,13 @@
 // API): a fixture imported once, idempotent re-import, stdin, and follow mode through appends,
 // rotation (rename + new file) and truncation (copytruncate).
 import { appendFileSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { KEYS, startServer, type TestServer } from '../../test/helpers/server';
-import { AuthLogBatcher, pipelineSink, remoteSink, runAuthLogSource } from './authlog';
+import { AuthLogBatcher, pipelineSink, runAuthLogSource } from './authlog';
+import { remoteSink } from './authlog-shipper';
 
 const FIXTURES = join(__dirname, '..', '..', 'test', 'fixtures');
 const debian = readFileSync(join(FIXTURES, 'authlog-debian.log'), 'utf8');
@@ -125,6 +128,32 @@ describe('auth.log into the collector', () => {
     expect(stored.filter((e) => e.session_id === s.collector.hashSessionId('bastion-1/sshd[21050]')).map((e) => e.type).sort()).toEqual(['login', 'logout']);
     const refused = await runAuthLogSource({ path: file, follow: false, fromStart: true, timezone: 'UTC', sink: remoteSink(s.url, KEYS.read, quiet) });
     expect(refused).toMatchObject({ accepted: 0, rejected: 21 });
+  });
+
+  test('shipper mode: while the remote collector answers 5xx the batch is retried (0.5 s, then 1 s) until it is stored', async () => {
+    // A proxy in front of the real collector that fails the first two POSTs.
+    let failures = 2;
+    const proxy = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      if (failures-- > 0) return void res.writeHead(503).end('{"error":"down"}');
+      const r = await fetch(new URL(req.url!, s.url), { method: req.method, headers: { 'content-type': 'application/json', authorization: req.headers.authorization! }, body: Buffer.concat(chunks) });
+      res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const file = join(s.dir, 'auth-retry.log');
+      writeFileSync(file, line(7001, 'retry-a', '192.0.2.71') + line(7002, 'retry-b', '192.0.2.72'));
+      const warnings: Record<string, unknown>[] = [];
+      const log = { info: () => undefined, warn: (_m: string, f?: Record<string, unknown>) => void warnings.push(f ?? {}), error: () => undefined };
+      const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const stats = await runAuthLogSource({ path: file, follow: false, fromStart: true, timezone: 'UTC', sink: remoteSink(url, KEYS.ingest, log) });
+      expect(stats).toMatchObject({ events: 2, accepted: 2, rejected: 0 });
+      expect(warnings.map((w) => w.retry_ms)).toEqual([500, 1000]);
+      expect((await events(s, '&user=retry-a&user=retry-b')).map((e) => e.user).sort()).toEqual(['retry-a', 'retry-b']);
+    } finally {
+      proxy.close();
+    }
   });
 
   test('batches hold at most maxLines lines', async () => {

@@ -1,8 +1,8 @@
 // auth.log source: lines (authlog-follow when following a file, authlog-input otherwise: plain,
 // gzip or stdin) → parsed events, one per attempt (authlog-parse) → batches of up to 1,000 lines
 // or 200 ms → validated like POST /v1/events → either this collector's pipeline (in-process, the
-// default) or a remote collector's POST /v1/events (shipper mode). The same batching and parsing
-// serve both.
+// default) or a remote collector's POST /v1/events (shipper mode, authlog-shipper.ts). The same
+// batching and parsing serve both.
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log';
 import type { Pipeline } from '../pipeline/runner';
@@ -31,36 +31,6 @@ export function pipelineSink(pipeline: Pipeline): EventSink {
     // validation stage counts them in authwatch_events_rejected_total too).
     const r = await pipeline.submit(events, { keepValid: true });
     return r.ok ? { accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected } : { accepted: 0, duplicates: 0, rejected: events.length };
-  };
-}
-
-/** Shipper: POST /v1/events to a remote collector with an ingest key; retries while it is down. */
-export function remoteSink(url: string, key: string | undefined, log: Logger, signal?: AbortSignal): EventSink {
-  const endpoint = new URL('/v1/events', url).toString();
-  return async (events) => {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const res = await fetch(endpoint, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
-          body: JSON.stringify(events),
-          signal,
-        });
-        const body = (await res.json().catch(() => ({}))) as { accepted?: number; duplicates?: number; error?: string };
-        if (res.status === 202) return { accepted: body.accepted ?? 0, duplicates: body.duplicates ?? 0, rejected: 0 };
-        // 4xx will not get better by retrying: count and move on so the file keeps flowing.
-        if (res.status >= 400 && res.status < 500) {
-          log.error('authlog: remote collector refused a batch', { status: res.status, error: body.error });
-          return { accepted: 0, duplicates: 0, rejected: events.length };
-        }
-        throw new Error(`HTTP ${res.status}`);
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        const wait = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
-        log.warn('authlog: remote collector unavailable, retrying', { error: String(err), retry_ms: wait });
-        await new Promise((r) => setTimeout(r, wait));
-      }
-    }
   };
 }
 
