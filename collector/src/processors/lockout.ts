@@ -13,7 +13,14 @@ export interface LockoutOptions {
   truncate: boolean;
 }
 
+/** Housekeeping (pruning counters, expiring reservations) runs at most this often, on the collector's clock. */
+const PREPARE_EVERY_MS = 1000;
+
 export function createLockoutProcessor(options: LockoutOptions = { truncate: false }): Processor {
+  // Per batch it was a store round trip and two deletes per group commit. Delaying it by up to a
+  // second changes no decision: counting reads only the window, and a reservation counts against
+  // its user until the moment it expires into a failure.
+  let preparedAt = -Infinity;
   return {
     name: 'lockout',
     async process(events, ctx) {
@@ -26,10 +33,11 @@ export function createLockoutProcessor(options: LockoutOptions = { truncate: fal
         // Settled once, here; sinks and webhooks never see it.
         delete e.attempt_id;
         if (e.type !== 'login' || !e.outcome) continue;
-        if (!prepared) {
+        if (!prepared && (ctx.now - preparedAt >= PREPARE_EVERY_MS || ctx.now < preparedAt)) {
           // Counter rows older than the window are dead weight; lapsed reservations become failures.
           await tx.pruneFailures(ctx.now - windowMs);
           await expireAttempts(ctx);
+          preparedAt = ctx.now;
           prepared = true;
         }
         const reservation = attemptId ? await tx.takeReservation(attemptId) : undefined;
