@@ -130,6 +130,23 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     },
   });
 
+  /** A page served inside a session: an access event Authwatch uses to keep the session alive. */
+  const reportAccess = (req: Request, session: AppSession, reason: string, attributes: Record<string, string>) =>
+    client.report({
+      type: 'access',
+      outcome: 'success',
+      reason,
+      user: session.user,
+      user_id: session.userId,
+      session_id: session.id,
+      ip: req.ip,
+      user_agent: req.get('user-agent'),
+      device: req.cookies?.[DEVICE_COOKIE],
+      service,
+      entry: 'web',
+      attributes,
+    });
+
   app.get('/account', requireSession, (req: Request, res: Response) => {
     const session = sessions.get(req.cookies?.[SESSION_COOKIE]);
     if (!session) {
@@ -144,20 +161,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
       return;
     }
     sessions.touch(session);
-    client.report({
-      type: 'access',
-      outcome: 'success',
-      reason: 'account_page',
-      user: session.user,
-      user_id: session.userId,
-      session_id: session.id,
-      ip: req.ip,
-      user_agent: req.get('user-agent'),
-      device: req.cookies?.[DEVICE_COOKIE],
-      service,
-      entry: 'web',
-      attributes: { path: '/account' },
-    });
+    reportAccess(req, session, 'account_page', { path: '/account' });
     if (wantsHtml(req)) {
       res.type('html').send(`<!doctype html><title>Account</title><h1>Hello ${escapeHtml(session.user)}</h1>
 <form method="post" action="/logout"><button>Log out</button></form>`);
@@ -173,20 +177,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
       return;
     }
     sessions.touch(session);
-    client.report({
-      type: 'access',
-      outcome: 'success',
-      reason: 'report_download',
-      user: session.user,
-      user_id: session.userId,
-      session_id: session.id,
-      ip: req.ip,
-      user_agent: req.get('user-agent'),
-      device: req.cookies?.[DEVICE_COOKIE],
-      service,
-      entry: 'web',
-      attributes: { report: String(req.params.name).replace(/\.csv$/, '').slice(0, 64) },
-    });
+    reportAccess(req, session, 'report_download', { report: String(req.params.name).replace(/\.csv$/, '').slice(0, 64) });
     res.type('text/csv').send('date,amount\n2026-11-01,120.00\n');
   });
 
