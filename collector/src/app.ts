@@ -27,7 +27,7 @@ import { createLockoutProcessor } from './processors/lockout';
 import { LockCache, memoryLocks, storeLocks } from './decision/lock-cache';
 import { createSessionProcessor } from './processors/sessions';
 import { createNotificationSinks } from './sinks/notifications';
-import { createTelemetry, type Telemetry } from './sinks/telemetry';
+import { createTelemetry, type Telemetry } from './telemetry';
 import { httpSource } from './sources/http';
 import { otlpSource } from './sources/otlp';
 import { openStore } from './store/open';

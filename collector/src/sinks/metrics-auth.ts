@@ -37,7 +37,6 @@ export class AuthMetrics {
   private readonly loginAttempts: Counter;
   private readonly lockouts: Counter;
   private readonly ingested: Counter;
-  private readonly rejectedEvents: Counter;
   private readonly detections: Counter;
   private readonly reason = REASON_LABELS;
   private readonly service: ServiceLabels;
@@ -56,16 +55,12 @@ export class AuthMetrics {
     this.ingested = meter.createCounter('authwatch_events_ingested', {
       description: 'Events stored (application and collector-made kinds), by type.',
     });
-    this.rejectedEvents = meter.createCounter('authwatch_events_rejected', {
-      description: 'Events refused by validation (nothing of their batch was stored).',
-    });
     this.detections = meter.createCounter('authwatch_detections', {
       description: 'Detections raised, by kind (brute_force, password_spray, …).',
     });
 
     // Series that alert rules use exist from the start at 0: rate()/increase() cannot see the
     // first increment of a series that appears with value 1 (e.g. the first password spray ever).
-    this.rejectedEvents.add(0);
     for (const type of [...INGEST_TYPES, ...SYSTEM_TYPES]) this.ingested.add(0, { type });
     for (const scope of LOCKOUT_SCOPES) this.lockouts.add(0, { scope });
     for (const kind of DETECTION_KINDS) this.detections.add(0, { kind });
@@ -114,9 +109,5 @@ export class AuthMetrics {
     ingested.flushTo(this.ingested);
     lockouts.flushTo(this.lockouts);
     detections.flushTo(this.detections);
-  }
-
-  rejected(count: number): void {
-    if (Number.isFinite(count) && count > 0) this.rejectedEvents.add(count);
   }
 }

@@ -4,7 +4,8 @@ import express from 'express';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { blankEvent, type StoredEvent } from '../schema/stored-event';
-import { createTelemetry, parseTelemetryConfig, type Telemetry } from './telemetry';
+import { createTelemetry, type Telemetry } from '../telemetry';
+import { parseTelemetryConfig } from './telemetry';
 
 interface Sample {
   name: string;

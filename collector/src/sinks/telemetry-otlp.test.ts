@@ -172,7 +172,8 @@ const swc = require('@swc/core');
 require.extensions['.ts'] = (m, filename) => m._compile(swc.transformSync(fs.readFileSync(filename, 'utf8'), {
   filename, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' },
 }).code, filename);
-const { createTelemetry, parseTelemetryConfig } = require(${JSON.stringify(join(__dirname, 'telemetry.ts'))});
+const { createTelemetry } = require(${JSON.stringify(join(__dirname, '..', 'telemetry', 'index.ts'))});
+const { parseTelemetryConfig } = require(${JSON.stringify(join(__dirname, 'telemetry.ts'))});
 const input = JSON.parse(fs.readFileSync(0, 'utf8'));
 (async () => {
   const t = createTelemetry({ config: parseTelemetryConfig(process.env), gauges: { sessionsActive: async () => 1, accountsLocked: async () => 0 } });

@@ -10,7 +10,7 @@ import {
   type IMetricReader,
 } from '@opentelemetry/sdk-metrics';
 import type { RequestHandler } from 'express';
-import type { OtelConfig } from './otel-config';
+import type { OtelConfig } from '../sinks/otel-config';
 
 export interface MetricsPipeline {
   provider: MeterProvider;
