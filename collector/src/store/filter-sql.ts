@@ -1,5 +1,5 @@
-// Turns an EventFilter into a SQL WHERE clause with bound parameters. Shared by the SQLite and
-// PostgreSQL stores: `param` renders a placeholder ("?" or "$n").
+// Turns an EventFilter into a SQL WHERE clause with "?" parameters, for both stores (the read
+// engine writes "?" everywhere; PostgreSQL's executor numbers them, postgres-dialect.ts).
 import type { EventFilter } from './store';
 
 export interface SqlWhere {
@@ -25,17 +25,13 @@ export function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => '\\' + c);
 }
 
-export function filterSql(
-  f: SearchFilter,
-  param: (n: number) => string = () => '?',
-  extra: { sql: string; params: unknown[] }[] = [],
-  like: 'LIKE' | 'ILIKE' = 'LIKE',
-): SqlWhere {
+/** `extra`: more conditions with their parameters; `like`: the case-insensitive operator for `q`. */
+export function filterSql(f: SearchFilter, extra: { sql: string; params: unknown[] }[] = [], like: 'LIKE' | 'ILIKE' = 'LIKE'): SqlWhere {
   const clauses: string[] = [];
   const params: unknown[] = [];
   const p = (v: unknown): string => {
     params.push(v);
-    return param(params.length);
+    return '?';
   };
   if (f.from !== undefined) clauses.push(`time >= ${p(f.from)}`);
   if (f.to !== undefined) clauses.push(`time < ${p(f.to)}`);
@@ -52,9 +48,8 @@ export function filterSql(
     clauses.push('(' + columns.map((c) => `"${c}" ${like} ${p(pattern)} ESCAPE '\\'`).join(' OR ') + ')');
   }
   for (const e of extra) {
-    let sql = e.sql;
-    for (const v of e.params) sql = sql.replace('?', p(v));
-    clauses.push(sql);
+    params.push(...e.params);
+    clauses.push(e.sql);
   }
   return { where: clauses.length ? 'WHERE ' + clauses.join(' AND ') : '', params };
 }

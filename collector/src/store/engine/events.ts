@@ -20,9 +20,9 @@ export function* eventWhere(d: Dialect, filter: SearchFilter, extra: Clause[] = 
   if (filter.q) {
     const columns = filter.qExclude ? TEXT_COLUMNS.filter((c) => !filter.qExclude!.includes(c)) : TEXT_COLUMNS;
     const clause = yield* d.textSearch(filter.q, columns, `%${escapeLike(filter.q)}%`);
-    if (clause) return filterSql({ ...filter, q: undefined }, undefined, [...extra, clause]);
+    if (clause) return filterSql({ ...filter, q: undefined }, [...extra, clause]);
   }
-  return filterSql(filter, undefined, extra, d.like);
+  return filterSql(filter, extra, d.like);
 }
 
 /** The filter's conditions other than the time range, as " AND …" (for the range joins). */
@@ -85,7 +85,7 @@ export function* distinctValues(d: Dialect, field: ValueField, filter: SearchFil
   const { q, ...rest } = filter;
   const extra: Clause[] = [{ sql: `"${field}" IS NOT NULL`, params: [] }];
   if (q) extra.push({ sql: `"${field}" ${d.like} ? ESCAPE '\\'`, params: [`%${escapeLike(q)}%`] });
-  const w = filterSql(rest, undefined, extra, d.like);
+  const w = filterSql(rest, extra, d.like);
   const rows = yield* all(`SELECT DISTINCT "${field}"${d.byteOrder} AS v FROM events ${w.where} ORDER BY 1 LIMIT ?`, [...w.params, limit]);
   return rows.map((r) => r.v as string);
 }
