@@ -12,11 +12,11 @@
 //    same table of a fresh database: what storing those rows costs PostgreSQL alone.
 //  - /v1/check at a fixed 1,000 req/s through HAProxy to the 2 replicas, some users locked.
 // Prints the P8 lines; returns figures { id, name, value, unit, target, pass, detail, line }.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { startServer, runJsonProcess, cpuTicks } from './lib/proc.mjs';
@@ -34,78 +34,8 @@ function fmt(n, d = 2) {
   return Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(d);
 }
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** HAProxy on loopback in front of `backends` (["127.0.0.1:port", …]), round robin; stop() kills it by PID. */
-export async function startHaproxy(backends, dir) {
-  const port = await freePort();
-  const cfg = join(dir, `haproxy-${port}.cfg`);
-  writeFileSync(
-    cfg,
-    [
-      'global',
-      '  maxconn 4096',
-      'defaults',
-      '  mode http',
-      '  timeout connect 2s',
-      '  timeout client 60s',
-      '  timeout server 60s',
-      '  option http-keep-alive',
-      '  retries 2',
-      // A replica that refuses the connection is retried on the other one; nothing is resent
-      // once a request reached a replica.
-      '  option redispatch',
-      '  retry-on conn-failure',
-      'frontend authwatch',
-      `  bind 127.0.0.1:${port}`,
-      '  default_backend collectors',
-      'backend collectors',
-      '  balance roundrobin',
-      '  option httpchk GET /healthz',
-      ...backends.map((b, i) => `  server r${i + 1} ${b} check inter 300ms fall 2 rise 1`),
-      '',
-    ].join('\n'),
-  );
-  const child = spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise((r) => child.once('exit', r));
-  const url = `http://127.0.0.1:${port}`;
-  // Ready once every backend answers through it.
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`haproxy exited: ${out}`);
-    const ok = await Promise.all(
-      backends.map(() =>
-        fetch(`${url}/healthz`)
-          .then((r) => r.ok)
-          .catch(() => false),
-      ),
-    );
-    if (ok.every(Boolean)) break;
-    if (Date.now() > deadline) throw new Error(`haproxy not ready: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    pid: child.pid,
-    output: () => out,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
+// HAProxy as the scale-out tests run it (one configuration for both).
+const { freePort, startHaproxy } = createRequire(import.meta.url)('../collector/test/helpers/haproxy-lb.js');
 
 /** A throwaway PostgreSQL cluster, or null when no server binaries are installed. */
 async function startPostgres(dir) {
@@ -257,7 +187,7 @@ export async function runP8(options = {}) {
         owned.push(r);
         rs.push(r);
       }
-      const lb = await startHaproxy(rs.map((r) => new URL(r.url).host), tmp);
+      const lb = await startHaproxy(rs.map((r) => new URL(r.url).host));
       owned.push(lb);
       // Warm-up, not measured: the first batches load the geo and user-agent tables and JIT.
       for (const r of rs) {

@@ -1,24 +1,23 @@
 // The CLI tests run the built binary (cli/dist/main.js) as a user would, against collector
 // processes started the way collector/test/helpers/spawn-collector.ts starts them.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildCollectorIfStale, listeningUrl, spawnCollector, type CollectorProcess } from '../../collector/test/helpers/spawn-collector';
+import {
+  buildCollectorIfStale,
+  keyedEnv,
+  listeningUrl,
+  newestMtime,
+  spawnCollector,
+  watchChild,
+  type CollectorProcess,
+} from '../../collector/test/helpers/spawn-collector';
 
 const cliDir = join(__dirname, '..');
 export const CLI = join(cliDir, 'dist', 'main.js');
 export const KEYS = { ingest: 'cli-test-ingest-1', read: 'cli-test-read-1', admin: 'cli-test-admin-1' } as const;
-
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
 
 /** Builds the collector and then the CLI when their dist is missing or older than the sources. */
 export function buildIfStale(): void {
@@ -40,15 +39,7 @@ export interface Collector {
 /** A collector process with the three test keys on a fresh SQLite file in a temp dir. */
 export async function startCollector(env: Record<string, string> = {}): Promise<Collector> {
   const dir = mkdtempSync(join(tmpdir(), 'authwatch-cli-test-'));
-  const proc = spawnCollector(['--port', '0', '--no-demo'], {
-    AUTHWATCH_HOST: '127.0.0.1',
-    AUTHWATCH_STORE: `sqlite:${join(dir, 'authwatch.db')}`,
-    AUTHWATCH_INGEST_KEYS: `app:${KEYS.ingest}`,
-    AUTHWATCH_READ_KEYS: `grafana:${KEYS.read}`,
-    AUTHWATCH_ADMIN_KEYS: `ops:${KEYS.admin}`,
-    OTEL_SDK_DISABLED: 'true',
-    ...env,
-  });
+  const proc = spawnCollector(['--port', '0', '--no-demo'], keyedEnv(`sqlite:${join(dir, 'authwatch.db')}`, KEYS, { OTEL_SDK_DISABLED: 'true', ...env }));
   const url = await listeningUrl(proc, 'the collector', 30_000);
   return {
     url,
@@ -92,14 +83,8 @@ export function cli(args: string[], env: Record<string, string | undefined>, inp
 }
 
 /** Starts `authwatch ARGS` and leaves it running (tail, serve). */
-export function cliProcess(args: string[], env: Record<string, string | undefined>): { child: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> } {
-  const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
-  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, out: () => out, err: () => err, exit };
+export function cliProcess(args: string[], env: Record<string, string | undefined>): CollectorProcess {
+  return watchChild(spawn(process.execPath, [CLI, ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** Resolves once `test` passes on the output, or rejects after `ms`. */

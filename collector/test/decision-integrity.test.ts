@@ -3,45 +3,15 @@
 // spelling variants of a name or an address are one key, IPv6 rotation inside a /64 is one key,
 // IP truncation keeps enforcement working.
 import { describeWithPostgres, PG_ADMIN_URL, TestDatabases } from './helpers/postgres-db';
-import { buildCollectorIfStale, listeningUrl, spawnCollector, type CollectorProcess } from './helpers/spawn-collector';
+import { buildCollectorIfStale, startKeyedCollector, stopCollector, type KeyedCollector } from './helpers/spawn-collector';
 import { tempDir } from './helpers/server';
 import { join } from 'node:path';
 
 const KEYS = { ingest: 'di-ingest-key', read: 'di-read-key', admin: 'di-admin-key' } as const;
-type Role = keyof typeof KEYS;
 
-interface Proc extends CollectorProcess {
-  url: string;
-  req(method: string, path: string, role: Role, body?: unknown): Promise<{ status: number; body: any }>;
-}
-
-async function start(store: string, env: Record<string, string> = {}): Promise<Proc> {
-  const p = spawnCollector(['--no-demo'], {
-    AUTHWATCH_HOST: '127.0.0.1',
-    AUTHWATCH_PORT: '0',
-    AUTHWATCH_STORE: store,
-    AUTHWATCH_INGEST_KEYS: `app:${KEYS.ingest}`,
-    AUTHWATCH_READ_KEYS: `grafana:${KEYS.read}`,
-    AUTHWATCH_ADMIN_KEYS: `ops:${KEYS.admin}`,
-    ...env,
-  });
-  const url = await listeningUrl(p, 'collector', 60_000);
-  const req: Proc['req'] = async (method, path, role, body) => {
-    const headers: Record<string, string> = { authorization: `Bearer ${KEYS[role]}` };
-    // State-changing calls are JSON, also without a body (browsers' forms cannot send it).
-    if (body !== undefined || method !== 'GET') headers['content-type'] = 'application/json';
-    const res = await fetch(url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
-  return { ...p, url, req };
-}
-
-async function stop(p: Proc | undefined): Promise<void> {
-  if (!p || p.child.exitCode !== null) return;
-  p.child.kill('SIGTERM');
-  await p.exit;
-}
+type Proc = KeyedCollector;
+const start = (store: string, env: Record<string, string> = {}): Promise<Proc> => startKeyedCollector(store, KEYS, { env });
+const stop = stopCollector;
 
 const fail = (user: string, ip: string | null, extra: Record<string, unknown> = {}) => ({
   type: 'login', outcome: 'failure', reason: 'invalid_password', user, ...(ip ? { ip } : {}), ...extra,

@@ -2,36 +2,16 @@
 // as behind a load balancer. Lockouts must be exact across replicas, sessions and idempotency
 // shared. Prints the numbers.
 import { describeWithPostgres, TestDatabases } from './helpers/postgres-db';
-import { buildCollectorIfStale, listeningUrl, spawnCollector, type CollectorProcess } from './helpers/spawn-collector';
+import { buildCollectorIfStale, startKeyedCollector, type KeyedCollector } from './helpers/spawn-collector';
 
 const KEYS = { ingest: 'replica-ingest-key', read: 'replica-read-key', admin: 'replica-admin-key' } as const;
-type Role = keyof typeof KEYS;
 
-interface Replica extends CollectorProcess {
+interface Replica extends KeyedCollector {
   name: string;
-  url: string;
-  req(method: string, path: string, role: Role, body?: unknown): Promise<{ status: number; body: any }>;
 }
 
 async function startReplica(name: string, store: string): Promise<Replica> {
-  const p = spawnCollector(['--no-demo'], {
-    AUTHWATCH_HOST: '127.0.0.1',
-    AUTHWATCH_PORT: '0',
-    AUTHWATCH_STORE: store,
-    AUTHWATCH_INGEST_KEYS: `app:${KEYS.ingest}`,
-    AUTHWATCH_READ_KEYS: `grafana:${KEYS.read}`,
-    AUTHWATCH_ADMIN_KEYS: `ops:${KEYS.admin}`,
-  });
-  const url = await listeningUrl(p, `replica ${name}`);
-  const req: Replica['req'] = async (method, path, role, body) => {
-    const headers: Record<string, string> = { authorization: `Bearer ${KEYS[role]}` };
-    // State-changing calls are JSON, also without a body (the API refuses form posts).
-    if (body !== undefined || method !== 'GET') headers['content-type'] = 'application/json';
-    const res = await fetch(url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  };
-  return { ...p, name, url, req };
+  return { ...(await startKeyedCollector(store, KEYS, { what: `replica ${name}` })), name };
 }
 
 const dbs = new TestDatabases();

@@ -10,45 +10,17 @@ import { PostgresStore, type LockChange } from '../src/store/postgres';
 import { blankEvent } from '../src/schema/stored-event';
 import { haproxyAvailable, startHaproxy, type Haproxy } from './helpers/haproxy';
 import { describeWithPostgres, TestDatabases } from './helpers/postgres-db';
-import { buildCollectorIfStale, listeningUrl, spawnCollector, type CollectorProcess } from './helpers/spawn-collector';
+import { buildCollectorIfStale, callCollector, startKeyedCollector, type Answer, type KeyedCollector, type Role } from './helpers/spawn-collector';
 
 const KEYS = { ingest: 'so-ingest-key', read: 'so-read-key', admin: 'so-admin-key' } as const;
-type Role = keyof typeof KEYS;
-interface Answer {
-  status: number;
-  body: any;
-  servedBy: string | null;
-}
+const call = (base: string, method: string, path: string, role: Role, body?: unknown) => callCollector(base, KEYS, method, path, role, body);
 
-async function call(base: string, method: string, path: string, role: Role, body?: unknown): Promise<Answer> {
-  const headers: Record<string, string> = { authorization: `Bearer ${KEYS[role]}` };
-  if (body !== undefined || method !== 'GET') headers['content-type'] = 'application/json';
-  const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = text;
-  }
-  return { status: res.status, body: parsed, servedBy: res.headers.get('x-served-by') };
-}
-
-interface Replica extends CollectorProcess {
+interface Replica extends KeyedCollector {
   name: string;
-  url: string;
 }
 
 async function startReplica(name: string, store: string): Promise<Replica> {
-  const p = spawnCollector(['--no-demo'], {
-    AUTHWATCH_HOST: '127.0.0.1',
-    AUTHWATCH_PORT: '0',
-    AUTHWATCH_STORE: store,
-    AUTHWATCH_INGEST_KEYS: `app:${KEYS.ingest}`,
-    AUTHWATCH_READ_KEYS: `grafana:${KEYS.read}`,
-    AUTHWATCH_ADMIN_KEYS: `ops:${KEYS.admin}`,
-  });
-  return { ...p, name, url: await listeningUrl(p, `replica ${name}`, 60_000) };
+  return { ...(await startKeyedCollector(store, KEYS, { what: `replica ${name}` })), name };
 }
 
 const fail = (user: string, ip: string, id: string, extra: Record<string, unknown> = {}) => ({

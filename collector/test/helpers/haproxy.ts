@@ -1,92 +1,10 @@
 // A real HAProxy (the Debian package) on loopback in front of collector replicas, round robin, as
-// the scale-out topology runs (docs/scale-out.md). Each response says which replica served it
-// (X-Served-By), so tests can show the traffic really was split. Stopped by its PID.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// the scale-out topology runs (docs/scale-out.md). The configuration and the process handling are
+// in haproxy-lb.js, shared with the P8 bench.
+import { spawnSync } from 'node:child_process';
+
+export { freePort, startHaproxy, type Haproxy } from './haproxy-lb';
 
 export function haproxyAvailable(): boolean {
   return spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).status === 0;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-export interface Haproxy {
-  url: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-/** backends: "127.0.0.1:port" each; names r1, r2, … in order. */
-export async function startHaproxy(backends: string[]): Promise<Haproxy> {
-  const dir = mkdtempSync(join(tmpdir(), 'authwatch-haproxy-'));
-  const port = await freePort();
-  const cfg = join(dir, 'haproxy.cfg');
-  writeFileSync(
-    cfg,
-    [
-      'global',
-      '  maxconn 4096',
-      'defaults',
-      '  mode http',
-      '  timeout connect 2s',
-      '  timeout client 60s',
-      '  timeout server 60s',
-      '  option http-keep-alive',
-      '  retries 2',
-      // A connection a dead replica refuses goes to the other one; a request that reached a
-      // replica is never sent again by the proxy (the client decides, with its event ids).
-      '  option redispatch',
-      '  retry-on conn-failure',
-      'frontend authwatch',
-      `  bind 127.0.0.1:${port}`,
-      '  http-response set-header X-Served-By %s',
-      '  default_backend collectors',
-      'backend collectors',
-      '  balance roundrobin',
-      '  option httpchk GET /healthz',
-      ...backends.map((b, i) => `  server r${i + 1} ${b} check inter 200ms fall 2 rise 1`),
-      '',
-    ].join('\n'),
-  );
-  const child = spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  // Ready once each backend has answered through it (round robin: as many tries as backends).
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`haproxy exited: ${out}`);
-    const served = new Set<string>();
-    for (let i = 0; i < backends.length * 2; i++) {
-      const r = await fetch(`${url}/healthz`).catch(() => null);
-      if (r?.ok) served.add(r.headers.get('x-served-by') ?? '');
-      await r?.text();
-    }
-    if (served.size === backends.length) break;
-    if (Date.now() > deadline) throw new Error(`haproxy did not reach every backend: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    child,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }

@@ -2,13 +2,9 @@
 // country but no coordinates, and the country's places from the tz database stand in, with a
 // tolerance per side. Through the real SQLite store, and end to end through the real collector
 // with its real geo enrichment.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Processor } from '../../pipeline/contracts';
 import type { StoredEvent } from '../../schema/stored-event';
-import { openSqliteStore, type SqliteStore } from '../../store/sqlite';
 import { CITIES, DEVICES, loginEvent, normalTraffic } from '../../../test/fixtures/detect-traffic';
+import { useDetectionStore } from '../../../test/helpers/detection-store';
 import { startServer } from '../../../test/helpers/server';
 import { createDetections } from '.';
 import { parseDetectionConfig } from './config';
@@ -20,28 +16,8 @@ const T0 = Date.UTC(2026, 2, 2, 9, 0, 0);
 const MIN = 60_000;
 const [PARIS, , , , LONDON, , , , , , , , SYDNEY] = CITIES;
 
-let dir: string;
-let store: SqliteStore;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'authwatch-travel-'));
-  store = openSqliteStore(`sqlite:${join(dir, 'authwatch.db')}`);
-});
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function run(processors: Processor[], events: StoredEvent[], batch = 500): Promise<StoredEvent[]> {
-  const emitted: StoredEvent[] = [];
-  for (let i = 0; i < events.length; i += batch) {
-    const slice = events.slice(i, i + batch);
-    await store.write(async (tx) => {
-      const ctx = { now: slice[slice.length - 1].time, tx, policy: await tx.getPolicy(), emit: (e: StoredEvent) => void emitted.push(e) };
-      for (const p of processors) await p.process(slice, ctx);
-    });
-  }
-  return emitted;
-}
+const db = useDetectionStore('travel');
+const run = db.run.bind(db);
 
 /** A successful login located by country only, as the shipped country database enriches it. */
 const byCountry = (user: string, country: string, time: number, ip = '192.0.2.1'): StoredEvent => ({

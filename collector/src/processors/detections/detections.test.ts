@@ -1,13 +1,9 @@
 // Detections driven through the real SQLite store (the core's SqliteStore, a temp file): each
 // fires on its scenario, stays quiet where it should, and 10k events of generated normal traffic
 // produce no attack detections and only the new devices/countries that really are new.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Processor } from '../../pipeline/contracts';
 import type { StoredEvent } from '../../schema/stored-event';
-import { openSqliteStore, type SqliteStore } from '../../store/sqlite';
 import { CITIES, DEVICES, loginEvent, normalTraffic } from '../../../test/fixtures/detect-traffic';
+import { useDetectionStore } from '../../../test/helpers/detection-store';
 import { createDetections } from '.';
 import { parseDetectionConfig } from './config';
 
@@ -21,30 +17,8 @@ const [PARIS, LYON, , , LONDON, , NEW_YORK, , , , TOKYO, , SYDNEY] = CITIES;
 const CHROME_WIN = DEVICES[0];
 const FIREFOX_LINUX = DEVICES[2];
 
-let dir: string;
-let store: SqliteStore;
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'authwatch-detect-'));
-  store = openSqliteStore(`sqlite:${join(dir, 'authwatch.db')}`);
-});
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-/** Runs the processors over events in batches, each batch in one store write transaction. */
-async function run(processors: Processor[], events: StoredEvent[], batch = 500): Promise<StoredEvent[]> {
-  const emitted: StoredEvent[] = [];
-  for (let i = 0; i < events.length; i += batch) {
-    const slice = events.slice(i, i + batch);
-    await store.write(async (tx) => {
-      const ctx = { now: slice[slice.length - 1].time, tx, policy: await tx.getPolicy(), emit: (e: StoredEvent) => void emitted.push(e) };
-      for (const p of processors) await p.process(slice, ctx);
-    });
-  }
-  return emitted;
-}
+const db = useDetectionStore('detect');
+const run = db.run.bind(db);
 
 const kinds = (ds: StoredEvent[]) => ds.map((d) => d.reason);
 const fail = (user: string, ip: string, time: number, reason = 'invalid_password') =>
@@ -173,7 +147,7 @@ describe('impossible_travel', () => {
 
   test('the last location survives across batches and restarts (it is stored in the transaction state)', async () => {
     await run(detect({ AUTHWATCH_DETECT: 'impossible_travel' }), [ok('fay', '81.0.0.7', T0, LONDON)]);
-    const state = await store.write((tx) => tx.getState<{ last_located: { country: string } }>(PROFILE_NAMESPACE, 'fay'));
+    const state = await db.store.write((tx) => tx.getState<{ last_located: { country: string } }>(PROFILE_NAMESPACE, 'fay'));
     expect(state?.last_located.country).toBe('GB');
     // A fresh set of processors (as after a restart) still knows where fay was.
     const ds = await run(detect({ AUTHWATCH_DETECT: 'impossible_travel' }), [ok('fay', '1.2.3.4', T0 + 1800_000, TOKYO)]);
