@@ -28,6 +28,18 @@ export interface TerminatedSession {
 
 const HASH = /^[0-9a-f]{64}$/;
 
+/** Lifts the locks of one key, clears its failure counter and audits it, in one transaction. */
+function unlockKey(pipeline: Pipeline, lock: { user: string } | { ip: string }, who: string, subject: string): Promise<number> {
+  const [counter, action, keys] =
+    'user' in lock ? [userCounter(lock.user), 'unlock_user', { users: [lock.user] }] : [ipCounter(lock.ip), 'unlock_ip', { ips: [lock.ip] }];
+  return pipeline.run(async (pctx) => {
+    const lifted = await pctx.tx.unlock(lock, pctx.now, who);
+    await pctx.tx.clearFailures([counter]);
+    recordUnlocks(pctx, lifted, who, subject, action);
+    return lifted.length;
+  }, keys);
+}
+
 function recordUnlocks(pctx: ProcessContext, lifted: LockRow[], who: string, subject: string, action: string): void {
   for (const l of lifted) {
     const attributes: Record<string, string | number | boolean> = { scope: l.scope, lock_id: l.id };
@@ -53,13 +65,7 @@ export function createAdminService(deps: AdminDeps) {
     /** Lifts the user's locks and clears their failure counter; 404 for a user never seen. */
     async unlockUser(user: string, who: string): Promise<number> {
       await requireKnownUser(deps, user);
-      const key = userLockKey(user, await rules());
-      return pipeline.run(async (pctx) => {
-        const lifted = await pctx.tx.unlock({ user: key }, pctx.now, who);
-        await pctx.tx.clearFailures([userCounter(key)]);
-        recordUnlocks(pctx, lifted, who, user, 'unlock_user');
-        return lifted.length;
-      }, { users: [key] });
+      return unlockKey(pipeline, { user: userLockKey(user, await rules()) }, who, user);
     },
 
     /** An address, or the IPv6 prefix it is blocked under; 400 for anything else. */
@@ -71,12 +77,7 @@ export function createAdminService(deps: AdminDeps) {
           `"${ip.slice(0, 64).replace(/[^\x20-\x7e]/g, '?')}" is not an IP address or a blockable prefix (IPv4 address, IPv6 address or /${r.ipv6Prefix}…/128 prefix)`,
         );
       }
-      return pipeline.run(async (pctx) => {
-        const lifted = await pctx.tx.unlock({ ip: key }, pctx.now, who);
-        await pctx.tx.clearFailures([ipCounter(key)]);
-        recordUnlocks(pctx, lifted, who, key, 'unlock_ip');
-        return lifted.length;
-      }, { ips: [key] });
+      return unlockKey(pipeline, { ip: key }, who, key);
     },
 
     /** 404 for an unknown session (or another user's under a self view), 409 when it already ended. */
