@@ -40,7 +40,20 @@ export function openReadConnection(file: string): Db {
   return r;
 }
 
-const executor = (db: Db) => (s: Stmt) => db.prepare(s.sql).all(...s.params) as Row[];
+/** Prepared statements kept per connection: the engine's SQL varies only with list lengths. */
+const KEPT_STATEMENTS = 256;
+
+function executor(db: Db): (s: Stmt) => Row[] {
+  const kept = new Map<string, Database.Statement>();
+  return (s) => {
+    let st = kept.get(s.sql);
+    if (!st) {
+      if (kept.size >= KEPT_STATEMENTS) kept.clear();
+      kept.set(s.sql, (st = db.prepare(s.sql)));
+    }
+    return st.all(...s.params) as Row[];
+  };
+}
 
 /** The read API on a read-only connection of its own. */
 export type SqliteReader = Reads<true> & { close(): void };
