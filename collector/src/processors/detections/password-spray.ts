@@ -5,46 +5,18 @@
 // win_password_spray both fire on more than 10 users, the latter over 30 m), and at least half of
 // the IP's attempts failing so an office NAT with a few typos among hundreds of logins is quiet.
 import type { Processor } from '../../pipeline/contracts';
+import { addressWindowDetection, round } from './address-windows';
 import type { DetectionConfig } from './config';
-import { detectionEvent, isLoginAttempt, isUnknownUserFailure } from './detection-event';
-import { DetectionWindows } from './windowed-keys';
+
+// user-profile.ts reads the rounding from here.
+export { round };
 
 export function createPasswordSprayDetection(config: DetectionConfig): Processor {
   const { users, windowMs, minFailureRatio } = config.spray;
-  const windows = new DetectionWindows('password_spray', windowMs, { users: true, ips: false }, config.cooldownMs, config.maxTrackedKeys);
-  return {
-    name: 'detect_password_spray',
-    async process(events, ctx) {
-      const attempts = events.filter((e) => isLoginAttempt(e) && e.ip);
-      if (!attempts.length) return;
-      await windows.batch(
-        ctx,
-        attempts.map((e) => e.ip!),
-        (keys) => {
-          for (const e of attempts) {
-            const ip = e.ip!;
-            const failure = e.outcome === 'failure';
-            const w = keys.add(ip, { t: e.time, user: e.user, ip, failure, unknownUser: isUnknownUserFailure(e) });
-            if (!failure || w.failingUsers < users) continue;
-            const ratio = w.failures / w.attempts;
-            if (ratio < minFailureRatio || !keys.mayFire(ip, e.time)) continue;
-            ctx.emit(
-              detectionEvent('password_spray', e, e.user, ctx.now, {
-                distinct_users: w.failingUsers,
-                failures: w.failures,
-                attempts: w.attempts,
-                failure_ratio: round(ratio),
-                window_seconds: windowMs / 1000,
-                sample_users: w.sampleUsers(5).join(','),
-              }),
-            );
-          }
-        },
-      );
-    },
-  };
-}
-
-export function round(n: number): number {
-  return Math.round(n * 1000) / 1000;
+  return addressWindowDetection('password_spray', windowMs, config, (w, e) => {
+    if (e.outcome !== 'failure' || w.failingUsers < users) return null;
+    const ratio = w.failures / w.attempts;
+    if (ratio < minFailureRatio) return null;
+    return { distinct_users: w.failingUsers, failures: w.failures, attempts: w.attempts, failure_ratio: round(ratio) };
+  });
 }
