@@ -4,10 +4,11 @@
 import ipaddr from 'ipaddr.js';
 import type { Enricher } from '../pipeline/contracts';
 import type { StoredEvent } from '../schema/stored-event';
+import { IPV4_TRUNCATE_PREFIX, IPV6_TRUNCATE_PREFIX } from '../schema/lock-keys';
 import { parseIp } from './geo';
 
-export const IPV4_PREFIX = 24;
-export const IPV6_PREFIX = 48;
+export const IPV4_PREFIX = IPV4_TRUNCATE_PREFIX;
+export const IPV6_PREFIX = IPV6_TRUNCATE_PREFIX;
 
 /** The address with host bits zeroed, or the input unchanged when it is not an IP address. */
 export function truncateIp(ip: string, v4Prefix = IPV4_PREFIX, v6Prefix = IPV6_PREFIX): string {

@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import type { Config } from '../config';
 import type { Logger } from '../log';
 import type { Pipeline } from '../pipeline/runner';
-import type { Telemetry } from '../sinks/telemetry';
+import type { Telemetry } from '../telemetry';
 import type { CoreStore } from '../store/store';
 import type { Access } from './auth';
 import type { LockSource } from '../decision/lock-cache';

@@ -2,6 +2,17 @@
 // docs). It mirrors a payment portal's login-activity status table so operators
 // find the codes they already know.
 
+/** What a detection event's `reason` says it found (the metric label vocabulary too). */
+export const DETECTION_KINDS = [
+  'brute_force',
+  'password_spray',
+  'credential_stuffing',
+  'impossible_travel',
+  'new_device',
+  'new_country',
+] as const;
+export type DetectionKind = (typeof DETECTION_KINDS)[number];
+
 export interface ReasonCode {
   code: string;
   /** Event types the code is usual with. */

@@ -6,7 +6,7 @@
 import type { Attributes, Counter, Meter } from '@opentelemetry/api';
 import type { StoredEvent } from '../schema/stored-event';
 import { INGEST_TYPES, SYSTEM_TYPES } from '../schema/stored-event';
-import { DETECTION_KINDS } from '../processors/detections/config';
+import { DETECTION_KINDS } from '../schema/reasons';
 import { NONE, REASON_LABELS, ServiceLabels, Vocabulary } from './metrics-labels';
 
 export interface GaugeSource {

@@ -12,7 +12,6 @@ import { toLogRecord } from './otel-log-record';
 import type { LogsPipeline } from './otel-logs';
 
 // The composition (telemetry/index.ts) owns this type; re-exported for the route context.
-export type { Telemetry } from '../telemetry';
 
 export interface TelemetryConfig {
   otel: OtelConfig;

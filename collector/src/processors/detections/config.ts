@@ -1,15 +1,9 @@
 // Detection thresholds, read from AUTHWATCH_DETECT_*. Every default and where it comes from is
 // listed in docs/enrichment.md ("Detections").
 
-export const DETECTION_KINDS = [
-  'brute_force',
-  'password_spray',
-  'credential_stuffing',
-  'impossible_travel',
-  'new_device',
-  'new_country',
-] as const;
-export type DetectionKind = (typeof DETECTION_KINDS)[number];
+import { DETECTION_KINDS, type DetectionKind } from '../../schema/reasons';
+
+export { DETECTION_KINDS, type DetectionKind };
 
 export interface DetectionConfig {
   kinds: ReadonlySet<DetectionKind>;
