@@ -21,16 +21,14 @@ import { valueRoutes } from './api/values';
 import type { Config } from './config';
 import { createLogger, type Logger } from './log';
 import { Pipeline } from './pipeline/runner';
-import { createDetections } from './processors/detections';
 import { createEnrichers } from './enrichers';
-import { createLockoutProcessor } from './processors/lockout';
 import { LockCache, memoryLocks, storeLocks } from './decision/lock-cache';
-import { createSessionProcessor } from './processors/sessions';
 import { createNotificationSinks } from './sinks/notifications';
 import { createTelemetry, type Telemetry } from './telemetry';
 import { httpSource } from './sources/http';
 import { otlpSource } from './sources/otlp';
-import { openStore } from './store/open';
+import { openCollectorStore } from './store/open-collector';
+import { createIngestProcessors, type IngestProcessorConfig } from './pipeline/group-commit';
 import { startRetention } from './store/retention';
 import type { CoreStore } from './store/store';
 import { startSweeper, type Sweeper } from './sweeper';
@@ -54,7 +52,9 @@ export interface CollectorOptions {
 }
 
 export async function createCollector(config: Config, log: Logger = createLogger(), options: CollectorOptions = {}): Promise<Collector> {
-  const store = await openStore(config.storage);
+  // One processor configuration: the pipeline's processors and, on SQLite in worker threads, the writer thread's.
+  const ingestConfig: IngestProcessorConfig = { truncate: config.ipTruncate, detections: config.detections };
+  const store = await openCollectorStore(config.storage, ingestConfig);
   const sessionKey = config.sessionKey ?? (await store.getOrCreateMeta('session_hash_key', () => randomBytes(32).toString('hex')));
   const hashSessionId = (raw: string) => createHmac('sha256', sessionKey).update(raw, 'utf8').digest('hex');
 
@@ -68,8 +68,7 @@ export async function createCollector(config: Config, log: Logger = createLogger
   const pipeline = new Pipeline({
     store,
     enrichers: createEnrichers(config.enrich),
-    processors: [createSessionProcessor(), createLockoutProcessor({ truncate: config.ipTruncate })],
-    isolatedProcessors: createDetections(config.detections),
+    ...createIngestProcessors(ingestConfig),
     sinks: [telemetry.sink, ...createNotificationSinks(config.notifications, log)],
     validation: { hashSessionId, maxFutureMs: config.maxFutureMs, rejected: (n) => telemetry.rejected(n) },
     onCommit: (events) => locks.committed(events),

@@ -3,17 +3,16 @@
 // batches (insert with idempotency, then processors in order, derived events stored alongside) →
 // commit → callers answered → sinks get every committed event. Batches that arrive while a commit
 // is in progress are committed together (group commit), each inside its own savepoint so one bad
-// batch cannot undo another.
+// batch cannot undo another. The transaction's body is pipeline/group-commit.ts; a store that
+// offers ingestGroup (SQLite in worker threads) runs that same body in its writer thread.
 import type { Enricher, ProcessContext, Processor, Sink } from './contracts';
+import { commitGroupInTx, type IngestResult, type Outcome } from './group-commit';
 import type { StoredEvent } from '../schema/stored-event';
 import type { CoreStore, CoreWriteTx, LockKeys } from '../store/store';
 import type { Logger } from '../log';
 import { MAX_BATCH_EVENTS, validateBatch, type ValidationDetail } from '../schema/event';
 
-export interface IngestResult {
-  accepted: number;
-  duplicates: number;
-}
+export type { IngestResult };
 
 /** What submit() did with a body: stored (and how many it refused), or refused it whole. */
 export type SubmitResult =
@@ -29,8 +28,6 @@ export interface ValidationStage {
   rejected(count: number): void;
 }
 
-type Outcome = { ok: true; result: IngestResult; committed: StoredEvent[] } | { ok: false; error: unknown };
-
 interface Job {
   events: StoredEvent[];
   resolve(r: IngestResult): void;
@@ -38,6 +35,11 @@ interface Job {
 }
 
 export interface PipelineDeps {
+  /**
+   * With ingestGroup (opened with the processors' configuration), group commits run whole in the
+   * store and `processors`/`isolatedProcessors` below are not used for them: the store built its
+   * own from the same configuration (app.ts). run() always uses write().
+   */
   store: CoreStore;
   enrichers: Enricher[];
   /** Sessions and lockout: a failure here fails the batch (its counts must be exact). */
@@ -168,30 +170,7 @@ export class Pipeline {
   private async commitGroup(jobs: Job[]): Promise<void> {
     let outcomes: Outcome[];
     try {
-      outcomes = await this.deps.store.write(async (tx) => {
-        if (jobs.length > 1) {
-          // The group as one batch: each processor runs once over every event, in arrival
-          // order (per-job processing cost a store round trip per call, per job). Inside a
-          // savepoint, so that if one batch makes it fail, the batches are retried one by one
-          // below and only that one is refused.
-          try {
-            return await tx.savepoint(() => this.processGroup(tx, jobs));
-          } catch (err) {
-            this.deps.log.warn('group commit failed as one batch; retrying batch by batch', { batches: jobs.length, error: String(err) });
-          }
-        }
-        const out: Outcome[] = [];
-        for (const job of jobs) {
-          const one = () => this.processGroup(tx, [job]).then((r) => r[0]);
-          try {
-            out.push(jobs.length === 1 ? await one() : await tx.savepoint(one));
-          } catch (error) {
-            if (jobs.length === 1) throw error;
-            out.push({ ok: false, error });
-          }
-        }
-        return out;
-      }, batchKeys(jobs));
+      outcomes = this.deps.store.ingestGroup ? await this.ingestInStore(jobs) : await this.deps.store.write((tx) => this.commitInTx(tx, jobs), batchKeys(jobs));
     } catch (error) {
       this.deps.log.error('store transaction failed', { error: String(error) });
       for (const job of jobs) job.reject(error);
@@ -213,35 +192,18 @@ export class Pipeline {
     if (committed.length) setImmediate(() => this.toSinks(committed));
   }
 
-  /** Stores and processes the jobs' events as one batch; one outcome per job. */
-  private async processGroup(tx: CoreWriteTx, jobs: readonly Job[]): Promise<Outcome[]> {
-    const events = jobs.length === 1 ? jobs[0].events : jobs.flatMap((j) => j.events);
-    const inserted = await tx.insertEvents(events);
-    const fresh = events.filter((_, i) => inserted[i]);
-    const emitted: StoredEvent[] = [];
-    if (fresh.length) {
-      const ctx = await this.context(tx, (e) => emitted.push(e));
-      for (const p of this.deps.processors) await p.process(fresh, ctx);
-      for (const p of this.deps.isolatedProcessors ?? []) {
-        const mark = emitted.length;
-        try {
-          await tx.savepoint(() => p.process(fresh, ctx));
-        } catch (err) {
-          emitted.length = mark;
-          this.deps.log.error('processor failed; batch stored without its results', { processor: p.name, error: String(err) });
-        }
-      }
-      if (emitted.length) await tx.insertEvents(emitted);
-    }
-    // Per job: its counts; the group's committed events (incl. derived ones) ride on the first.
-    let at = 0;
-    return jobs.map((job, j) => {
-      let accepted = 0;
-      for (let i = 0; i < job.events.length; i++) if (inserted[at + i]) accepted++;
-      at += job.events.length;
-      const committed = j === 0 ? fresh.concat(emitted) : [];
-      return { ok: true as const, result: { accepted, duplicates: job.events.length - accepted }, committed };
-    });
+  private commitInTx(tx: CoreWriteTx, jobs: readonly Job[]): Promise<Outcome[]> {
+    const procs = { processors: this.deps.processors, isolatedProcessors: this.deps.isolatedProcessors ?? [], log: this.deps.log };
+    return commitGroupInTx(tx, jobs.map((j) => j.events), procs, this.clock);
+  }
+
+  /** The whole group commit in the store (its writer thread runs the processors); one call. */
+  private async ingestInStore(jobs: readonly Job[]): Promise<Outcome[]> {
+    const r = await this.deps.store.ingestGroup!({ batches: jobs.map((j) => j.events), now: this.clock() });
+    for (const l of r.logs) this.deps.log[l.level](l.msg, l.fields);
+    if (r.failed) throw r.failed;
+    if (r.outcomes.length !== jobs.length) throw new Error(`store answered ${r.outcomes.length} outcomes for ${jobs.length} batches`);
+    return r.outcomes;
   }
 
   private committed(events: StoredEvent[]): void {

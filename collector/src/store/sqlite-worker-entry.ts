@@ -6,6 +6,9 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { EventStream, openReader, type SqliteReader } from './sqlite-read';
 import { SqliteWriter, type SqliteSync } from './sqlite-write';
+import { WriterIngest } from './sqlite-ingest';
+import type { IngestProcessorConfig } from '../pipeline/group-commit';
+import type { IngestGroup } from './store';
 import { BadQuery } from './store';
 
 /** Slots of the shared Int32Array. */
@@ -45,6 +48,8 @@ interface WriterData {
   requests: MessagePort;
   replies: MessagePort;
   spinMicros: number;
+  /** The processors' configuration: group commits then run here whole (op "ingest"). */
+  ingest?: IngestProcessorConfig;
 }
 
 interface ReaderData {
@@ -52,11 +57,13 @@ interface ReaderData {
   file: string;
 }
 
-function runWriter(d: WriterData): void {
+async function runWriter(d: WriterData): Promise<void> {
   const ctl = new Int32Array(d.shared);
   let writer: SqliteWriter;
+  let ingest: WriterIngest | null = null;
   try {
     writer = new SqliteWriter(d.file, { synchronous: d.synchronous });
+    if (d.ingest) ingest = new WriterIngest(writer, d.ingest, toWire);
   } catch (e) {
     parentPort!.postMessage({ ready: false, error: toWire(e) });
     return;
@@ -124,6 +131,15 @@ function runWriter(d: WriterData): void {
     return true;
   };
 
+  const runIngest = async (m: WriterRequest): Promise<void> => {
+    if (!ingest || writer.inTransaction || deferred !== null) {
+      const why = !ingest ? 'this writer has no ingest processors' : 'a transaction is already open';
+      answer(m, { id: m.id, ok: false, error: toWire(deferred?.error ?? new Error(why)) });
+      return;
+    }
+    answer(m, { id: m.id, ok: true, value: await ingest.run(m.args[0] as IngestGroup) });
+  };
+
   let handled = 0;
   try {
     for (;;) {
@@ -142,7 +158,15 @@ function runWriter(d: WriterData): void {
         handled++;
         // One request, or unanswered ones followed by the answered one they were held for.
         const batch = Array.isArray(msg.message) ? (msg.message as WriterRequest[]) : [msg.message as WriterRequest];
-        for (const m of batch) if (!handle(m)) return;
+        for (const m of batch) {
+          if (m.op === 'ingest') {
+            // The processors are async functions: awaiting here lets their promise chain run
+            // (and the event loop, should one ever wait on it); nothing else is taken meanwhile.
+            await runIngest(m);
+            continue;
+          }
+          if (!handle(m)) return;
+        }
       }
     }
   } finally {
@@ -203,6 +227,6 @@ function runReader(d: ReaderData): void {
 
 if (parentPort && workerData && (workerData as { role?: string }).role) {
   const d = workerData as WriterData | ReaderData;
-  if (d.role === 'writer') runWriter(d);
+  if (d.role === 'writer') void runWriter(d);
   else runReader(d);
 }

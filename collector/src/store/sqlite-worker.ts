@@ -22,7 +22,9 @@ import { WRITE_OPS, sqlitePathFromUrl } from './sqlite';
 import { ASYNC_REPLY, DEAD, NO_REPLY, REPLIES, REQUESTS, SYNC_REPLY, type WireError, type WriterRequest } from './sqlite-worker-entry';
 import { VOID_OPS, type SqliteOptions } from './sqlite-write';
 import { BadQuery } from './store';
-import type { CoreStore, CoreWriteTx, EventFilter, Policy } from './store';
+import type { CoreStore, CoreWriteTx, EventFilter, IngestGroup, IngestGroupResult, Policy } from './store';
+import type { IngestProcessorConfig } from '../pipeline/group-commit';
+import type { WireIngestResult } from './sqlite-ingest';
 import { forwardReads, type Reads } from './engine/reads';
 
 export interface SqliteWorkerOptions extends SqliteOptions {
@@ -32,6 +34,12 @@ export interface SqliteWorkerOptions extends SqliteOptions {
   spinMicros?: number;
   /** Reader threads: the first answers point reads, the others queries and exports. */
   readers?: number;
+  /**
+   * The collector's processor configuration: the writer thread then builds the processors and
+   * runs each group commit whole (ingestGroup), one message each way. Without it, ingest goes
+   * through write() with every store operation forwarded.
+   */
+  ingest?: IngestProcessorConfig;
 }
 
 /** Inserts of at least this many events go asynchronously (the writer works while this thread does not wait). */
@@ -250,13 +258,17 @@ export class SqliteWorkerStore implements CoreStore {
    * change, and for at most POLICY_TTL_MS (another process on the same file may change it). */
   private committedPolicy: { value: Policy; at: number } | null = null;
   private policyGeneration = 0;
+  /** Present when the writer thread runs the processors (opened with `ingest`). */
+  readonly ingestGroup?: (group: IngestGroup) => Promise<IngestGroupResult>;
 
   private constructor(
     readonly file: string,
     private readonly writer: Writer,
     private readonly readers: AsyncChannel[],
+    ingest: boolean,
   ) {
     this.description = `sqlite:${file}`;
+    if (ingest) this.ingestGroup = (group) => this.ingestInWriter(group);
     forwardReads(this, (op, args) => (POINT_READS.has(op) ? this.point(op, ...args) : this.heavy(op, ...args)));
     const w = writer;
     const ops: Record<string, (...a: unknown[]) => Promise<unknown>> = {};
@@ -313,7 +325,7 @@ export class SqliteWorkerStore implements CoreStore {
     // No spinning by default: on a machine short of CPU a spinning thread takes it from the one it waits for.
     const spinMicros = opts.spinMicros ?? 0;
     const worker = await startWorker(
-      { role: 'writer', file, synchronous: opts.synchronous ?? 'full', shared, requests: req.port2, replies: rep.port1, spinMicros },
+      { role: 'writer', file, synchronous: opts.synchronous ?? 'full', shared, requests: req.port2, replies: rep.port1, spinMicros, ingest: opts.ingest },
       [req.port2, rep.port1],
     );
     const writer = new Writer(worker, shared, req.port1, rep.port2, opts.yieldMs ?? 1, spinMicros);
@@ -326,7 +338,7 @@ export class SqliteWorkerStore implements CoreStore {
       await worker.terminate();
       throw e;
     }
-    return new SqliteWorkerStore(file, writer, readers);
+    return new SqliteWorkerStore(file, writer, readers, opts.ingest !== undefined);
   }
 
   /** Point reads (policy, locks, one session, gauges): their own thread, never behind an export. */
@@ -366,6 +378,19 @@ export class SqliteWorkerStore implements CoreStore {
         await this.writer.async('rollback', []).catch(() => undefined);
         throw e;
       }
+    });
+  }
+
+  /** One group commit in the writer thread: BEGIN, the processors, COMMIT, in one message; serialised with write(). */
+  private ingestInWriter(group: IngestGroup): Promise<IngestGroupResult> {
+    return this.mutex.run(async () => {
+      if (this.closed) throw new Error('store is closed');
+      const r = (await this.writer.async('ingest', [group])) as WireIngestResult;
+      return {
+        outcomes: r.outcomes.map((o) => (o.ok ? o : { ok: false as const, error: fromWire(o.error) })),
+        logs: r.logs,
+        ...(r.failed ? { failed: fromWire(r.failed) } : {}),
+      };
     });
   }
 

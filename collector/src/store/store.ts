@@ -153,6 +153,27 @@ export interface CoreStore extends Store {
   distinctValues(field: ValueField, filter: EventFilter, limit: number): Promise<string[]>;
   countActiveSessions(user?: string[]): Promise<number>;
   countLockedAccounts(now: number, user?: string[]): Promise<number>;
+  /**
+   * Optional: a whole group commit in one call (the SQLite worker store runs the collector's
+   * processors inside its writer thread). Serialised with write(). Only offered when the store was
+   * opened with the processors' configuration; the pipeline then uses it instead of write().
+   */
+  ingestGroup?(group: IngestGroup): Promise<IngestGroupResult>;
+}
+
+/** One group commit: the validated, enriched events of each batch, and the clock for processing. */
+export interface IngestGroup {
+  batches: StoredEvent[][];
+  now: number;
+}
+
+/** Per batch: its counts and (first batch) the committed events in order, or why it was refused. */
+export interface IngestGroupResult {
+  outcomes: ({ ok: true; result: { accepted: number; duplicates: number }; committed: StoredEvent[] } | { ok: false; error: Error })[];
+  /** Set when the transaction failed as a whole: nothing of the group is stored, every batch is refused. */
+  failed?: Error;
+  /** What the processors logged (warn/error), for the collector's log. */
+  logs: { level: 'warn' | 'error'; msg: string; fields?: Record<string, unknown> }[];
 }
 
 /** A query parameter the store cannot use (bad cursor…): the API answers 400. */

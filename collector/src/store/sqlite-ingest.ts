@@ -1,0 +1,87 @@
+// Writer-thread side of a group commit (SqliteWorkerStore.ingestGroup): the collector's processors,
+// built from the same configuration as the main thread's, run here against the write connection,
+// so a group costs one message each way instead of a thread hop per store operation. The
+// transaction body is the pipeline's own (pipeline/group-commit.ts).
+import { commitGroupInTx, createIngestProcessors, type GroupProcessors, type IngestProcessorConfig } from '../pipeline/group-commit';
+import type { StoredEvent } from '../schema/stored-event';
+import { WRITE_OPS } from './sqlite';
+import type { SqliteWriter } from './sqlite-write';
+import type { CoreWriteTx, IngestGroup, IngestGroupResult } from './store';
+
+/** An error as it crosses the thread boundary (sqlite-worker-entry.ts toWire). */
+export interface WireErrorLike {
+  kind: 'BadQuery' | 'Error';
+  name: string;
+  message: string;
+  code?: string;
+}
+
+export interface WireIngestResult {
+  outcomes: ({ ok: true; result: { accepted: number; duplicates: number }; committed: StoredEvent[] } | { ok: false; error: WireErrorLike })[];
+  logs: IngestGroupResult['logs'];
+  /** The transaction failed as a whole (nothing of the group is stored). */
+  failed?: WireErrorLike;
+}
+
+/** The CoreWriteTx face of the synchronous write operations (as the in-process SqliteStore has). */
+export function writerTx(w: SqliteWriter): CoreWriteTx {
+  const out: Record<string, (...a: unknown[]) => Promise<unknown>> = {};
+  for (const name of WRITE_OPS) {
+    const f = w.ops[name] as (...a: unknown[]) => unknown;
+    out[name] = async (...a) => f(...a);
+  }
+  return {
+    ...(out as unknown as Omit<CoreWriteTx, 'savepoint'>),
+    savepoint: async <T>(fn: () => Promise<T>) => {
+      const depth = w.depth + 1;
+      w.savepoint(depth);
+      try {
+        const r = await fn();
+        w.release(depth);
+        return r;
+      } catch (e) {
+        w.rollbackTo(depth);
+        throw e;
+      }
+    },
+  };
+}
+
+export class WriterIngest {
+  private readonly tx: CoreWriteTx;
+  private readonly procs: Omit<GroupProcessors, 'log'>;
+
+  constructor(
+    private readonly writer: SqliteWriter,
+    config: IngestProcessorConfig,
+    private readonly toWire: (e: unknown) => WireErrorLike,
+  ) {
+    this.tx = writerTx(writer);
+    // The detection windows live here from now on: on SQLite one process sees every event.
+    this.procs = createIngestProcessors(config);
+  }
+
+  /** BEGIN IMMEDIATE, the group's transaction body, COMMIT (durable before the answer). */
+  async run(group: IngestGroup): Promise<WireIngestResult> {
+    const logs: WireIngestResult['logs'] = [];
+    const log = {
+      warn: (msg: string, fields?: Record<string, unknown>) => void logs.push({ level: 'warn', msg, fields }),
+      error: (msg: string, fields?: Record<string, unknown>) => void logs.push({ level: 'error', msg, fields }),
+    };
+    const w = this.writer;
+    try {
+      w.begin();
+      const outcomes = await commitGroupInTx(this.tx, group.batches, { ...this.procs, log }, () => group.now);
+      w.commit();
+      return { outcomes: outcomes.map((o) => (o.ok ? o : { ok: false as const, error: this.toWire(o.error) })), logs };
+    } catch (e) {
+      try {
+        w.rollback();
+      } catch {
+        // Nothing to roll back (BEGIN failed) or the connection is gone: the error below says why.
+      }
+      // The whole transaction failed: every batch is refused; what was logged still goes out.
+      return { outcomes: [], failed: this.toWire(e), logs };
+    }
+  }
+}
