@@ -9,13 +9,12 @@ import { EventReporter } from './reporter';
 import { SessionStateCache } from './session-cache';
 import { enforceSessions, guardLogin, type EnforceSessionsOptions, type GuardLoginOptions } from './express';
 import type { AuthwatchClientOptions, AuthwatchEvent, CheckResult, GuardClient, ReporterStats } from './types';
+import type { CheckAnswer as WireCheckAnswer } from '@authwatch/wire';
 
-interface CheckAnswer {
-  allowed?: boolean;
-  attempt_id?: string;
-  reason?: string;
-  retry_after?: number | null;
-}
+/** The collector's /v1/check answer as received: any field may be missing until checked. */
+type CheckAnswer = Partial<Omit<WireAllowed, 'allowed'> & Omit<WireDenied, 'allowed'>> & { allowed?: boolean };
+type WireAllowed = Extract<WireCheckAnswer, { allowed: true }>;
+type WireDenied = Extract<WireCheckAnswer, { allowed: false }>;
 
 /** The address to send, or undefined: an address the collector would refuse must not cost the check. */
 function usableIp(ip: string | undefined): string | undefined {

@@ -1,15 +1,12 @@
 // authwatch check USER [IP]: POST /v1/check, the question an application asks before a login
 // (an ingest key). Exit 0 when it would be allowed, 3 when refused, so scripts can branch on it.
+import type { CheckAnswer as WireCheckAnswer } from '@authwatch/wire';
 import { Command } from 'commander';
 import { call } from '../api';
 import { connectionOf } from '../connection';
 import { humanDuration, localTime } from '../format';
 
-interface CheckAnswer {
-  allowed: boolean;
-  reason?: string;
-  retry_after?: number | null;
-}
+type CheckAnswer = WireCheckAnswer;
 
 const WHY: Record<string, string> = {
   user_locked: 'the account is locked',

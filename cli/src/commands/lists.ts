@@ -1,30 +1,16 @@
 // authwatch events | sessions | lockouts: the API's lists as tables (local times), --json (the
 // API's objects, epoch ms) or --csv (RFC 3339 UTC times, as the collector's export). Only the
 // query parameters docs/collector.md documents for each endpoint are sent.
+import type { EventsPage, Lockout, Session, StoredEvent } from '@authwatch/wire';
 import { Command, Option } from 'commander';
 import { CliError, EXIT, call, httpError, send, type Query } from '../api';
 import { collect, csv, localTime, localZone, parseTimeOption, positiveInt, table } from '../format';
 import { connectionOf } from '../connection';
 
-export interface StoredEventView {
-  id: string;
-  time: number;
-  type: string;
-  outcome: string | null;
-  reason: string | null;
-  user: string;
-  ip: string | null;
-  country: string | null;
-  service: string | null;
-  actor: string | null;
-  [k: string]: unknown;
-}
+/** The API's objects, looked up by column name in tables. */
+export type StoredEventView = StoredEvent & Record<string, unknown>;
 
-interface EventPage {
-  events: StoredEventView[];
-  total: number;
-  next_cursor: string | null;
-}
+type EventPage = Omit<EventsPage, 'events'> & { events: StoredEventView[] };
 
 interface ListOptions {
   json?: boolean;
@@ -136,22 +122,7 @@ export function eventsCommand(): Command {
   return cmd;
 }
 
-interface SessionView {
-  id: string;
-  user: string;
-  ip: string | null;
-  country: string | null;
-  browser: string | null;
-  os: string | null;
-  device: string | null;
-  service: string | null;
-  started_at: number;
-  last_seen_at: number;
-  ended_at: number | null;
-  end_reason: string | null;
-  state: string;
-  [k: string]: unknown;
-}
+type SessionView = Session & Record<string, unknown>;
 
 const SESSION_COLUMNS = ['id', 'user', 'user_id', 'ip', 'country', 'city', 'isp', 'asn', 'browser', 'os', 'device', 'device_type', 'service', 'started_at', 'last_seen_at', 'ended_at', 'end_reason', 'state'];
 
@@ -198,20 +169,7 @@ export function sessionsCommand(): Command {
   return cmd;
 }
 
-export interface LockView {
-  id: string;
-  user: string | null;
-  scope: string;
-  ip: string | null;
-  failures: number;
-  locked_at: number;
-  locked_until: number | null;
-  reason: string | null;
-  state: string;
-  unlocked_at: number | null;
-  unlocked_by: string | null;
-  [k: string]: unknown;
-}
+export type LockView = Lockout & Record<string, unknown>;
 
 const LOCK_COLUMNS = ['id', 'user', 'scope', 'ip', 'failures', 'locked_at', 'locked_until', 'reason', 'state', 'unlocked_at', 'unlocked_by'];
 

@@ -1,14 +1,17 @@
 // Batches to POST /v1/events. The collector validates a batch whole: a 400 lists the bad events
 // by index (details), which are counted as refused and the rest is sent again. Connection
-// failures, 5xx, 429 and 503 are retried with exponential backoff (exponential-backoff); 401/403
+// failures, 5xx, 429 and 503 are retried with exponential backoff (cockatiel, the retry policy of every Authwatch sender); 401/403
 // end the import (no key will appear by retrying).
-import { backOff } from 'exponential-backoff';
+import { ExponentialBackoff, fullJitterGenerator, handleType, retry } from 'cockatiel';
 import { CliError, EXIT, httpError, send, type Connection } from '../api';
 import type { ImportEvent } from './convert';
 
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
 class Retryable extends Error {}
+
+/** 6 tries, 300 ms doubling to 10 s apart, full jitter. */
+const RETRY = retry(handleType(Retryable), { maxAttempts: 5, backoff: new ExponentialBackoff({ initialDelay: 300, maxDelay: 10_000, generator: fullJitterGenerator }) });
 
 export class Poster {
   accepted = 0;
@@ -55,7 +58,7 @@ export class Poster {
     }
     let batch = events;
     for (;;) {
-      const res = await backOff(
+      const res = await RETRY.execute(
         async () => {
           let r: Response;
           try {
@@ -70,7 +73,6 @@ export class Poster {
           }
           return r;
         },
-        { numOfAttempts: 6, startingDelay: 300, timeMultiple: 2, maxDelay: 10_000, jitter: 'full', retry: (e) => e instanceof Retryable },
       ).catch((e: unknown) => {
         if (e instanceof Retryable) throw new CliError(`import: ${e.message} (gave up after 6 tries)`, /HTTP/.test(e.message) ? EXIT.ERROR : EXIT.CONNECT);
         throw e;

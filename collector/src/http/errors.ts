@@ -1,24 +1,13 @@
 // JSON errors for every failure, each with a code from one registry: route-thrown HttpErrors,
 // body-parser errors (413/400/415) and the catch-all 500 (logged without the request body).
+import { ERRORS, type ErrorCode } from '@authwatch/wire';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { BadQuery } from '../store/store';
 import type { Logger } from '../log';
 
-/**
- * Every error the API answers, by code (fastify-style): a client can branch on `code` while the
- * message stays free to improve. docs/collector.md lists them.
- */
-export const ERRORS = {
-  AW_BAD_REQUEST: { status: 400, what: 'the request is malformed or a value is out of range' },
-  AW_UNAUTHORIZED: { status: 401, what: 'no API key, or an unknown one' },
-  AW_FORBIDDEN: { status: 403, what: 'the key\'s role may not do this, or the detail is hidden from it' },
-  AW_NOT_FOUND: { status: 404, what: 'no such route, session or user' },
-  AW_CONFLICT: { status: 409, what: 'the state does not allow it (the session already ended)' },
-  AW_PAYLOAD_TOO_LARGE: { status: 413, what: 'the body is over the size limit' },
-  AW_UNSUPPORTED_MEDIA_TYPE: { status: 415, what: 'the body is not JSON (or OTLP protobuf on /v1/logs)' },
-  AW_INTERNAL: { status: 500, what: 'the collector failed; the request can be retried' },
-} as const;
-export type ErrorCode = keyof typeof ERRORS;
+// Every error the API answers, by code (fastify-style): the wire contract's registry, so a client
+// can branch on `code` while the message stays free to improve. docs/collector.md lists them.
+export { ERRORS, type ErrorCode };
 
 const CODE_BY_STATUS = new Map<number, ErrorCode>(Object.entries(ERRORS).map(([code, e]) => [e.status, code as ErrorCode]));
 

@@ -5,7 +5,6 @@ import {
   AcceptedSchema,
   CheckAnswerSchema,
   CheckRequestSchema,
-  ERRORS as WIRE_ERRORS,
   ErrorBodySchema,
   IngestEventSchema,
   LockoutSchema,
@@ -19,15 +18,10 @@ import {
   ValuesSchema,
   WhoamiSchema,
 } from '@authwatch/wire';
-import { ERRORS } from '../http/errors';
 import { Type, type TSchema } from '@sinclair/typebox';
 import { reasonTableMarkdown } from './reasons';
 
 export { StoredEventSchema };
-
-// The error registry the collector answers with is the wire contract's (compile-time check).
-const _sameErrors: typeof WIRE_ERRORS = ERRORS;
-void _sameErrors;
 
 const S = (description?: string) => Type.Union([Type.String(), Type.Null()], description ? { description } : {});
 
