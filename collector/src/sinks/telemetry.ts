@@ -5,11 +5,13 @@
 // the collector's own telemetry (HTTP metrics, rejected events) are in telemetry/.
 import type { Meter } from '@opentelemetry/api';
 import type { Sink } from '../pipeline/contracts';
+import type { StoredEvent } from '../schema/stored-event';
 import { AuthMetrics, type GaugeSource } from './metrics-auth';
 import { metricServices } from './metrics-labels';
 import { readOtelConfig, type OtelConfig } from './otel-config';
 import { toLogRecord } from './otel-log-record';
 import type { LogsPipeline } from './otel-logs';
+import { SlicedWork } from './sliced';
 
 // The composition (telemetry/index.ts) owns this type; re-exported for the route context.
 
@@ -65,6 +67,15 @@ export interface TelemetrySinkOptions {
 export function createTelemetrySink(o: TelemetrySinkOptions): Sink {
   const { logs, report, flushMs } = o;
   const auth = new AuthMetrics(o.meter, o.gauges, (err) => report('gauge read failed', err), o.metricServices);
+  const records = logs
+    ? new SlicedWork<StoredEvent>((event) => {
+        try {
+          logs.logger.emit(toLogRecord(event));
+        } catch (err) {
+          report('log record failed', err);
+        }
+      })
+    : null;
   return {
     name: 'telemetry',
     write(events) {
@@ -74,20 +85,18 @@ export function createTelemetrySink(o: TelemetrySinkOptions): Sink {
       } catch (err) {
         report('metrics update failed', err);
       }
-      if (!logs) return;
-      for (const event of events) {
-        try {
-          logs.logger.emit(toLogRecord(event));
-        } catch (err) {
-          report('log record failed', err);
-        }
-      }
+      // One log record per event, a slice at a time (sliced.ts): /v1/check is answered in between.
+      records?.push(events);
     },
     close() {
       if (!logs) return Promise.resolve();
+      const flushed = (async () => {
+        await records!.idle();
+        await logs.provider.forceFlush();
+      })();
       return settleWithin(
         flushMs,
-        logs.provider.forceFlush().catch((err: unknown) => report('flush', err)),
+        flushed.catch((err: unknown) => report('flush', err)),
         () => report('flush', new Error(`log records not flushed after ${flushMs} ms; giving up`)),
       );
     },
