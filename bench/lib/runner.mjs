@@ -14,6 +14,7 @@ import { root, ensureBuilt, makeKeys, bearer, collectorMain } from './collector.
 import { batchBody, makeEvent, rng } from './events.mjs';
 import { collectorPragmas, describeEvents } from './store-schema.mjs';
 import { monotonicMicros, summarise } from './cpuprofile.mjs';
+import { byKind, loopStalls } from './loop-report.mjs';
 
 /** The order of the summary: the issue's lines. */
 export const ORDER = ['P1', 'P2', 'P2b', 'P3', 'P3-load', 'P3-export', 'P4', 'P5', 'P6', 'P8'];
@@ -23,12 +24,15 @@ export function fmt(n, d = 2) {
   return Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(d);
 }
 
-export const USAGE = `npm run bench [-- --quick] [--only P1,P3,…] [--sizes 1000000,…] [--connections N] [--profile] [--fresh] [--pg] [--keep]
+export const USAGE = `npm run bench [-- --quick] [--only P1,P3,…] [--sizes 1000000,…] [--connections N] [--profile] [--trace-loop] [--fresh] [--pg] [--keep]
   --quick        shorter rounds; P4 at 100k and 1M events (the full run: 1M and 10M)
   --only LIST    only these figures (P1 P2 P3 P3-export P4 P5 P6 P8); results go to /tmp
   --sizes LIST   P4 store sizes instead of the mode's
   --connections  P1's concurrent clients (default 10)
   --profile      node --cpu-prof on the collectors; prints the top functions per load phase
+  --trace-loop   every event-loop stall > 5 ms of the collectors, with its on-CPU time and, with
+                 --profile, what ran (bench/lib/loop-trace.cjs); AUTHWATCH_LOOP_TRACE_NICE=-10
+                 lessens the machine's other load
   --fresh        bulk-load P4 stores again instead of copying them from the cache
   --pg           also P8 (PostgreSQL scale-out, bench/p8-postgres.mjs)
   --keep         keep the temporary directory`;
@@ -40,6 +44,7 @@ export function parseBenchArgs(argv) {
     options: {
       quick: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      'trace-loop': { type: 'boolean', default: false },
       fresh: { type: 'boolean', default: false },
       pg: { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -55,7 +60,7 @@ export function parseBenchArgs(argv) {
   if (sizes?.some((n) => !Number.isSafeInteger(n) || n < 1000)) throw new Error(`--sizes: whole numbers ≥ 1000, got ${values.sizes}`);
   const connections = values.connections === undefined ? 10 : Number(values.connections);
   if (!Number.isInteger(connections) || connections < 1) throw new Error(`--connections: a whole number ≥ 1, got ${values.connections}`);
-  return { ...values, only, sizes, connections };
+  return { ...values, only, sizes, connections, traceLoop: values['trace-loop'] };
 }
 
 function machine() {
@@ -92,6 +97,7 @@ export class Bench {
     this.ingestH = bearer(this.keys.ingest);
     this.readH = bearer(this.keys.read);
     this.profDir = join(this.tmp, 'profiles');
+    this.loopDir = join(this.tmp, 'loop');
     this.t0 = Date.now();
     this.M = this.quick
       ? { rounds: 2, p1s: 3, p2sqlite: 3, p2s: 4, p2conn: 2, p3s: 5, p4sizes: [100_000, 1_000_000], p4repeat: 10, exportSize: 1_000_000, p5lines: 200_000 }
@@ -131,6 +137,11 @@ export class Bench {
   /** A collector process on a SQLite file (its own keys, loopback, port 0, no demo). */
   async startCollector(name, dbFile, env = {}) {
     const nodeArgs = this.opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${this.profDir}`] : [];
+    if (this.opts.traceLoop) {
+      mkdirSync(this.loopDir, { recursive: true });
+      nodeArgs.push(`--require=${join(root, 'bench/lib/loop-trace.cjs')}`);
+      env = { AUTHWATCH_LOOP_TRACE: this.loopDir, ...env };
+    }
     const c = await this.start([...nodeArgs, collectorMain(), '--no-demo'], name, {
       AUTHWATCH_HOST: '127.0.0.1', AUTHWATCH_PORT: '0', AUTHWATCH_STORE: `sqlite:${dbFile}`, AUTHWATCH_DEMO: '0',
       AUTHWATCH_INGEST_KEYS: this.keys.ingest, AUTHWATCH_READ_KEYS: this.keys.read, AUTHWATCH_ADMIN_KEYS: this.keys.admin,
@@ -230,6 +241,7 @@ export class Bench {
     console.log('\nsummary:');
     for (const f of sorted) console.log(lineOf(f));
     if (this.opts.profile) this.printProfile();
+    if (this.opts.traceLoop) this.printLoopTrace();
     const result = {
       date: new Date().toISOString(),
       mode: this.quick ? 'quick' : 'full',
@@ -260,6 +272,20 @@ export class Bench {
         const s = summarise(list.map((f) => JSON.parse(readFileSync(join(this.profDir, f), 'utf8'))), 20, w);
         (this.raw.profile[phase] ??= {})[who] = s;
         this.printSummary(`${phase}, ${who}`, s);
+      }
+    }
+  }
+
+  printLoopTrace() {
+    this.raw.loop = {};
+    for (const [phase, w] of Object.entries(this.windows)) {
+      for (const proc of loopStalls(this.loopDir, this.profDir, w)) {
+        if (!proc.stalls.length && !proc.gcs.length) continue;
+        const kinds = byKind(proc.stalls);
+        (this.raw.loop[phase] ??= []).push({ pid: proc.pid, kinds, stalls: proc.stalls });
+        const gcMax = proc.gcs.reduce((a, g) => Math.max(a, g.ms), 0);
+        console.log(`\nevent-loop stalls > 5 ms under ${phase} (collector pid ${proc.pid}): ${proc.stalls.length}, max ${fmt(Math.max(0, ...proc.stalls.map((s) => s.wall_ms)), 1)} ms wall; GC pauses ${proc.gcs.length}, max ${fmt(gcMax, 1)} ms; heap used ${fmt(proc.heap.heapUsed / 2 ** 20, 0)} MiB at exit`);
+        for (const k of kinds) console.log(`  ${String(k.count).padStart(4)} × max ${fmt(k.max_wall_ms, 1)} ms wall / ${fmt(k.max_cpu_ms, 1)} ms on CPU  ${k.kind}\n         ${k.stack}`);
       }
     }
   }
