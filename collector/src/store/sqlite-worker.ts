@@ -4,6 +4,12 @@
 // holds the transaction until COMMIT, so every fsync happens in the writer thread and a 202 still
 // follows a durable commit. Reader threads answer the query API and hand exports out in chunks.
 //
+// Opened with the processors' configuration (`ingest`, as the collector does), a group commit is
+// one message instead: ingestGroup sends the group's events, the writer thread runs the same
+// transaction body with its own processors (sqlite-ingest.ts) and answers with the outcomes, the
+// committed events and what the processors logged. write() (admin actions, checks, the sweeper)
+// keeps forwarding operations, as below; the mutex keeps both kinds of transaction apart.
+//
 // Forwarding costs a thread hop per operation, so:
 //  - operations without a result (putState, touchSession, …) are posted without waiting; an error
 //    in one fails the next operation that is waited for (as the exception would have);
