@@ -3,6 +3,7 @@
 // NRO, DB-IP). Ranges are loaded into typed arrays and searched with a binary search, so a
 // lookup allocates nothing and the whole table costs ~10 MB of memory.
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 
 export interface AsnInfo {
   asn: number;
@@ -18,27 +19,80 @@ interface RangeTable<N> {
   size: number;
 }
 
+export interface AsnParts {
+  orgs: string[];
+  v4: RangeTable<Uint32Array>;
+  v6: RangeTable<BigUint64Array>;
+}
+
+/**
+ * Builds the tables step by step: each `next()` does a bounded piece (~RANGE_STEP rows) so that a
+ * background load can give the event loop back between pieces (loadInSlices); a caller that needs
+ * the table now runs it to the end (the constructor).
+ */
+function* asnParts(v4: Buffer, v6: Buffer | null): Generator<void, AsnParts> {
+  const orgs: string[] = [];
+  const orgIds = new Map<string, number>();
+  const orgId = (name: string): number => {
+    let id = orgIds.get(name);
+    if (id === undefined) {
+      id = orgs.length;
+      orgs.push(name);
+      orgIds.set(name, id);
+    }
+    return id;
+  };
+  const t4 = yield* loadRanges(v4, orgId, decimalNumber, (size) => new Uint32Array(size));
+  const t6 = v6
+    ? yield* loadRanges(v6, orgId, (b, s, e) => BigInt(b.toString('latin1', s, e)) >> 64n, (size) => new BigUint64Array(size))
+    : { starts: new BigUint64Array(0), ends: new BigUint64Array(0), asns: new Uint32Array(0), orgIndex: new Uint32Array(0), size: 0 };
+  return { orgs, v4: t4, v6: t6 };
+}
+
+function runToEnd<T>(g: Generator<void, T>): T {
+  for (;;) {
+    const r = g.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Event-loop time a background load may take before it yields (ms). */
+const SLICE_MS = 2;
+
 export class AsnCsvTable {
-  private readonly orgs: string[] = [];
+  private readonly orgs: string[];
   private readonly v4: RangeTable<Uint32Array>;
   /** IPv6 keyed by the top 64 bits: routed prefixes are never longer than /64. */
   private readonly v6: RangeTable<BigUint64Array>;
 
-  constructor(ipv4CsvPath: string, ipv6CsvPath: string | null) {
-    const orgIds = new Map<string, number>();
-    const orgId = (name: string): number => {
-      let id = orgIds.get(name);
-      if (id === undefined) {
-        id = this.orgs.length;
-        this.orgs.push(name);
-        orgIds.set(name, id);
+  /** Loads both files now (synchronously). */
+  constructor(ipv4CsvPath: string, ipv6CsvPath: string | null, parts?: AsnParts) {
+    const p = parts ?? runToEnd(asnParts(readFileSync(ipv4CsvPath), ipv6CsvPath ? readFileSync(ipv6CsvPath) : null));
+    this.orgs = p.orgs;
+    this.v4 = p.v4;
+    this.v6 = p.v6;
+  }
+
+  /**
+   * The same table, built in slices of ~2 ms with a turn of the event loop between them: loading
+   * takes ~1 s of CPU, which in one piece would stall every /v1/check for as long.
+   */
+  static async loadInSlices(ipv4CsvPath: string, ipv6CsvPath: string | null, done?: () => AsnCsvTable | undefined): Promise<AsnCsvTable> {
+    const [v4, v6] = await Promise.all([readFile(ipv4CsvPath), ipv6CsvPath ? readFile(ipv6CsvPath) : null]);
+    const g = asnParts(v4, v6);
+    let sliceStart = performance.now();
+    for (;;) {
+      const r = g.next();
+      if (r.done) return new AsnCsvTable(ipv4CsvPath, ipv6CsvPath, r.value);
+      if (performance.now() - sliceStart >= SLICE_MS) {
+        // Unref'd: a load still under way does not keep a stopping process alive.
+        await new Promise<void>((resolve) => setImmediate(resolve).unref());
+        // Loaded meanwhile by a caller that could not wait: stop here.
+        const loaded = done?.();
+        if (loaded) return loaded;
+        sliceStart = performance.now();
       }
-      return id;
-    };
-    this.v4 = loadRanges(ipv4CsvPath, orgId, decimalNumber, (size) => new Uint32Array(size));
-    this.v6 = ipv6CsvPath
-      ? loadRanges(ipv6CsvPath, orgId, (b, s, e) => BigInt(b.toString('latin1', s, e)) >> 64n, (size) => new BigUint64Array(size))
-      : { starts: new BigUint64Array(0), ends: new BigUint64Array(0), asns: new Uint32Array(0), orgIndex: new Uint32Array(0), size: 0 };
+    }
   }
 
   get rangeCount(): number {
@@ -80,17 +134,22 @@ function decimalNumber(buf: Buffer, start: number, end: number): number {
   return n;
 }
 
-function loadRanges<A extends Uint32Array | BigUint64Array>(
-  path: string,
+/** Rows between the points where a sliced load may yield. */
+const RANGE_STEP = 2000;
+
+function* loadRanges<A extends Uint32Array | BigUint64Array>(
+  buf: Buffer,
   orgId: (name: string) => number,
   parse: (buf: Buffer, start: number, end: number) => number | bigint,
   alloc: (size: number) => A,
-): RangeTable<A> {
+): Generator<void, RangeTable<A>> {
   // Scan the bytes instead of splitting a 20 MB string into lines: startup stays fast and the
   // transient memory small.
-  const buf = readFileSync(path);
   let rows = 0;
-  for (let i = 0; i < buf.length; i++) if (buf[i] === 10) rows++;
+  for (let i = 0; i < buf.length; i++) {
+    if (buf[i] === 10) rows++;
+    if ((i & 0xfffff) === 0xfffff) yield;
+  }
   rows++;
   const starts = alloc(rows);
   const ends = alloc(rows);
@@ -99,7 +158,12 @@ function loadRanges<A extends Uint32Array | BigUint64Array>(
   const put = (arr: A, i: number, v: number | bigint) => ((arr as unknown as (number | bigint)[])[i] = v);
   let size = 0;
   let pos = 0;
+  let step = 0;
   while (pos < buf.length) {
+    if (++step === RANGE_STEP) {
+      step = 0;
+      yield;
+    }
     let eol = buf.indexOf(10, pos);
     if (eol < 0) eol = buf.length;
     const c1 = buf.indexOf(44, pos);

@@ -152,6 +152,8 @@ export class GeoLookup {
    * tests only ever see private addresses and should not pay for them. */
   private readonly asnCsvPaths: string[] = [];
   private asnCsvTables: AsnCsvTable[] | null = null;
+  /** The background load of those tables, started by the first lookup of any address. */
+  private asnCsvLoading: Promise<void> | null = null;
   private readonly cache: LRUCache<string, GeoResult>;
 
   constructor(config: GeoConfig) {
@@ -176,9 +178,25 @@ export class GeoLookup {
   lookup(ip: string): GeoResult {
     const cached = this.cache.get(ip);
     if (cached) return cached;
+    // Traffic has started: build the ASN tables in slices now, so that the first public address
+    // finds them ready instead of loading them in one ~1 s block of the event loop. One that comes
+    // before they are ready still loads them at once (same answers, as before).
+    if (!this.asnCsvTables && !this.asnCsvLoading && this.asnCsvPaths.length) void this.preloadAsn();
     const result = this.resolve(ip);
     this.cache.set(ip, result);
     return result;
+  }
+
+  /** Loads the ASN CSV tables in slices of ~2 ms of event-loop time; resolves when they are in. */
+  preloadAsn(): Promise<void> {
+    this.asnCsvLoading ??= Promise.all(this.asnCsvPaths.map(loadAsnCsvInSlices)).then(
+      (tables) => {
+        this.asnCsvTables ??= tables;
+      },
+      // A file that cannot be read: the synchronous load on the next public address says why.
+      () => undefined,
+    );
+    return this.asnCsvLoading;
   }
 
   private resolve(ip: string): GeoResult {
@@ -220,16 +238,39 @@ export class GeoLookup {
   }
 }
 
+/** The IPv4 and (if present) IPv6 files of a configured ASN path (a directory or one file). */
+function asnCsvFiles(path: string): [string, string | null] {
+  const dir = existsSync(path) && statSync(path).isDirectory();
+  const v4 = dir ? join(path, 'asn-ipv4-num.csv') : path;
+  const v6 = dir ? join(path, 'asn-ipv6-num.csv') : null;
+  return [v4, v6 && existsSync(v6) ? v6 : null];
+}
+
 function openAsnCsv(path: string): AsnCsvTable {
   let table = asnCsvCache.get(path);
   if (!table) {
-    const dir = existsSync(path) && statSync(path).isDirectory();
-    const v4 = dir ? join(path, 'asn-ipv4-num.csv') : path;
-    const v6 = dir ? join(path, 'asn-ipv6-num.csv') : null;
-    table = new AsnCsvTable(v4, v6 && existsSync(v6) ? v6 : null);
+    table = new AsnCsvTable(...asnCsvFiles(path));
     asnCsvCache.set(path, table);
   }
   return table;
+}
+
+const asnCsvSliced = new Map<string, Promise<AsnCsvTable>>();
+
+function loadAsnCsvInSlices(path: string): Promise<AsnCsvTable> {
+  const ready = asnCsvCache.get(path);
+  if (ready) return Promise.resolve(ready);
+  let loading = asnCsvSliced.get(path);
+  if (!loading) {
+    loading = AsnCsvTable.loadInSlices(...asnCsvFiles(path), () => asnCsvCache.get(path)).then((table) => {
+      // A synchronous load may have finished first: keep the one already in use.
+      if (!asnCsvCache.has(path)) asnCsvCache.set(path, table);
+      return asnCsvCache.get(path)!;
+    });
+    loading.catch(() => asnCsvSliced.delete(path));
+    asnCsvSliced.set(path, loading);
+  }
+  return loading;
 }
 
 /** Enricher filling country, city, latitude, longitude, asn, isp from event.ip. */

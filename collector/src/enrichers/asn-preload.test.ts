@@ -1,0 +1,46 @@
+// The ASN tables take about a second of CPU to build: the collector builds them in slices once
+// traffic starts, so /v1/check keeps being answered meanwhile, and the sliced build must give the
+// very answers of a build in one piece.
+import { join } from 'node:path';
+import { GeoLookup, geoConfigFromEnv } from './geo';
+import { AsnCsvTable } from './geo-asn-csv';
+
+test('a sliced ASN load leaves turns to the event loop and answers like a load in one piece', async () => {
+  const config = { ...geoConfigFromEnv({}), cityFiles: [] };
+  const dir = config.asnFiles[0];
+  const geo = new GeoLookup(config);
+  let turns = 0;
+  let done = false;
+  const tick = () => {
+    if (done) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  await geo.preloadAsn();
+  done = true;
+  expect(turns).toBeGreaterThan(1);
+
+  const whole = new AsnCsvTable(join(dir, 'asn-ipv4-num.csv'), join(dir, 'asn-ipv6-num.csv'));
+  const bytes = (ip: string) => (ip.includes(':') ? [0x20, 0x01, 0x48, 0x60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x88, 0x88] : ip.split('.').map(Number));
+  for (const ip of ['8.8.8.8', '1.1.1.1', '9.9.9.9', '185.199.108.153', '2001:4860::8888']) {
+    const g = geo.lookup(ip);
+    const w = whole.lookup(bytes(ip));
+    expect(w).not.toBeNull();
+    expect(g.asn).toBe(w!.asn);
+  }
+  expect(geo.lookup('8.8.8.8').asn).toBe(15169);
+});
+
+test('a public address that comes before the sliced load is done is answered at once, with its ASN', async () => {
+  // A fresh module: no table loaded by the test above.
+  let fresh!: typeof import('./geo');
+  jest.isolateModules(() => {
+    fresh = require('./geo');
+  });
+  const geo = new fresh.GeoLookup({ ...fresh.geoConfigFromEnv({}), cityFiles: [] });
+  expect(geo.lookup('10.1.2.3').asn).toBeNull(); // starts the background load
+  expect(geo.lookup('1.1.1.1').asn).toBe(13335); // cannot wait for it
+  await geo.preloadAsn(); // the background load stops, keeping the table already in use
+  expect(geo.lookup('8.8.8.8').asn).toBe(15169);
+});
