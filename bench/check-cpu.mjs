@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // CPU time the collector's event-loop thread spends per plain /v1/check (and per 1,000-event batch),
 // from /proc/<pid>/task/<pid>/schedstat: on-CPU time, so a loaded machine stretches the wall clock
-// but not this figure. `node bench/check-cpu.mjs [--rate N] [--seconds S] [--batches N]`.
+// but not this figure. `node bench/check-cpu.mjs [--rate N] [--seconds S] [--batches N] [--cpu-prof-dir DIR] [--node-args="…"]`.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -11,14 +11,17 @@ import { batchBody } from './lib/events.mjs';
 import { runJsonProcess, settle, startServer } from './lib/proc.mjs';
 import { checkLoad } from './p3-check.mjs';
 
-const { values } = parseArgs({ options: { rate: { type: 'string', default: '500' }, seconds: { type: 'string', default: '6' }, batches: { type: 'string', default: '20' } } });
+const { values } = parseArgs({ options: { rate: { type: 'string', default: '500' }, seconds: { type: 'string', default: '6' }, batches: { type: 'string', default: '20' }, 'cpu-prof-dir': { type: 'string' }, 'node-args': { type: 'string' } } });
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 ensureBuilt();
 const tmp = mkdtempSync(join(os.tmpdir(), 'authwatch-cpu-'));
 const keys = makeKeys();
 const ingestH = bearer(keys.ingest);
-const c = await startCollector({ dbFile: join(tmp, 'c.db'), keys });
+const nodeArgs = values['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}`] : [];
+// e.g. --node-args="--heap-prof --heap-prof-dir=/tmp/x" or --node-args=--max-semi-space-size=4
+if (values['node-args']) nodeArgs.push(...values['node-args'].split(/\s+/).filter(Boolean));
+const c = await startCollector({ dbFile: join(tmp, 'c.db'), keys, nodeArgs });
 const cpuOf = (pid) => () => Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
 const onCpuMs = cpuOf(c.pid);
 const post = (path, body) => fetch(`${c.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...ingestH }, body });

@@ -1,7 +1,7 @@
 // POST /v1/check: "may this user try to log in from this IP now?". Without "attempt" it reads the
 // locks in force; with "attempt": true it reserves one attempt (decision/check.ts) that the login's
 // outcome event settles by attempt_id. Names and addresses are keyed as the lockout counts them.
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { reserveAttempt } from '../decision/check';
 import { keyRules, subjectOf } from '../decision/keys';
 import { canonicalIp } from '../schema/normalize';
@@ -35,6 +35,17 @@ function parseBody(body: unknown): { user: string | null; ip: string | null; att
   return { user: (user as string | undefined) ?? null, ip: (ip as string | undefined) ?? null, attempt: attempt === true, attemptId: attemptId as string | undefined };
 }
 
+/**
+ * What res.json sends, without its per-response work a check does not need: a SHA-1 ETag of every
+ * answer (a POST answer marked no-store is never revalidated) and the charset/type negotiation.
+ */
+function sendJson(res: Response, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
 export function checkRoutes(ctx: ApiContext): Router {
   const r = Router();
   r.post('/v1/check', ctx.auth('ingest'), requireJson, jsonBody, async (req, res) => {
@@ -45,11 +56,11 @@ export function checkRoutes(ctx: ApiContext): Router {
         // On PostgreSQL only writers of this user or address wait for each other.
         { users: [user], ips: [ip] },
       );
-      res.json(answer);
+      sendJson(res, answer);
       return;
     }
     const subject = subjectOf(user, ip, keyRules(await ctx.store.getPolicy(), ctx.config.ipTruncate));
-    res.json(await ctx.locks.decide(subject, ctx.pipeline.now()));
+    sendJson(res, await ctx.locks.decide(subject, ctx.pipeline.now()));
   });
   return r;
 }
