@@ -12,8 +12,9 @@ import { KEYS, startServer, type TestServer } from '../../test/helpers/server';
 import { pipelineSink, runAuthLogSource } from '../sources/authlog';
 import type { LockRow, NewLock } from '../store/store';
 import { blockEntries, lockNetwork, renderNftables } from './blocklist';
+import { testEnv } from '../../test/helpers/env';
 
-const CI = process.env.CI === 'true';
+const CI = testEnv.CI === 'true';
 
 function which(bin: string): string | null {
   const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
@@ -258,7 +259,7 @@ describe('GET /v1/blocklist', () => {
     writeFileSync(join(dir, 'bin', 'nft'), `#!/bin/sh\nexec unshare -rn '${NFT}' "$@"\n`);
     chmodSync(join(dir, 'bin', 'nft'), 0o755);
     writeFileSync(join(dir, 'auth'), `Authorization: Bearer ${KEYS.read}\n`);
-    const env = { PATH: `${join(dir, 'bin')}:${process.env.PATH}`, AUTHWATCH_URL: s.url, AUTHWATCH_AUTH_FILE: join(dir, 'auth'), AUTHWATCH_STATE_DIR: join(dir, 'state') };
+    const env = { PATH: `${join(dir, 'bin')}:${testEnv.PATH}`, AUTHWATCH_URL: s.url, AUTHWATCH_AUTH_FILE: join(dir, 'auth'), AUTHWATCH_STATE_DIR: join(dir, 'state') };
     const ok = await runAsync(join(dir, 'sync'), env);
     expect(ok.stderr).toBe('');
     expect(ok.status).toBe(0);

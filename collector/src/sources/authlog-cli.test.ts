@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { KEYS, startServer, tempDir } from '../../test/helpers/server';
 import { buildCollectorIfStale, collectorMain as main, listeningUrl, spawnCollector } from '../../test/helpers/spawn-collector';
+import { testEnv } from '../../test/helpers/env';
 
 const FIXTURES = join(__dirname, '..', '..', 'test', 'fixtures');
 const fixture = join(FIXTURES, 'authlog-debian.log');
@@ -15,7 +16,7 @@ beforeAll(buildCollectorIfStale, 180_000);
 
 function env(dir: string): Record<string, string> {
   return {
-    PATH: process.env.PATH ?? '',
+    PATH: testEnv.PATH ?? '',
     AUTHWATCH_HOST: '127.0.0.1',
     AUTHWATCH_PORT: '0',
     AUTHWATCH_STORE: `sqlite:${join(dir, 'authwatch.db')}`,

@@ -20,6 +20,7 @@ import { pipelineSink, runAuthLogSource } from './authlog';
 import { classifyLine } from './authlog-lines';
 import { AUTHLOG_MODES, createAuthLogParser, type AuthLogMode } from './authlog-parse';
 import { offsetFunction } from './authlog-time';
+import { testEnv } from '../../test/helpers/env';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { generateAuthLog } = require('../../test/fixtures/authlog-generate.cjs') as { generateAuthLog: (n: number) => string[] };
@@ -35,7 +36,7 @@ function fail2banRegex(): string | null {
 }
 
 const BIN = fail2banRegex();
-if (!BIN && process.env.CI === 'true') {
+if (!BIN && testEnv.CI === 'true') {
   throw new Error(`fail2ban-regex or ${FILTER} is missing: CI must install the Debian package "fail2ban" (.ci/run does)`);
 }
 const maybe = BIN ? describe : describe.skip;
@@ -217,7 +218,7 @@ maybe('sshd failures: ours vs fail2ban-regex (stock sshd filter), every mode, li
     const lines = readFileSync(file, 'utf8').split('\n');
     const c = compare(lines, fail2ban(file, lines, mode), ours(lines, mode));
     report(name, mode, c, true);
-    if (process.env.PRINT_EXPECTED) console.log(`EXPECTED ${name} ${mode} ${JSON.stringify(c.categories)}`);
+    if (testEnv.PRINT_EXPECTED) console.log(`EXPECTED ${name} ${mode} ${JSON.stringify(c.categories)}`);
     expect(c.categories).toEqual(EXPECTED[name][mode]);
   });
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { KEYS, startServer, type TestServer } from '../../test/helpers/server';
 import { decodeLogsResponse } from './otlp-proto';
+import { testEnv } from '../../test/helpers/env';
 
 const REPO = join(__dirname, '..', '..', '..');
 
@@ -49,7 +50,7 @@ interface SdkRecord {
 
 /** Emits records with the SDK; exports them to `url` when given; returns the serialized payloads. */
 async function sdk(records: SdkRecord[], opts: { url?: string; service?: string } = {}): Promise<{ json: string; protobuf: Buffer }> {
-  const child = spawn(process.execPath, ['-e', CHILD], { cwd: REPO, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-e', CHILD], { cwd: REPO, env: { PATH: testEnv.PATH, HOME: testEnv.HOME }, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
