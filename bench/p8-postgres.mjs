@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // P8: PostgreSQL scale-out. `node bench/p8-postgres.mjs [--quick] [--seconds N] [--rounds N]
 // [--connections N]`, or through the runner (`npm run bench -- --pg`), which imports runP8().
+// `--count [--batches N] [--explain MS] [--profile DIR]`: statements, server time and collector CPU per batch (countBatch below).
 // PostgreSQL: AUTHWATCH_TEST_PG (an admin URL), else a throwaway cluster started here (initdb +
 // pg_ctl from /usr/lib/postgresql/*/bin, as the postgres user when run as root).
 //
@@ -13,7 +14,7 @@
 //  - /v1/check at a fixed 1,000 req/s through HAProxy to the 2 replicas, some users locked.
 // Prints the P8 lines; returns figures { id, name, value, unit, target, pass, detail, line }.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -325,12 +326,105 @@ export async function runP8(options = {}) {
   }
 }
 
+/**
+ * `--count`: what one 1,000-event batch costs, counted rather than timed (the machine is shared).
+ * One collector on a fresh database, the statement-counting shim preloaded
+ * (collector/test/helpers/pg-count-shim.cjs); after a warm-up, `batches` batches of the P8 body are
+ * posted one at a time (each its own group commit). Per batch: statements by kind and their
+ * round-trip ms as the collector saw them, the database's server time (pg_stat_database
+ * active_time, read after its backends' stats are flushed), blocks touched, and collector CPU.
+ */
+export async function countBatch(options = {}) {
+  const adminUrl = options.adminUrl ?? process.env.AUTHWATCH_TEST_PG;
+  if (!adminUrl) throw new Error('--count needs AUTHWATCH_TEST_PG');
+  const batches = options.batches ?? 5;
+  ensureBuilt();
+  const tmp = mkdtempSync(join(os.tmpdir(), 'authwatch-p8count-'));
+  const name = `authwatch_p8count_${process.pid}`;
+  await admin(adminUrl, `CREATE DATABASE ${name}`);
+  if (options.explain) {
+    // Plans of the statements slower than `explain` ms, with their row counts, into the server log.
+    await admin(adminUrl, `ALTER DATABASE ${name} SET session_preload_libraries = 'auto_explain'`);
+    await admin(adminUrl, `ALTER DATABASE ${name} SET auto_explain.log_min_duration = ${Number(options.explain)}`);
+    await admin(adminUrl, `ALTER DATABASE ${name} SET auto_explain.log_analyze = on`);
+  }
+  const url = dbUrl(adminUrl, name);
+  const keys = makeKeys();
+  const countFile = join(tmp, 'counts.json');
+  let server;
+  try {
+    const prof = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : [];
+    server = await startServer([...prof, collectorMain(), '--no-demo'], {
+      cwd: root,
+      name: 'collector',
+      env: {
+        AUTHWATCH_HOST: '127.0.0.1', AUTHWATCH_PORT: '0', AUTHWATCH_STORE: url, AUTHWATCH_DEMO: '0',
+        AUTHWATCH_INGEST_KEYS: keys.ingest, AUTHWATCH_READ_KEYS: keys.read, AUTHWATCH_ADMIN_KEYS: keys.admin,
+        NODE_OPTIONS: `--require ${join(root, 'collector/test/helpers/pg-count-shim.cjs')}`,
+        AUTHWATCH_PG_COUNT_FILE: countFile,
+      },
+    });
+    const h = { 'content-type': 'application/json', ...bearer(keys.ingest) };
+    const post = async (body, id) => {
+      const res = await fetch(`${server.url}/v1/events`, { method: 'POST', headers: h, body: body.replaceAll('[<id>]', id) });
+      if (res.status !== 202) throw new Error(`batch: ${res.status} ${await res.text()}`);
+    };
+    const dump = async () => {
+      const before = existsSync(countFile) ? readFileSync(countFile, 'utf8') : '';
+      process.kill(server.pid, 'SIGUSR2');
+      for (let i = 0; i < 200; i++) {
+        const now = existsSync(countFile) ? readFileSync(countFile, 'utf8') : '';
+        if (now && now !== before) return JSON.parse(now).rows;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      throw new Error('the counting shim did not answer');
+    };
+    // Backends flush their statistics when idle, at most every 10 s: wait that out around the run.
+    const stats = async () => {
+      await new Promise((r) => setTimeout(r, 11_000));
+      return (await admin(adminUrl, `SELECT active_time, xact_commit, blks_hit, blks_read, tup_inserted, tup_updated, tup_deleted, tup_fetched FROM pg_stat_database WHERE datname = '${name}'`)).rows[0];
+    };
+    const warm = batchBody(1000, 7);
+    for (let i = 0; i < 3; i++) await post(warm, `warm-${i}`);
+    const body = batchBody(1000, 42);
+    await post(body, 'first'); // the P8 body's keys exist from here on, as in the timed runs
+    await dump();
+    const s0 = await stats();
+    const cpu0 = cpuTicks(server.pid);
+    for (let i = 0; i < batches; i++) await post(body, `b${i}`);
+    const cpu1 = cpuTicks(server.pid);
+    const rows = await dump();
+    const s1 = await stats();
+    const per = (x) => Math.round((x / batches) * 100) / 100;
+    const statements = rows.map((r) => ({ statement: r.statement, per_batch: per(r.n), ms_per_batch: per(r.ms) }));
+    const d = (k) => per(Number(s1[k]) - Number(s0[k]));
+    return {
+      batches,
+      statements,
+      statements_per_batch: per(rows.reduce((n, r) => n + r.n, 0)),
+      roundtrip_ms_per_batch: per(rows.reduce((n, r) => n + r.ms, 0)),
+      server_active_ms_per_batch: d('active_time'),
+      server: { xact_commit: d('xact_commit'), blks_hit: d('blks_hit'), blks_read: d('blks_read'), tup_inserted: d('tup_inserted'), tup_updated: d('tup_updated'), tup_deleted: d('tup_deleted'), tup_fetched: d('tup_fetched') },
+      collector_cpu_ms_per_batch: per((cpu1 - cpu0) * 10),
+      loadavg: os.loadavg(),
+    };
+  } finally {
+    await server?.stop().catch(() => undefined);
+    await admin(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const argv = process.argv.slice(2);
   const num = (name) => {
     const i = argv.indexOf(name);
     return i >= 0 ? Number(argv[i + 1]) : undefined;
   };
+  if (argv.includes('--count')) {
+    console.log(JSON.stringify(await countBatch({ batches: num('--batches'), explain: num('--explain'), profile: argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined }), null, 2));
+    process.exit(0);
+  }
   const figures = await runP8({ quick: argv.includes('--quick'), seconds: num('--seconds'), rounds: num('--rounds'), connections: num('--connections') });
   for (const f of figures) {
     const verdict = f.pass === null ? '' : f.pass ? '  PASS' : '  MISS';

@@ -43,6 +43,8 @@ export type LockChange =
   | { op: 'resync' };
 /** Cached lock rows and failure times reach this far back beyond the window (clock differences). */
 const SLACK_MS = 60_000;
+/** State namespace of the lockout ids drawn and not used (see nextLockId), one row per id. */
+const LOCK_ID_POOL = 'store:lockout_ids';
 /** Prunes of counters and reservations run at most this often per process (see pruneAtCommit). */
 const PRUNE_EVERY_MS = 10_000;
 
@@ -77,6 +79,11 @@ function eventValue(e: StoredEvent, c: EventColumn): unknown {
   return e[c] ?? null;
 }
 
+/** State rows by (namespace, key): soft ones by the arrays $n, $n+1, logged ones by $n+2, $n+3. */
+const STATE_FETCH = (n: number) => `SELECT namespace, key, value, expires_at FROM state_soft WHERE (namespace, key) IN (SELECT * FROM unnest($${n}::text[], $${n + 1}::text[]))
+       UNION ALL
+       SELECT namespace, key, value::text, expires_at FROM state WHERE (namespace, key) IN (SELECT * FROM unnest($${n + 2}::text[], $${n + 3}::text[]))`;
+
 const PREFETCH = `SELECT
   (SELECT coalesce(json_agg(json_build_array(key, "time")), '[]'::json) FROM failures WHERE key = ANY($1::text[]) AND "time" > $2) AS failures,
   (SELECT coalesce(json_agg(l), '[]'::json) FROM lockouts l
@@ -87,7 +94,8 @@ const PREFETCH = `SELECT
   (SELECT coalesce(json_agg(json_build_array(id, "user", ip)), '[]'::json) FROM reservations
      WHERE NOT expired AND ("user" = ANY($4::text[]) OR ip = ANY($5::text[]))) AS open_reservations,
   (SELECT coalesce(json_agg(r), '[]'::json) FROM (SELECT * FROM reservations WHERE id = ANY($6::text[]) ORDER BY id FOR UPDATE) r) AS attempts,
-  (SELECT coalesce(json_agg(s), '[]'::json) FROM sessions s WHERE id = ANY($7::text[]) OR ("user" = ANY($8::text[]) AND ended_at IS NULL)) AS sessions`;
+  (SELECT coalesce(json_agg(s), '[]'::json) FROM sessions s WHERE id = ANY($7::text[]) OR ("user" = ANY($8::text[]) AND ended_at IS NULL)) AS sessions,
+  (SELECT coalesce(json_agg(json_build_array(namespace, key, value, expires_at)), '[]'::json) FROM (${STATE_FETCH(9)}) st) AS state`;
 
 const SESSION_COLUMNS = [
   ['id', 'text'], ['user', 'text'], ['user_id', 'text'], ['ip', 'text'], ['country', 'text'], ['city', 'text'], ['isp', 'text'], ['asn', 'integer'],
@@ -147,14 +155,23 @@ class Pending {
   resvDeletes = new Set<string>();
   sessions = new Set<string>();
   state = new Set<string>();
+  /** Locks made (their ids drawn from the sequence), inserted and announced with the flush. */
+  locks: LockRow[] = [];
 
   get onlyState(): boolean {
-    return !this.failureAdds.size && !this.failureClears.size && !this.resvInserts.size && !this.resvDeletes.size && !this.sessions.size;
+    return !this.failureAdds.size && !this.failureClears.size && !this.resvInserts.size && !this.resvDeletes.size && !this.sessions.size && !this.locks.length;
   }
 
   get empty(): boolean {
-    return !this.failureAdds.size && !this.failureClears.size && !this.resvInserts.size && !this.resvDeletes.size && !this.sessions.size && !this.state.size;
+    return this.onlyState && !this.state.size;
   }
+}
+
+/** What a savepoint restores of the writes buffered before it, should it roll back. */
+interface PendingCopy {
+  pending: Pending;
+  sessions: [string, SessionEntry][];
+  state: [string, StateEntry][];
 }
 
 const countKey = (scope: LockScope, user: string | null, ip: string | null) =>
@@ -185,6 +202,9 @@ export class PgWriteTx implements CoreWriteTx {
   private stateCandidates = { users: new Set<string>(), ips: new Set<string>() };
   /** attempt_ids of the fresh events (the lockout processor removes them from the events). */
   private attemptCandidates = new Set<string>();
+  /** Lock ids drawn from the sequence and not used yet (drawn in growing chunks, see nextLockId). */
+  private lockIds: number[] = [];
+  private lockIdChunk = 8;
   private pruneFailuresBefore: number | null = null;
   private pruneReservationsBefore: number | null = null;
   /** Lock changes this transaction made (the store applies them to its mirror right after COMMIT). */
@@ -201,14 +221,15 @@ export class PgWriteTx implements CoreWriteTx {
     markShared(this);
   }
 
-  private async q<R extends QueryResultRow = Row>(sql: string, params: unknown[] = []): Promise<R[]> {
-    return (await this.client.query<R>(sql, params.map(pgParam))).rows;
+  /** `name`: a fixed text sent on every batch, prepared once per connection (parsed and planned once). */
+  private async q<R extends QueryResultRow = Row>(sql: string, params: unknown[] = [], name?: string): Promise<R[]> {
+    return (await this.client.query<R>({ text: sql, values: params.map(pgParam), name })).rows;
   }
 
   /** A statement that changes rows: the savepoints around it must exist first. */
-  private async w<R extends QueryResultRow = Row>(sql: string, params: unknown[] = []): Promise<pg.QueryResult<R>> {
+  private async w<R extends QueryResultRow = Row>(sql: string, params: unknown[] = [], name?: string): Promise<pg.QueryResult<R>> {
     await this.realiseSavepoints();
-    return this.client.query<R>(sql, params.map(pgParam));
+    return this.client.query<R>({ text: sql, values: params.map(pgParam), name });
   }
 
   /**
@@ -229,13 +250,15 @@ export class PgWriteTx implements CoreWriteTx {
   /** Takes the planned locks (once; again after a savepoint that took them was rolled back). */
   private async ensureLocked(): Promise<void> {
     if (this.locked) return;
-    await this.q('SELECT authwatch_lock_keys($1, $2::integer[], $3, $4::bigint[])', [
-      STRIPE_CLASS,
-      this.plan.stripes,
-      this.plan.coarse,
-      this.plan.keys.map(String),
-    ]);
+    // The policy rides along (every batch reads it): it cannot change under this transaction,
+    // which holds the write lock shared and a policy change takes it exclusively.
+    const [r] = await this.q<{ policy: string | null }>(
+      `SELECT authwatch_lock_keys($1, $2::integer[], $3, $4::bigint[])::text AS locked, (SELECT value FROM meta WHERE key = 'policy') AS policy`,
+      [STRIPE_CLASS, this.plan.stripes, this.plan.coarse, this.plan.keys.map(String)],
+      'aw_lock_keys',
+    );
     this.locked = true;
+    this.policy ??= parsePolicy(r.policy);
   }
 
   /** Makes sure these lock names are held, waiting for them when they are not planned. */
@@ -269,13 +292,27 @@ export class PgWriteTx implements CoreWriteTx {
   // ---- flushing -------------------------------------------------------------------------------
 
   /** Writes the buffered changes in one statement. */
-  async flush(): Promise<void> {
-    const p = this.pending;
-    if (p.empty) return;
+  async flush(last = false): Promise<void> {
+    if (this.pending.empty && !(last && this.lockIds.length)) return;
     await this.ensureLocked();
+    const f = this.takePending([], last);
+    if (f.parts.length) await this.w(`WITH ${[...f.parts, ...(f.notify ? [f.notify] : [])].join(',\n')} ${f.notify ? 'SELECT n FROM notes' : 'SELECT 1'}`, f.params);
+  }
+
+  /**
+   * The buffered changes as data-modifying CTEs (their parameters appended to `params`), taken out
+   * of the buffer; `notify`, when locks were made, a CTE "notes AS (SELECT … pg_notify …)" that
+   * the statement must read for the notifications to be sent.
+   */
+  private takePending(params: unknown[], last = false): { parts: string[]; params: unknown[]; notify: string | null } {
+    const p = this.pending;
     const parts: string[] = [];
-    const params: unknown[] = [];
     const $ = (v: unknown) => (params.push(v), `$${params.length}`);
+    if (last && this.lockIds.length) {
+      // The transaction's last writes (usually): the lock ids it drew and did not use go back.
+      parts.push(`id_back AS (INSERT INTO state (namespace, key, value) SELECT '${LOCK_ID_POOL}', unnest(${$(this.lockIds)}::bigint[])::text, 'true'::jsonb ON CONFLICT DO NOTHING)`);
+      this.lockIds = [];
+    }
     if (p.failureClears.size) parts.push(`f_clear AS (DELETE FROM failures WHERE key = ANY(${$([...p.failureClears])}::text[]))`);
     if (p.failureAdds.size) {
       const adds = [...p.failureAdds].flatMap(([key, times]) => times.map((t) => [key, t] as const));
@@ -311,6 +348,20 @@ export class PgWriteTx implements CoreWriteTx {
           AS u(id, last_seen_at, ip, service, ended_at, end_reason)
         WHERE s.id = u.id)`);
     }
+    let notify: string | null = null;
+    if (p.locks.length) {
+      const ls = p.locks;
+      const col = (c: keyof LockRow, t: string) => `${$(ls.map((l) => l[c]))}::${t}[]`;
+      parts.push(
+        `lk_add AS (INSERT INTO lockouts (id, scope, "user", ip, failures, locked_at, locked_until, reason) SELECT * FROM unnest(${col('id', 'bigint')}, ${col('scope', 'text')}, ${col('user', 'text')}, ${col('ip', 'text')}, ${col('failures', 'integer')}, ${col('locked_at', 'bigint')}, ${col('locked_until', 'bigint')}, ${col('reason', 'text')}))`,
+      );
+      // Delivered at COMMIT, as each lock's own statement used to announce it.
+      const bodies = ls.map((l) => {
+        const body = JSON.stringify({ op: 'lock', lock: { id: l.id, scope: l.scope, user: l.user, ip: l.ip, failures: l.failures, locked_at: l.locked_at, locked_until: l.locked_until, reason: l.reason } });
+        return Buffer.byteLength(body) > 7900 ? '{"op":"resync"}' : body;
+      });
+      notify = `notes AS (SELECT count(pg_notify(${$(LOCK_CHANNEL)}, b)) AS n FROM unnest(${$(bodies)}::text[]) AS b)`;
+    }
     const logged: [string, string, string, number | null][] = [];
     const soft: [string, string, string, number | null][] = [];
     for (const sk of p.state) {
@@ -338,7 +389,7 @@ export class PgWriteTx implements CoreWriteTx {
       const e = this.cache.state.get(sk);
       if (e) e.dirty = false;
     }
-    if (parts.length) await this.w(`WITH ${parts.join(',\n')} SELECT 1`, params);
+    return { parts, params, notify };
   }
 
   /**
@@ -347,7 +398,7 @@ export class PgWriteTx implements CoreWriteTx {
    * so a writer never waits while holding rows another one pruned (no wait cycle).
    */
   async finish(): Promise<void> {
-    await this.flush();
+    await this.flush(true);
     const now = Date.now();
     if (this.pruneFailuresBefore === null && this.pruneReservationsBefore === null) return;
     if (!this.plan.exclusive && now - this.memory.lastPrune < PRUNE_EVERY_MS) return;
@@ -384,9 +435,11 @@ export class PgWriteTx implements CoreWriteTx {
     const sessionUsers = new Set<string>();
     const covered = (name: string) => this.held.coversName(name);
     for (const id of this.attemptCandidates) if (!c.attempts.has(id)) attemptIds.add(id);
+    let failures = 0; // how many locks the batch may make (see nextLockId)
     for (const e of events) {
       if (e.session_id && !c.sessions.has(k(e.session_id)) && covered(sessionLockName(e.session_id))) sessionIds.add(k(e.session_id));
       if (e.type !== 'login' || !e.outcome) continue;
+      if (e.outcome === 'failure') failures++;
       if (policy.single_session && e.outcome === 'success' && !c.sessionUsers.has(k(e.user)) && covered(this.held.userName(e.user))) sessionUsers.add(k(e.user));
       const s = subjectOf(e.user, e.ip, rules);
       const userOk = s.userKey !== null && covered(this.held.userName(s.userKey));
@@ -405,10 +458,14 @@ export class PgWriteTx implements CoreWriteTx {
     const now = Date.now();
     const since = now - SLACK_MS - policy.window_seconds * 1000;
     const locksFrom = now - SLACK_MS;
-    const [r] = await this.q<{ failures: [string, number][]; locks: Row[]; lock_counts: [LockScope, string | null, string | null, number][]; open_reservations: [string, string | null, string | null][]; attempts: Row[]; sessions: Row[] }>(
+    // Along with the detections' state for the batch's keys (the namespaces asked for before).
+    const wanted = this.stateWanted();
+    this.lockIdChunk = Math.max(this.lockIdChunk, Math.min(256, Math.ceil(failures / 4)));
+    const [r] = await this.q<{ failures: [string, number][]; locks: Row[]; lock_counts: [LockScope, string | null, string | null, number][]; open_reservations: [string, string | null, string | null][]; attempts: Row[]; sessions: Row[]; state: [string, string, string, number | null][] }>(
       PREFETCH,
-      [[...failureKeys], since, locksFrom, [...users], [...ips], [...attemptIds], [...sessionIds], [...sessionUsers]],
+      [[...failureKeys], since, locksFrom, [...users], [...ips], [...attemptIds], [...sessionIds], [...sessionUsers], ...stateParams(wanted)],
     );
+    this.fillState(wanted, r.state);
     for (const key of failureKeys) c.failures.set(key, { since, times: [] });
     for (const [key, t] of r.failures) c.failures.get(key)?.times.push(t);
     c.locksFrom = Math.max(c.locksFrom, locksFrom);
@@ -439,27 +496,32 @@ export class PgWriteTx implements CoreWriteTx {
     const kinds = this.memory.stateNamespaces.get(ns) ?? new Set<'users' | 'ips'>();
     kinds.add(kind);
     this.memory.stateNamespaces.set(ns, kinds);
+    const wanted = this.stateWanted();
+    if (!wanted.length) return;
+    await this.ensureLocked();
+    const rows = await this.q<{ namespace: string; key: string; value: string; expires_at: number | null }>(STATE_FETCH(1), stateParams(wanted));
+    this.fillState(wanted, rows.map((r) => [r.namespace, r.key, r.value, r.expires_at]));
+  }
+
+  /** The (namespace, key) pairs of the batch's candidates not fetched yet, marked as fetched. */
+  private stateWanted(): [string, string][] {
     const wanted: [string, string][] = [];
     for (const [space, spaceKinds] of this.memory.stateNamespaces) {
       for (const kd of spaceKinds) {
         const done = this.cache.stateFetched.get(`${space}\u0000${kd}`) ?? 0;
-        const keys = [...this.stateCandidates[kd]];
+        const candidates = this.stateCandidates[kd];
+        if (done >= candidates.size) continue;
+        const keys = [...candidates];
         this.cache.stateFetched.set(`${space}\u0000${kd}`, keys.length);
         for (let i = done; i < keys.length; i++) if (!this.cache.state.has(`${space}\u0000${keys[i]}`)) wanted.push([space, keys[i]]);
       }
     }
-    if (!wanted.length) return;
-    await this.ensureLocked();
-    const soft = wanted.filter(([space]) => stateTable(space) === 'state_soft');
-    const logged = wanted.filter(([space]) => stateTable(space) === 'state');
-    const rows = await this.q<{ namespace: string; key: string; value: string; expires_at: number | null }>(
-      `SELECT namespace, key, value, expires_at FROM state_soft WHERE (namespace, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))
-       UNION ALL
-       SELECT namespace, key, value::text, expires_at FROM state WHERE (namespace, key) IN (SELECT * FROM unnest($3::text[], $4::text[]))`,
-      [soft.map((w) => w[0]), soft.map((w) => w[1]), logged.map((w) => w[0]), logged.map((w) => w[1])],
-    );
+    return wanted;
+  }
+
+  private fillState(wanted: [string, string][], rows: [string, string, string, number | null][]): void {
     for (const [space, key] of wanted) this.cache.state.set(`${space}\u0000${key}`, { json: null, expiresAt: null, dirty: false });
-    for (const row of rows) this.cache.state.set(`${row.namespace}\u0000${row.key}`, { json: row.value, expiresAt: row.expires_at, dirty: false });
+    for (const [space, key, value, expiresAt] of rows) this.cache.state.set(`${space}\u0000${key}`, { json: value, expiresAt, dirty: false });
   }
 
   // ---- CoreWriteTx ----------------------------------------------------------------------------
@@ -490,7 +552,11 @@ export class PgWriteTx implements CoreWriteTx {
   putState = async <T>(namespace: string, key: string, value: T, expiresAt: number | null): Promise<void> => {
     await this.ensureLocked();
     const sk = stateKey(namespace, key);
-    this.cache.state.set(sk, { json: pgJson(value), expiresAt, dirty: true });
+    const json = pgJson(value);
+    const e = this.cache.state.get(sk);
+    // Unchanged (what the row holds, or a write already buffered): nothing to write.
+    if (e && e.json === json && e.expiresAt === expiresAt) return;
+    this.cache.state.set(sk, { json, expiresAt, dirty: true });
     this.pending.state.add(sk);
   };
 
@@ -502,12 +568,12 @@ export class PgWriteTx implements CoreWriteTx {
   };
 
   savepoint = async <T>(fn: () => Promise<T>): Promise<T> => {
-    // Nothing buffered from before may be lost with what fn does: written now, or — when only
-    // state is pending (between two detections) — kept aside to be restored on a rollback.
-    if (!this.pending.onlyState) await this.flush();
-    const keptState = [...this.pending.state].map((sk) => [sk, { ...this.cache.state.get(sk)! }] as const);
+    // Nothing buffered is written here (between two detections that would be a statement each):
+    // a copy is kept, and should fn fail it is buffered again and written after the rollback.
+    const before = this.copyPending();
     const sp = { name: `sp${this.savepoints.length + 1}`, real: false };
     this.savepoints.push(sp);
+    let popped = false;
     const mark = {
       lockChanges: this.lockChanges.length,
       policyChanged: this.policyChanged,
@@ -516,6 +582,7 @@ export class PgWriteTx implements CoreWriteTx {
       inserted: this.inserted.length,
       candidates: { users: new Set(this.stateCandidates.users), ips: new Set(this.stateCandidates.ips) },
       attempts: new Set(this.attemptCandidates),
+      lockIds: [...this.lockIds],
     };
     try {
       const r = await fn();
@@ -526,6 +593,8 @@ export class PgWriteTx implements CoreWriteTx {
         await this.client.query(`ROLLBACK TO SAVEPOINT ${sp.name}`);
         await this.client.query(`RELEASE SAVEPOINT ${sp.name}`);
       }
+      this.savepoints.pop();
+      popped = true;
       // Locks taken inside the savepoint are gone, and so is everything it wrote: start the
       // caches again from the database.
       this.locked = mark.locked;
@@ -535,19 +604,48 @@ export class PgWriteTx implements CoreWriteTx {
       this.stateCandidates = mark.candidates;
       this.attemptCandidates = mark.attempts;
       this.cache = new Cache();
-      this.pending = new Pending();
-      for (const [sk, entry] of keptState) {
-        this.cache.state.set(sk, { ...entry, dirty: true });
-        this.pending.state.add(sk);
-      }
+      this.pending = before.pending;
+      for (const [id, entry] of before.sessions) this.cache.sessions.set(id, entry);
+      for (const [sk, entry] of before.state) this.cache.state.set(sk, entry);
       this.policy = undefined;
       this.lockChanges.length = mark.lockChanges;
       this.policyChanged = mark.policyChanged;
+      // Drawn before: still this transaction's (drawn inside: back in the pool, or a gap).
+      this.lockIds = mark.lockIds;
+      // The caches refill from the database: what was buffered before must be there first
+      // (state alone may wait: its cache entries are restored above).
+      if (!this.pending.onlyState) await this.flush();
       throw e;
     } finally {
-      this.savepoints.pop();
+      if (!popped) this.savepoints.pop();
     }
   };
+
+  /** The buffered writes and the cache entries they write, copied (see savepoint). */
+  private copyPending(): PendingCopy {
+    const p = this.pending;
+    const c = new Pending();
+    for (const [key, times] of p.failureAdds) c.failureAdds.set(key, [...times]);
+    for (const key of p.failureClears) c.failureClears.add(key);
+    for (const [id, r] of p.resvInserts) c.resvInserts.set(id, { ...r });
+    for (const id of p.resvDeletes) c.resvDeletes.add(id);
+    c.locks = p.locks.map((l) => ({ ...l }));
+    const sessions: [string, SessionEntry][] = [];
+    for (const id of p.sessions) {
+      const e = this.cache.sessions.get(id);
+      if (!e) continue;
+      c.sessions.add(id);
+      sessions.push([id, { ...e, row: { ...e.row } }]);
+    }
+    const state: [string, StateEntry][] = [];
+    for (const sk of p.state) {
+      const e = this.cache.state.get(sk);
+      if (!e) continue;
+      c.state.add(sk);
+      state.push([sk, { ...e }]);
+    }
+    return { pending: c, sessions, state };
+  }
 
   insertEvents = async (events: readonly StoredEvent[]): Promise<boolean[]> => {
     if (!events.length) return [];
@@ -556,8 +654,19 @@ export class PgWriteTx implements CoreWriteTx {
     const firsts = new Map<string, StoredEvent>();
     for (const e of events) if (!firsts.has(k(e.id))) firsts.set(k(e.id), e);
     const batch = [...firsts.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map((x) => x[1]);
-    const rows = (await this.w<{ id: string }>(INSERT_EVENTS, EVENT_COLUMNS.map((col) => batch.map((e) => eventValue(e, col))))).rows;
-    const stored = new Set(rows.map((r) => r.id));
+    const values = EVENT_COLUMNS.map((col) => batch.map((e) => eventValue(e, col)));
+    let rows: { id: string | null }[];
+    const f = this.pending.empty && !this.lockIds.length ? null : (await this.ensureLocked(), this.takePending(values, true));
+    if (!f?.parts.length) {
+      rows = (await this.w<{ id: string }>(INSERT_EVENTS, values, 'aw_insert_events')).rows;
+    } else {
+      // Events stored after processing (lockout and detection events): the buffered writes go in
+      // the same statement (usually the transaction's last before COMMIT).
+      const notes = f.notify ? ` UNION ALL SELECT NULL FROM notes WHERE n < 0` : '';
+      const sql = INSERT_EVENTS.replace(/\n  SELECT id FROM fresh$/, `, ${[...f.parts, ...(f.notify ? [f.notify] : [])].join(',\n')}\n  SELECT id FROM fresh${notes}`);
+      rows = (await this.w<{ id: string | null }>(sql, f.params)).rows;
+    }
+    const stored = new Set(rows.map((r) => r.id).filter((id) => id !== null));
     const out = events.map((e) => stored.delete(k(e.id)));
     events.forEach((e, i) => {
       if (!out[i]) return;
@@ -572,9 +681,11 @@ export class PgWriteTx implements CoreWriteTx {
   };
 
   getPolicy = async (): Promise<Policy> => {
+    // Read with the locks when they are still to be taken (one statement for both).
+    if (!this.policy && !this.locked) await this.ensureLocked();
     if (!this.policy) {
       const r = await this.q<{ value: string }>('SELECT value FROM meta WHERE key = $1', ['policy']);
-      this.policy = r.length ? { ...DEFAULT_POLICY, ...(JSON.parse(r[0].value) as Partial<Policy>) } : { ...DEFAULT_POLICY };
+      this.policy = parsePolicy(r.length ? r[0].value : null);
     }
     return { ...this.policy };
   };
@@ -804,19 +915,52 @@ export class PgWriteTx implements CoreWriteTx {
     return r[0].n;
   };
 
+  /**
+   * A lockouts id. Drawn ahead, several per statement (a quarter of the batch's failures, then
+   * doubling): the lowest ids other transactions left in the pool first (state rows no one
+   * else is taking), then the sequence. What is left is put back into the pool with the
+   * transaction's last writes (takePending), so ids stay dense and every id is used once.
+   */
+  private async nextLockId(): Promise<number> {
+    if (!this.lockIds.length) {
+      const n = this.lockIdChunk;
+      const rows = (
+        await this.w<{ id: number }>(
+          `WITH pooled AS (
+             DELETE FROM state WHERE namespace = '${LOCK_ID_POOL}' AND key IN (
+               SELECT key FROM state WHERE namespace = '${LOCK_ID_POOL}' ORDER BY key::bigint LIMIT $1 FOR UPDATE SKIP LOCKED)
+             RETURNING key::bigint AS id)
+           SELECT id FROM pooled
+           UNION ALL
+           SELECT nextval(pg_get_serial_sequence('lockouts', 'id')) FROM generate_series(1, $1 - (SELECT count(*) FROM pooled)::integer)`,
+          [n],
+          'aw_lock_ids',
+        )
+      ).rows;
+      this.lockIds = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+      this.lockIdChunk = Math.min(n * 2, 1024);
+    }
+    return this.lockIds.shift()!;
+  }
+
   insertLock = async (l: NewLock): Promise<LockRow> => {
     await this.prefetch();
     await this.cover([l.user === null ? null : userLockName(l.user), l.ip === null ? null : ipLockName(l.ip)]);
-    const [row] = (
-      await this.w(
-      `WITH l AS (INSERT INTO lockouts (scope, "user", ip, failures, locked_at, locked_until, reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *)
-       SELECT l.*, pg_notify($8, CASE WHEN octet_length(n.body) > 7900 THEN '{"op":"resync"}' ELSE n.body END)::text AS notified FROM l,
-         LATERAL (SELECT json_build_object('op', 'lock', 'lock', json_build_object('id', l.id, 'scope', l.scope, 'user', l."user", 'ip', l.ip, 'failures', l.failures, 'locked_at', l.locked_at, 'locked_until', l.locked_until, 'reason', l.reason))::text AS body) n`,
-      [l.scope, l.user, l.ip, l.failures, l.locked_at, l.locked_until, l.reason, LOCK_CHANNEL],
-      )
-    ).rows;
-    delete row.notified;
-    const lock = rowToLock(row);
+    // Buffered: inserted and announced (NOTIFY) with the next flush, in one statement with the
+    // other writes. Every read of lockouts in this transaction flushes first.
+    const lock: LockRow = {
+      id: await this.nextLockId(),
+      scope: l.scope,
+      user: nk(l.user),
+      ip: nk(l.ip),
+      failures: l.failures,
+      locked_at: l.locked_at,
+      locked_until: l.locked_until,
+      reason: k(l.reason),
+      unlocked_at: null,
+      unlocked_by: null,
+    };
+    this.pending.locks.push({ ...lock });
     const c = this.cache;
     if ((lock.user !== null && c.lockUsers.has(lock.user)) || (lock.ip !== null && c.lockIps.has(lock.ip))) c.locks.set(lock.id, lock);
     const ck = countKey(lock.scope, lock.scope === 'ip' ? null : lock.user, lock.scope === 'user' ? null : lock.ip);
@@ -944,6 +1088,16 @@ export class PgWriteTx implements CoreWriteTx {
     await this.ensureLocked();
     this.pruneReservationsBefore = Math.max(this.pruneReservationsBefore ?? -Infinity, before);
   };
+}
+
+function stateParams(wanted: [string, string][]): string[][] {
+  const soft = wanted.filter(([space]) => stateTable(space) === 'state_soft');
+  const logged = wanted.filter(([space]) => stateTable(space) === 'state');
+  return [soft.map((w) => w[0]), soft.map((w) => w[1]), logged.map((w) => w[0]), logged.map((w) => w[1])];
+}
+
+function parsePolicy(value: string | null): Policy {
+  return value === null ? { ...DEFAULT_POLICY } : { ...DEFAULT_POLICY, ...(JSON.parse(value) as Partial<Policy>) };
 }
 
 /** Locks in force at $now (the placeholder is passed in). */
