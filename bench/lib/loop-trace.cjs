@@ -9,6 +9,7 @@ const os = require('node:os');
 const { join } = require('node:path');
 const { isMainThread } = require('node:worker_threads');
 const { PerformanceObserver, performance } = require('node:perf_hooks');
+const diagnostics = require('node:diagnostics_channel');
 
 const dir = process.env.AUTHWATCH_LOOP_TRACE;
 if (isMainThread && dir) {
@@ -36,6 +37,10 @@ if (isMainThread && dir) {
   const offsetUs = micros() - performance.now() * 1000;
   const stalls = [];
   const gcs = [];
+  // Requests that arrived in the stretch: many means a backlog of small tasks (a starved or
+  // bursty client), one or none means one long task.
+  let requests = 0;
+  diagnostics.subscribe('http.server.request.start', () => requests++);
   let last = micros();
   let [lastRun, lastWait] = sched();
   const tick = () => {
@@ -43,7 +48,8 @@ if (isMainThread && dir) {
     const [run, wait] = sched();
     // The timer asks for 1 ms: anything beyond that the loop was busy elsewhere (or not scheduled).
     const wallMs = (now - last) / 1000 - 1;
-    if (wallMs > thresholdMs) stalls.push({ from: last, to: now, wall_ms: wallMs, cpu_ms: run - lastRun, runq_ms: wait - lastWait });
+    if (wallMs > thresholdMs) stalls.push({ from: last, to: now, wall_ms: wallMs, cpu_ms: run - lastRun, runq_ms: wait - lastWait, requests });
+    requests = 0;
     last = now;
     lastRun = run;
     lastWait = wait;
