@@ -84,7 +84,21 @@ const STATE_FETCH = (n: number) => `SELECT namespace, key, value, expires_at FRO
        UNION ALL
        SELECT namespace, key, value::text, expires_at FROM state WHERE (namespace, key) IN (SELECT * FROM unnest($${n + 2}::text[], $${n + 3}::text[]))`;
 
-const PREFETCH = `SELECT
+/** Draws $n lockout ids: the lowest in the pool no one else is taking, then the sequence (see nextLockId). */
+const DRAW_LOCK_IDS = (n: number) => `pooled AS (
+    DELETE FROM state WHERE namespace = '${LOCK_ID_POOL}' AND key IN (
+      SELECT key FROM state WHERE namespace = '${LOCK_ID_POOL}' ORDER BY key::bigint LIMIT $${n} FOR UPDATE SKIP LOCKED)
+    RETURNING key::bigint AS id
+  ), drawn AS (
+    SELECT id FROM pooled
+    UNION ALL
+    SELECT nextval(pg_get_serial_sequence('lockouts', 'id')) FROM generate_series(1, $${n} - (SELECT count(*) FROM pooled)::integer)
+  )`;
+
+// Also draws the lock ids the batch's failures may need ($13; usually 0 or a few).
+const PREFETCH = `WITH ${DRAW_LOCK_IDS(13)}
+SELECT
+  (SELECT coalesce(json_agg(id), '[]'::json) FROM drawn) AS lock_ids,
   (SELECT coalesce(json_agg(json_build_array(key, "time")), '[]'::json) FROM failures WHERE key = ANY($1::text[]) AND "time" > $2) AS failures,
   (SELECT coalesce(json_agg(l), '[]'::json) FROM lockouts l
      WHERE unlocked_at IS NULL AND (locked_until IS NULL OR locked_until > $3) AND ("user" = ANY($4::text[]) OR ip = ANY($5::text[]))) AS locks,
@@ -460,12 +474,19 @@ export class PgWriteTx implements CoreWriteTx {
     const locksFrom = now - SLACK_MS;
     // Along with the detections' state for the batch's keys (the namespaces asked for before).
     const wanted = this.stateWanted();
-    this.lockIdChunk = Math.max(this.lockIdChunk, Math.min(256, Math.ceil(failures / 4)));
-    const [r] = await this.q<{ failures: [string, number][]; locks: Row[]; lock_counts: [LockScope, string | null, string | null, number][]; open_reservations: [string, string | null, string | null][]; attempts: Row[]; sessions: Row[]; state: [string, string, string, number | null][] }>(
-      PREFETCH,
-      [[...failureKeys], since, locksFrom, [...users], [...ips], [...attemptIds], [...sessionIds], [...sessionUsers], ...stateParams(wanted)],
-    );
+    // And lock ids for a quarter of the failures (the rest, if needed, in doubling chunks).
+    const draw = this.lockIds.length ? 0 : Math.min(256, Math.ceil(failures / 4));
+    const [r] = (
+      await this.w<{ failures: [string, number][]; locks: Row[]; lock_counts: [LockScope, string | null, string | null, number][]; open_reservations: [string, string | null, string | null][]; attempts: Row[]; sessions: Row[]; state: [string, string, string, number | null][]; lock_ids: number[] }>(
+        PREFETCH,
+        [[...failureKeys], since, locksFrom, [...users], [...ips], [...attemptIds], [...sessionIds], [...sessionUsers], ...stateParams(wanted), draw],
+      )
+    ).rows;
     this.fillState(wanted, r.state);
+    if (r.lock_ids.length) {
+      this.lockIds = r.lock_ids.map(Number).sort((a, b) => a - b);
+      this.lockIdChunk = Math.max(this.lockIdChunk, 2 * r.lock_ids.length);
+    }
     for (const key of failureKeys) c.failures.set(key, { since, times: [] });
     for (const [key, t] of r.failures) c.failures.get(key)?.times.push(t);
     c.locksFrom = Math.max(c.locksFrom, locksFrom);
@@ -925,17 +946,7 @@ export class PgWriteTx implements CoreWriteTx {
     if (!this.lockIds.length) {
       const n = this.lockIdChunk;
       const rows = (
-        await this.w<{ id: number }>(
-          `WITH pooled AS (
-             DELETE FROM state WHERE namespace = '${LOCK_ID_POOL}' AND key IN (
-               SELECT key FROM state WHERE namespace = '${LOCK_ID_POOL}' ORDER BY key::bigint LIMIT $1 FOR UPDATE SKIP LOCKED)
-             RETURNING key::bigint AS id)
-           SELECT id FROM pooled
-           UNION ALL
-           SELECT nextval(pg_get_serial_sequence('lockouts', 'id')) FROM generate_series(1, $1 - (SELECT count(*) FROM pooled)::integer)`,
-          [n],
-          'aw_lock_ids',
-        )
+        await this.w<{ id: number }>(`WITH ${DRAW_LOCK_IDS(1)} SELECT id FROM drawn`, [n], 'aw_lock_ids')
       ).rows;
       this.lockIds = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
       this.lockIdChunk = Math.min(n * 2, 1024);
@@ -1053,7 +1064,8 @@ export class PgWriteTx implements CoreWriteTx {
 
   expireReservations = async (now: number): Promise<Reservation[]> => {
     await this.ensureLocked();
-    await this.flush();
+    // Only buffered reservation changes bear on what this reads and writes.
+    if (this.pending.resvInserts.size || this.pending.resvDeletes.size) await this.flush();
     // Rows another writer is settling are skipped (never waited for); it or the sweeper expires
     // them. A keyed writer expires only reservations whose keys it holds or can take now.
     if (this.plan.exclusive) {

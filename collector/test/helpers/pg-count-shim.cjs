@@ -14,8 +14,9 @@ let counts = new Map();
 function classOf(text) {
   const t = String(text).replace(/\s+/g, ' ').trim();
   if (t.startsWith('WITH input AS')) return 'INSERT_EVENTS';
-  if (t.startsWith('SELECT (SELECT coalesce(json_agg(json_build_array(key')) return 'PREFETCH';
-  if (/^WITH (f_clear|f_add|r_take|r_add|s_add|s_set|st_logged|st_soft) AS/.test(t)) return 'FLUSH';
+  if (t.includes('AS open_reservations')) return 'PREFETCH';
+  if (t.startsWith('WITH pooled AS')) return 'LOCK_IDS';
+  if (/^WITH (id_back|f_clear|f_add|r_take|r_add|s_add|s_set|lk_add|st_logged|st_soft) AS/.test(t)) return 'FLUSH';
   if (/^(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)/.test(t)) return t.split(' sp')[0];
   return t.slice(0, 60);
 }
