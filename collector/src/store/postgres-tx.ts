@@ -218,7 +218,7 @@ export class PgWriteTx implements CoreWriteTx {
   private attemptCandidates = new Set<string>();
   /** Lock ids drawn from the sequence and not used yet (drawn in growing chunks, see nextLockId). */
   private lockIds: number[] = [];
-  private lockIdChunk = 8;
+  private lockIdChunk = 1;
   private pruneFailuresBefore: number | null = null;
   private pruneReservationsBefore: number | null = null;
   /** Lock changes this transaction made (the store applies them to its mirror right after COMMIT). */
@@ -474,8 +474,11 @@ export class PgWriteTx implements CoreWriteTx {
     const locksFrom = now - SLACK_MS;
     // Along with the detections' state for the batch's keys (the namespaces asked for before).
     const wanted = this.stateWanted();
-    // And lock ids for a quarter of the failures (the rest, if needed, in doubling chunks).
-    const draw = this.lockIds.length ? 0 : Math.min(256, Math.ceil(failures / 4));
+    // And, for a big batch, lock ids for a quarter of its failures (the rest, if needed, in
+    // doubling chunks). A small one draws when it locks, as many as it may need.
+    const want = Math.min(256, Math.ceil(failures / 4));
+    const draw = this.lockIds.length || want < 4 ? 0 : want;
+    if (!draw) this.lockIdChunk = Math.max(1, want);
     const [r] = (
       await this.w<{ failures: [string, number][]; locks: Row[]; lock_counts: [LockScope, string | null, string | null, number][]; open_reservations: [string, string | null, string | null][]; attempts: Row[]; sessions: Row[]; state: [string, string, string, number | null][]; lock_ids: number[] }>(
         PREFETCH,
