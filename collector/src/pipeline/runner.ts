@@ -10,7 +10,7 @@ import { commitGroupInTx, type IngestResult, type Outcome } from './group-commit
 import type { StoredEvent } from '../schema/stored-event';
 import type { CoreStore, CoreWriteTx, LockKeys } from '../store/store';
 import type { Logger } from '../log';
-import { MAX_BATCH_EVENTS, validateBatch, type ValidationDetail } from '../schema/event';
+import { MAX_BATCH_EVENTS, validateBatch, validateBatchSliced, type ValidationDetail } from '../schema/event';
 
 export type { IngestResult };
 
@@ -61,6 +61,9 @@ export interface PipelineDeps {
   clock?: () => number;
 }
 
+/** Events enriched between two turns of the event loop. */
+const ENRICH_STEP = 250;
+
 /** Upper bound of events per group commit (keeps one transaction's latency bounded). */
 const MAX_GROUP_EVENTS = 20_000;
 
@@ -88,7 +91,8 @@ export class Pipeline {
     if (!v) throw new Error('pipeline: submit() needs a validation stage');
     const vopts = { now: this.clock(), hashSessionId: v.hashSessionId, maxFutureMs: v.maxFutureMs };
     const list = Array.isArray(body) ? body : [body];
-    let result = validateBatch(body, vopts);
+    // In slices with turns of the event loop between them: /v1/check is answered meanwhile.
+    let result = await validateBatchSliced(body, vopts);
     let rejected = 0;
     if (!result.ok && opts.keepValid && list.length <= MAX_BATCH_EVENTS) {
       const good = list.filter((e) => validateBatch(e, vopts).ok);
@@ -105,9 +109,16 @@ export class Pipeline {
   }
 
   /** Enriches, stores and processes one validated batch; resolves after the commit. */
-  ingest(events: StoredEvent[]): Promise<IngestResult> {
+  async ingest(events: StoredEvent[]): Promise<IngestResult> {
+    // A turn of the event loop every ENRICH_STEP events (a new address or user agent costs a
+    // lookup). A batch smaller than that is queued in the same turn it arrived in.
+    let step = 0;
     for (const enricher of this.deps.enrichers) {
       for (const e of events) {
+        if (++step === ENRICH_STEP) {
+          step = 0;
+          await new Promise<void>((r) => setImmediate(r));
+        }
         try {
           enricher.enrich(e);
         } catch (err) {
