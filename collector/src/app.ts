@@ -27,8 +27,8 @@ import { createNotificationSinks } from './sinks/notifications';
 import { createTelemetry, type Telemetry } from './telemetry';
 import { httpSource } from './sources/http';
 import { otlpSource } from './sources/otlp';
-import { openCollectorStore } from './store/open-collector';
 import { createIngestProcessors, type IngestProcessorConfig } from './pipeline/group-commit';
+import { openStore } from './store/open';
 import { startRetention } from './store/retention';
 import type { CoreStore } from './store/store';
 import { startSweeper, type Sweeper } from './sweeper';
@@ -54,7 +54,7 @@ export interface CollectorOptions {
 export async function createCollector(config: Config, log: Logger = createLogger(), options: CollectorOptions = {}): Promise<Collector> {
   // One processor configuration: the pipeline's processors and, on SQLite in worker threads, the writer thread's.
   const ingestConfig: IngestProcessorConfig = { truncate: config.ipTruncate, detections: config.detections };
-  const store = await openCollectorStore(config.storage, ingestConfig);
+  const store = await openStore(config.storage, ingestConfig);
   const sessionKey = config.sessionKey ?? (await store.getOrCreateMeta('session_hash_key', () => randomBytes(32).toString('hex')));
   const hashSessionId = (raw: string) => createHmac('sha256', sessionKey).update(raw, 'utf8').digest('hex');
 
@@ -83,7 +83,8 @@ export async function createCollector(config: Config, log: Logger = createLogger
   app.use(telemetry.httpMiddleware);
   app.use(requestGuard(config.keys));
   app.get('/metrics', telemetry.metricsHandler);
-  for (const routes of [metaRoutes, httpSource, otlpSource, checkRoutes, eventRoutes, eventCsvRoutes, timeseriesRoutes, statsRoutes, valueRoutes, sessionRoutes, lockoutRoutes, blocklistRoutes, policyRoutes]) {
+  // /v1/check first: the path every login waits on walks no other router.
+  for (const routes of [checkRoutes, metaRoutes, httpSource, otlpSource, eventRoutes, eventCsvRoutes, timeseriesRoutes, statsRoutes, valueRoutes, sessionRoutes, lockoutRoutes, blocklistRoutes, policyRoutes]) {
     app.use(routes(ctx));
   }
   app.use(notFound);

@@ -16,8 +16,7 @@ import { createIngestProcessors, type IngestProcessorConfig } from '../src/pipel
 import { Pipeline, type IngestResult } from '../src/pipeline/runner';
 import { parseDetectionConfig } from '../src/processors/detections/config';
 import { blankEvent, type StoredEvent } from '../src/schema/stored-event';
-import { parseStoreConfig } from '../src/store/open';
-import { openCollectorStore } from '../src/store/open-collector';
+import { openStore, parseStoreConfig } from '../src/store/open';
 import { SqliteStore } from '../src/store/sqlite';
 import { SqliteWorkerStore } from '../src/store/sqlite-worker';
 import type { CoreStore } from '../src/store/store';
@@ -46,14 +45,14 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 test('the collector opens SQLite with the processors in the writer thread by default, and not with AUTHWATCH_SQLITE_WORKER=0', async () => {
   const url = `sqlite:${join(dir, 'default.db')}`;
-  const byDefault = await openCollectorStore(parseStoreConfig(url, {}), config);
+  const byDefault = await openStore(parseStoreConfig(url, {}), config);
   try {
     expect(byDefault).toBeInstanceOf(SqliteWorkerStore);
     expect(typeof byDefault.ingestGroup).toBe('function');
   } finally {
     await byDefault.close();
   }
-  const inProcess = await openCollectorStore(parseStoreConfig(`sqlite:${join(dir, 'main.db')}`, { AUTHWATCH_SQLITE_WORKER: '0' }), config);
+  const inProcess = await openStore(parseStoreConfig(`sqlite:${join(dir, 'main.db')}`, { AUTHWATCH_SQLITE_WORKER: '0' }), config);
   try {
     expect(inProcess).toBeInstanceOf(SqliteStore);
     expect(inProcess.ingestGroup).toBeUndefined();

@@ -1,5 +1,6 @@
 // Picks the store implementation from AUTHWATCH_STORE. SQLite runs in worker threads (writer and
 // readers off the event loop) unless AUTHWATCH_SQLITE_WORKER=0 keeps it on the main thread.
+import type { IngestProcessorConfig } from '../pipeline/group-commit';
 import { openPostgresStore } from './postgres';
 import { openSqliteStore, sqliteSyncFromEnv, type SqliteSync } from './sqlite';
 import { openSqliteWorkerStore } from './sqlite-worker';
@@ -20,8 +21,12 @@ export function parseStoreConfig(url: string, env: NodeJS.ProcessEnv): StoreConf
   return { url, sqliteSync: sqliteSyncFromEnv(env), sqliteWorker: !['0', 'false', 'no', 'off'].includes(worker) };
 }
 
-export async function openStore(config: StoreConfig): Promise<CoreStore> {
+/**
+ * `ingest`: the processors' configuration. With it, SQLite in worker threads runs whole group
+ * commits in its writer thread (ingestGroup); tools that only read or write directly omit it.
+ */
+export async function openStore(config: StoreConfig, ingest?: IngestProcessorConfig): Promise<CoreStore> {
   if (/^postgres(ql)?:\/\//.test(config.url)) return openPostgresStore(config.url);
   const options = { synchronous: config.sqliteSync };
-  return config.sqliteWorker ? openSqliteWorkerStore(config.url, options) : openSqliteStore(config.url, options);
+  return config.sqliteWorker ? openSqliteWorkerStore(config.url, { ...options, ingest }) : openSqliteStore(config.url, options);
 }

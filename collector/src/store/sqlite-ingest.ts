@@ -4,8 +4,7 @@
 // transaction body is the pipeline's own (pipeline/group-commit.ts).
 import { commitGroupInTx, createIngestProcessors, type GroupProcessors, type IngestProcessorConfig } from '../pipeline/group-commit';
 import type { StoredEvent } from '../schema/stored-event';
-import { WRITE_OPS } from './sqlite';
-import type { SqliteWriter } from './sqlite-write';
+import { writerTx, type SqliteWriter } from './sqlite-write';
 import type { CoreWriteTx, IngestGroup, IngestGroupResult } from './store';
 
 /** An error as it crosses the thread boundary (sqlite-worker-entry.ts toWire). */
@@ -21,30 +20,6 @@ export interface WireIngestResult {
   logs: IngestGroupResult['logs'];
   /** The transaction failed as a whole (nothing of the group is stored). */
   failed?: WireErrorLike;
-}
-
-/** The CoreWriteTx face of the synchronous write operations (as the in-process SqliteStore has). */
-export function writerTx(w: SqliteWriter): CoreWriteTx {
-  const out: Record<string, (...a: unknown[]) => Promise<unknown>> = {};
-  for (const name of WRITE_OPS) {
-    const f = w.ops[name] as (...a: unknown[]) => unknown;
-    out[name] = async (...a) => f(...a);
-  }
-  return {
-    ...(out as unknown as Omit<CoreWriteTx, 'savepoint'>),
-    savepoint: async <T>(fn: () => Promise<T>) => {
-      const depth = w.depth + 1;
-      w.savepoint(depth);
-      try {
-        const r = await fn();
-        w.release(depth);
-        return r;
-      } catch (e) {
-        w.rollbackTo(depth);
-        throw e;
-      }
-    },
-  };
 }
 
 export class WriterIngest {

@@ -24,9 +24,9 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import type { StoredEvent } from '../schema/stored-event';
 import { Mutex } from './mutex';
 import { StreamPacer } from './stream-pacing';
-import { WRITE_OPS, sqlitePathFromUrl } from './sqlite';
+import { sqlitePathFromUrl } from './sqlite';
 import { ASYNC_REPLY, DEAD, NO_REPLY, REPLIES, REQUESTS, SYNC_REPLY, type WireError, type WriterRequest } from './sqlite-worker-entry';
-import { VOID_OPS, type SqliteOptions } from './sqlite-write';
+import { VOID_OPS, WRITE_OPS, type SqliteOptions } from './sqlite-write';
 import { BadQuery } from './store';
 import type { CoreStore, CoreWriteTx, EventFilter, IngestGroup, IngestGroupResult, Policy } from './store';
 import type { IngestProcessorConfig } from '../pipeline/group-commit';

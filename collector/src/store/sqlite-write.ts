@@ -367,3 +367,34 @@ export class SqliteWriter {
     this.db.close();
   }
 }
+
+/** Every CoreWriteTx operation but savepoint (the worker store forwards these by name). */
+export const WRITE_OPS: readonly WriteOpName[] = [
+  'getState', 'putState', 'pruneState', 'insertEvents', 'getPolicy', 'putPolicy', 'getSession', 'openSession', 'touchSession',
+  'endSession', 'activeSessionsOfUser', 'idleSessions', 'activeLocks', 'countFailures', 'addFailure', 'clearFailures', 'pruneFailures',
+  'countLocks', 'insertLock', 'unlock', 'insertReservation', 'countReservations', 'takeReservation', 'expireReservations', 'pruneReservations',
+];
+
+/** The CoreWriteTx face of the synchronous write operations (as the in-process SqliteStore has). */
+export function writerTx(w: SqliteWriter): CoreWriteTx {
+  const out: Record<string, (...a: unknown[]) => Promise<unknown>> = {};
+  for (const name of WRITE_OPS) {
+    const f = w.ops[name] as (...a: unknown[]) => unknown;
+    out[name] = async (...a) => f(...a);
+  }
+  return {
+    ...(out as unknown as Omit<CoreWriteTx, 'savepoint'>),
+    savepoint: async <T>(fn: () => Promise<T>) => {
+      const depth = w.depth + 1;
+      w.savepoint(depth);
+      try {
+        const r = await fn();
+        w.release(depth);
+        return r;
+      } catch (e) {
+        w.rollbackTo(depth);
+        throw e;
+      }
+    },
+  };
+}

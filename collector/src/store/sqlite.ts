@@ -11,7 +11,7 @@ import { StreamPacer } from './stream-pacing';
 import type { SearchFilter } from './filter-sql';
 import { forwardReads, type Reads } from './engine/reads';
 import { EventStream, openReader, type SqliteReader } from './sqlite-read';
-import { SqliteWriter, type SqliteOptions, type SyncWriteOps, type WriteOpName } from './sqlite-write';
+import { SqliteWriter, writerTx, type SqliteOptions } from './sqlite-write';
 import type { CoreStore, CoreWriteTx, EventFilter } from './store';
 
 export { rowToEvent } from './sqlite-read';
@@ -22,23 +22,6 @@ export function sqlitePathFromUrl(url: string): string {
   const path = url.startsWith('sqlite://') ? url.slice('sqlite://'.length) : url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : url;
   if (!path) throw new Error(`AUTHWATCH_STORE: no file in "${url}"`);
   return resolve(path);
-}
-
-/** Every CoreWriteTx operation but savepoint (the worker store forwards these by name). */
-export const WRITE_OPS: readonly WriteOpName[] = [
-  'getState', 'putState', 'pruneState', 'insertEvents', 'getPolicy', 'putPolicy', 'getSession', 'openSession', 'touchSession',
-  'endSession', 'activeSessionsOfUser', 'idleSessions', 'activeLocks', 'countFailures', 'addFailure', 'clearFailures', 'pruneFailures',
-  'countLocks', 'insertLock', 'unlock', 'insertReservation', 'countReservations', 'takeReservation', 'expireReservations', 'pruneReservations',
-];
-
-/** The async CoreWriteTx face of the synchronous operations. */
-function asyncOps(ops: SyncWriteOps): Omit<CoreWriteTx, 'savepoint'> {
-  const out: Record<string, (...a: unknown[]) => Promise<unknown>> = {};
-  for (const name of WRITE_OPS) {
-    const f = ops[name] as (...a: unknown[]) => unknown;
-    out[name] = async (...a) => f(...a);
-  }
-  return out as unknown as Omit<CoreWriteTx, 'savepoint'>;
 }
 
 /** The reads run on the calling thread, answered as promises (engine/reads.ts). */
@@ -58,22 +41,7 @@ export class SqliteStore implements CoreStore {
     this.reader = openReader(file);
     const reader = this.reader as unknown as Record<string, (...a: unknown[]) => unknown>;
     forwardReads(this, async (op, args) => reader[op](...args));
-    const w = this.writer;
-    this.tx = {
-      ...asyncOps(w.ops),
-      savepoint: async <T>(fn: () => Promise<T>) => {
-        const depth = w.depth + 1;
-        w.savepoint(depth);
-        try {
-          const r = await fn();
-          w.release(depth);
-          return r;
-        } catch (e) {
-          w.rollbackTo(depth);
-          throw e;
-        }
-      },
-    };
+    this.tx = writerTx(this.writer);
   }
 
   async write<T>(fn: (tx: CoreWriteTx) => Promise<T>): Promise<T> {
