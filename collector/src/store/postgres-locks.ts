@@ -28,8 +28,23 @@ export function userLockName(user: string): string {
   return `u\u0000${normalizeUser(user, false)}`;
 }
 
+/** Recent ipLockName answers: parsing an address cost ~12 ms per 1,000-event batch, twice. */
+const ipNames = new Map<string, string>();
+/** Bounded (addresses come from clients): emptied when full. */
+const IP_NAMES_MAX = 65_536;
+
 /** Takes an address, a lockout IP key ("2001:db8::/64") or anything else a client sent as "ip". */
 export function ipLockName(ip: string): string {
+  let name = ipNames.get(ip);
+  if (name === undefined) {
+    name = ipLockNameOf(ip);
+    if (ipNames.size >= IP_NAMES_MAX) ipNames.clear();
+    ipNames.set(ip, name);
+  }
+  return name;
+}
+
+function ipLockNameOf(ip: string): string {
   const slash = ip.indexOf('/');
   const addr = parseAddress(slash >= 0 ? ip.slice(0, slash) : ip);
   if (!addr) return `i\u0000raw:${ip}`;
