@@ -4,8 +4,9 @@
 import { existsSync } from 'node:fs';
 import { startServer } from '../../test/helpers/server';
 import { GeoLookup, geoConfigFromEnv } from './geo';
+import { testEnv } from '../../test/helpers/env';
 
-const env: NodeJS.ProcessEnv = process.env.AUTHWATCH_GEO_CITY_DB ? { AUTHWATCH_GEO_CITY_DB: process.env.AUTHWATCH_GEO_CITY_DB } : {};
+const env: NodeJS.ProcessEnv = testEnv.AUTHWATCH_GEO_CITY_DB ? { AUTHWATCH_GEO_CITY_DB: testEnv.AUTHWATCH_GEO_CITY_DB } : {};
 const cityFiles = geoConfigFromEnv(env).cityFiles;
 const available = cityFiles.length > 0 && cityFiles.every((f) => existsSync(f));
 if (!available) {

@@ -8,6 +8,7 @@
 // really come from the environment.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { testEnv } from './helpers/env';
 
 type OtlpValue = string | number | boolean | null | OtlpValue[] | { [k: string]: OtlpValue };
 
@@ -161,9 +162,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { blankEvent, type StoredEvent } from '../schema/stored-event';
+import { blankEvent, type StoredEvent } from '../src/schema/stored-event';
 
-const REPO = join(__dirname, '..', '..', '..');
+const REPO = join(__dirname, '..', '..');
 
 /** Transpiles .ts on require with @swc/core (the compiler @swc/jest uses), then drives the sink. */
 const CHILD = `
@@ -172,8 +173,8 @@ const swc = require('@swc/core');
 require.extensions['.ts'] = (m, filename) => m._compile(swc.transformSync(fs.readFileSync(filename, 'utf8'), {
   filename, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' },
 }).code, filename);
-const { createTelemetry } = require(${JSON.stringify(join(__dirname, '..', 'telemetry', 'index.ts'))});
-const { parseTelemetryConfig } = require(${JSON.stringify(join(__dirname, 'telemetry.ts'))});
+const { createTelemetry } = require(${JSON.stringify(join(__dirname, '..', 'src', 'telemetry', 'index.ts'))});
+const { parseTelemetryConfig } = require(${JSON.stringify(join(__dirname, '..', 'src', 'sinks', 'telemetry.ts'))});
 const input = JSON.parse(fs.readFileSync(0, 'utf8'));
 (async () => {
   const t = createTelemetry({ config: parseTelemetryConfig(process.env), gauges: { sessionsActive: async () => 1, accountsLocked: async () => 0 } });
@@ -195,8 +196,8 @@ async function runTelemetry(otelEnv: Record<string, string>, input: ChildInput):
   // A generous flush bound so a loaded machine cannot cut the final export short; the test of the
   // default bound overrides it.
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
+    PATH: testEnv.PATH,
+    HOME: testEnv.HOME,
     AUTHWATCH_TELEMETRY_FLUSH_TIMEOUT_MS: '30000',
     ...otelEnv,
   };
@@ -460,7 +461,7 @@ const swc = require('@swc/core');
 require.extensions['.ts'] = (m, filename) => m._compile(swc.transformSync(fs.readFileSync(filename, 'utf8'), {
   filename, jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' },
 }).code, filename);
-require(${JSON.stringify(join(__dirname, '..', 'main.ts'))}).serveMain([]);
+require(${JSON.stringify(join(__dirname, '..', 'src', 'main.ts'))}).serveMain([]);
 `;
 
 describe('the real collector exports one record per stored event', () => {
@@ -476,8 +477,8 @@ describe('the real collector exports one record per stored event', () => {
     const child = spawn(process.execPath, ['-e', APP_CHILD], {
       cwd: REPO,
       env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
+        PATH: testEnv.PATH,
+        HOME: testEnv.HOME,
         AUTHWATCH_HOST: '127.0.0.1',
         AUTHWATCH_PORT: '0',
         AUTHWATCH_STORE: `sqlite:${join(dir, 'authwatch.db')}`,
