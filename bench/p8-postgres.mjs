@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // P8: PostgreSQL scale-out. `node bench/p8-postgres.mjs [--quick] [--seconds N] [--rounds N]
-// [--connections N]`, or through the runner (`npm run bench -- --pg`), which imports runP8().
-// `--count [--batches N] [--explain MS] [--profile DIR]`: statements, server time and collector CPU per batch (countBatch below).
+// [--connections N] [--main another build's collector/dist/main.js, to compare builds]`, or through the runner (`npm run bench -- --pg`), which imports runP8().
+// `--count [--batches N] [--explain MS] [--profile DIR] [--main collector/dist/main.js of another build]`: statements, server time and collector CPU per batch (countBatch below).
 // PostgreSQL: AUTHWATCH_TEST_PG (an admin URL), else a throwaway cluster started here (initdb +
 // pg_ctl from /usr/lib/postgresql/*/bin, as the postgres user when run as root).
 //
@@ -172,7 +172,7 @@ export async function runP8(options = {}) {
     const startReplicas = async (n, store) => {
       const rs = [];
       for (let i = 0; i < n; i++) {
-        const r = await startServer([collectorMain(), '--no-demo'], {
+        const r = await startServer([options.main ?? collectorMain(), '--no-demo'], {
           cwd: root,
           name: `collector replica ${i + 1}`,
           env: {
@@ -354,7 +354,7 @@ export async function countBatch(options = {}) {
   let server;
   try {
     const prof = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : [];
-    server = await startServer([...prof, collectorMain(), '--no-demo'], {
+    server = await startServer([...prof, options.main ?? collectorMain(), '--no-demo'], {
       cwd: root,
       name: 'collector',
       env: {
@@ -422,10 +422,10 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     return i >= 0 ? Number(argv[i + 1]) : undefined;
   };
   if (argv.includes('--count')) {
-    console.log(JSON.stringify(await countBatch({ batches: num('--batches'), explain: num('--explain'), profile: argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined }), null, 2));
+    console.log(JSON.stringify(await countBatch({ batches: num('--batches'), explain: num('--explain'), profile: argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined, main: argv.includes('--main') ? argv[argv.indexOf('--main') + 1] : undefined }), null, 2));
     process.exit(0);
   }
-  const figures = await runP8({ quick: argv.includes('--quick'), seconds: num('--seconds'), rounds: num('--rounds'), connections: num('--connections') });
+  const figures = await runP8({ main: argv.includes('--main') ? argv[argv.indexOf('--main') + 1] : undefined, quick: argv.includes('--quick'), seconds: num('--seconds'), rounds: num('--rounds'), connections: num('--connections') });
   for (const f of figures) {
     const verdict = f.pass === null ? '' : f.pass ? '  PASS' : '  MISS';
     console.log(`${f.line}${verdict}${f.target ? ` (target ${f.target})` : ''}`);

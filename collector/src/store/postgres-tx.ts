@@ -95,8 +95,8 @@ const DRAW_LOCK_IDS = (n: number) => `pooled AS (
     SELECT nextval(pg_get_serial_sequence('lockouts', 'id')) FROM generate_series(1, $${n} - (SELECT count(*) FROM pooled)::integer)
   )`;
 
-// Also draws the lock ids the batch's failures may need ($13; usually 0 or a few).
-const PREFETCH = `WITH ${DRAW_LOCK_IDS(13)}
+// Also draws the lock ids the batch's failures may need ($9; usually 0 or a few).
+const PREFETCH = `WITH ${DRAW_LOCK_IDS(9)}
 SELECT
   (SELECT coalesce(json_agg(id), '[]'::json) FROM drawn) AS lock_ids,
   (SELECT coalesce(json_agg(json_build_array(key, "time")), '[]'::json) FROM failures WHERE key = ANY($1::text[]) AND "time" > $2) AS failures,
@@ -108,8 +108,7 @@ SELECT
   (SELECT coalesce(json_agg(json_build_array(id, "user", ip)), '[]'::json) FROM reservations
      WHERE NOT expired AND ("user" = ANY($4::text[]) OR ip = ANY($5::text[]))) AS open_reservations,
   (SELECT coalesce(json_agg(r), '[]'::json) FROM (SELECT * FROM reservations WHERE id = ANY($6::text[]) ORDER BY id FOR UPDATE) r) AS attempts,
-  (SELECT coalesce(json_agg(s), '[]'::json) FROM sessions s WHERE id = ANY($7::text[]) OR ("user" = ANY($8::text[]) AND ended_at IS NULL)) AS sessions,
-  (SELECT coalesce(json_agg(json_build_array(namespace, key, value, expires_at)), '[]'::json) FROM (${STATE_FETCH(9)}) st) AS state`;
+  (SELECT coalesce(json_agg(s), '[]'::json) FROM sessions s WHERE id = ANY($7::text[]) OR ("user" = ANY($8::text[]) AND ended_at IS NULL)) AS sessions`;
 
 const SESSION_COLUMNS = [
   ['id', 'text'], ['user', 'text'], ['user_id', 'text'], ['ip', 'text'], ['country', 'text'], ['city', 'text'], ['isp', 'text'], ['asn', 'integer'],
@@ -472,20 +471,17 @@ export class PgWriteTx implements CoreWriteTx {
     const now = Date.now();
     const since = now - SLACK_MS - policy.window_seconds * 1000;
     const locksFrom = now - SLACK_MS;
-    // Along with the detections' state for the batch's keys (the namespaces asked for before).
-    const wanted = this.stateWanted();
     // And, for a big batch, lock ids for a quarter of its failures (the rest, if needed, in
     // doubling chunks). A small one draws when it locks, as many as it may need.
     const want = Math.min(256, Math.ceil(failures / 4));
     const draw = this.lockIds.length || want < 4 ? 0 : want;
     if (!draw) this.lockIdChunk = Math.max(1, want);
     const [r] = (
-      await this.w<{ failures: [string, number][]; locks: Row[]; lock_counts: [LockScope, string | null, string | null, number][]; open_reservations: [string, string | null, string | null][]; attempts: Row[]; sessions: Row[]; state: [string, string, string, number | null][]; lock_ids: number[] }>(
+      await this.w<{ failures: [string, number][]; locks: Row[]; lock_counts: [LockScope, string | null, string | null, number][]; open_reservations: [string, string | null, string | null][]; attempts: Row[]; sessions: Row[]; lock_ids: number[] }>(
         PREFETCH,
-        [[...failureKeys], since, locksFrom, [...users], [...ips], [...attemptIds], [...sessionIds], [...sessionUsers], ...stateParams(wanted), draw],
+        [[...failureKeys], since, locksFrom, [...users], [...ips], [...attemptIds], [...sessionIds], [...sessionUsers], draw],
       )
     ).rows;
-    this.fillState(wanted, r.state);
     if (r.lock_ids.length) {
       this.lockIds = r.lock_ids.map(Number).sort((a, b) => a - b);
       this.lockIdChunk = Math.max(this.lockIdChunk, 2 * r.lock_ids.length);
