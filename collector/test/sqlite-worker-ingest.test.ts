@@ -21,6 +21,7 @@ import { SqliteStore } from '../src/store/sqlite';
 import { SqliteWorkerStore } from '../src/store/sqlite-worker';
 import type { CoreStore } from '../src/store/store';
 import { tempDir } from './helpers/server';
+import { rng } from './fixtures/detect-traffic';
 
 const quiet = createLogger({ write: () => true } as unknown as Writable, 'silent');
 const config: IngestProcessorConfig = { truncate: false, detections: parseDetectionConfig({}) };
@@ -61,18 +62,6 @@ test('the collector opens SQLite with the processors in the writer thread by def
   }
 });
 
-/** A seeded generator, so both stores get the very same input. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const PLACES = [
   { country: 'DE', city: 'Berlin', latitude: 52.52, longitude: 13.4 },
   { country: 'US', city: 'New York', latitude: 40.71, longitude: -74.0 },
@@ -94,7 +83,7 @@ interface Round {
  * (some never settled: they expire into failures), and re-sent events (duplicates).
  */
 function traffic(t0: number, roundMs: number): Round[] {
-  const rand = prng(42);
+  const rand = rng(42); // seeded: both stores get the very same input
   const pick = <T>(a: readonly T[]) => a[Math.floor(rand() * a.length)];
   const rounds: Round[] = [];
   const sent: StoredEvent[] = [];
