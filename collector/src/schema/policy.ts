@@ -22,6 +22,11 @@ export const DEFAULT_POLICY: Policy = {
   attempt_ttl_seconds: 60,
 };
 
+/** The stored policy (JSON in meta), merged over the defaults so fields added later get theirs. */
+export function storedPolicy(json: string | null | undefined): Policy {
+  return json ? { ...DEFAULT_POLICY, ...(JSON.parse(json) as Partial<Policy>) } : { ...DEFAULT_POLICY };
+}
+
 const check = TypeCompiler.Compile(PolicySchema);
 
 export interface FieldError {

@@ -142,21 +142,12 @@ export class HeldLocks {
     return this.covers(this.idOf(name));
   }
 
-  /** ipLockName / userLockName, remembered for this transaction (parsing an address is not free). */
-  ipName(ip: string): string {
-    let n = this.names.get(`i${ip}`);
-    if (n === undefined) {
-      n = ipLockName(ip);
-      this.names.set(`i${ip}`, n);
-    }
-    return n;
-  }
-
+  /** userLockName, remembered for this transaction (ipLockName has its own process-wide cache). */
   userName(user: string): string {
-    let n = this.names.get(`u${user}`);
+    let n = this.names.get(user);
     if (n === undefined) {
       n = userLockName(user);
-      this.names.set(`u${user}`, n);
+      this.names.set(user, n);
     }
     return n;
   }

@@ -5,7 +5,8 @@
 import pg from 'pg';
 import type { Queryable } from './postgres-dialect';
 import { pgParam } from './postgres-text';
-import { LOCK_CHANNEL, POLICY_CHANNEL, activeLock, type LockChange } from './postgres-tx';
+import { activeLockAt } from './engine/records';
+import { LOCK_CHANNEL, POLICY_CHANNEL, type LockChange } from './postgres-tx';
 import type { LockRow, Policy } from './store';
 
 /** The LISTEN connection: reconnects with backoff and reports the gap after a reconnect. */
@@ -284,7 +285,7 @@ export class ReplicaMemory {
   /** The locks in force for user/ip from the mirror, or null: read the database. */
   locksFor(user: string | null, ip: string | null, now: number): LockRow[] | null {
     this.mirror ??= new LockMirror(this.listen(), async (at) =>
-      (await this.db.query(`SELECT id, scope, "user", ip, failures, locked_at, locked_until, reason FROM lockouts WHERE ${activeLock('$1')}`, [at])).rows as MirroredLock[],
+      (await this.db.query(`SELECT id, scope, "user", ip, failures, locked_at, locked_until, reason FROM lockouts WHERE ${activeLockAt('$1')}`, [at])).rows as MirroredLock[],
     );
     return this.mirror.locksFor(user === null ? null : (pgParam(user) as string), ip === null ? null : (pgParam(ip) as string), now);
   }

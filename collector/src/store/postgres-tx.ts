@@ -28,7 +28,10 @@ import {
 import { EVENT_COLUMNS, rowToLock, rowToReservation, rowToSession, type EventColumn, type Row } from './rows';
 import { SOFT_STATE_PREFIX, markShared } from './shared-state';
 import type { CoreWriteTx, LockRow, LockScope, NewLock, Policy, Reservation, SessionRow } from './store';
-import { DEFAULT_POLICY } from '../schema/policy';
+import { storedPolicy } from '../schema/policy';
+import { activeLockAt, activeLocks as activeLocksPlan } from './engine/records';
+import { runAsync } from './engine/plan';
+import { numbered } from './postgres-dialect';
 
 /** Channel of the lock-change notifications (postgres.ts listens). */
 export const LOCK_CHANNEL = 'authwatch_locks';
@@ -271,7 +274,7 @@ export class PgWriteTx implements CoreWriteTx {
       'aw_lock_keys',
     );
     this.locked = true;
-    this.policy ??= parsePolicy(r.policy);
+    this.policy ??= storedPolicy(r.policy);
   }
 
   /** Makes sure these lock names are held, waiting for them when they are not planned. */
@@ -456,13 +459,13 @@ export class PgWriteTx implements CoreWriteTx {
       if (policy.single_session && e.outcome === 'success' && !c.sessionUsers.has(k(e.user)) && covered(this.held.userName(e.user))) sessionUsers.add(k(e.user));
       const s = subjectOf(e.user, e.ip, rules);
       const userOk = s.userKey !== null && covered(this.held.userName(s.userKey));
-      const ipOk = s.ipKey !== null && covered(this.held.ipName(s.ipKey));
+      const ipOk = s.ipKey !== null && covered(ipLockName(s.ipKey));
       if (userOk && !c.lockUsers.has(k(s.userKey!))) users.add(k(s.userKey!));
       if (ipOk && !c.lockIps.has(k(s.ipKey!))) ips.add(k(s.ipKey!));
       const ck = counterKeys(s);
       for (const key of [ck.user, ck.userIp, ck.ip]) {
         if (key === null || c.failures.has(k(key))) continue;
-        const names = key === ck.user ? [this.held.userName(s.userKey!)] : key === ck.ip ? [this.held.ipName(s.ipKey!)] : counterLockNames(key);
+        const names = key === ck.user ? [this.held.userName(s.userKey!)] : key === ck.ip ? [ipLockName(s.ipKey!)] : counterLockNames(key);
         if (names.every(covered)) failureKeys.add(k(key));
       }
     }
@@ -705,7 +708,7 @@ export class PgWriteTx implements CoreWriteTx {
     if (!this.policy && !this.locked) await this.ensureLocked();
     if (!this.policy) {
       const r = await this.q<{ value: string }>('SELECT value FROM meta WHERE key = $1', ['policy']);
-      this.policy = parsePolicy(r.length ? r[0].value : null);
+      this.policy = storedPolicy(r.length ? r[0].value : null);
     }
     return { ...this.policy };
   };
@@ -838,7 +841,7 @@ export class PgWriteTx implements CoreWriteTx {
     }
     await this.cover([user === null ? null : userLockName(user), ip === null ? null : ipLockName(ip)]);
     await this.flush();
-    return activeLocksQuery((sql, params) => this.q(sql, params), user, ip, now);
+    return runAsync(activeLocksPlan(user, ip, now), (s) => this.q(numbered(s.sql), s.params));
   };
 
   /** Counts read as if the prune asked for had run (it runs at commit, see finish). */
@@ -985,7 +988,7 @@ export class PgWriteTx implements CoreWriteTx {
     await this.prefetch();
     await this.cover([sel.user === undefined ? null : userLockName(sel.user), sel.ip === undefined ? null : ipLockName(sel.ip)]);
     await this.flush();
-    const set = `UPDATE lockouts SET unlocked_at = $1, unlocked_by = $2 WHERE ${activeLock('$1')}`;
+    const set = `UPDATE lockouts SET unlocked_at = $1, unlocked_by = $2 WHERE ${activeLockAt('$1')}`;
     let rows: Row[];
     if (sel.user !== undefined && sel.ip !== undefined) rows = (await this.w(`${set} AND "user" = $3 AND ip = $4 RETURNING *`, [now, actor, sel.user, sel.ip])).rows;
     else if (sel.user !== undefined) rows = (await this.w(`${set} AND "user" = $3 RETURNING *`, [now, actor, sel.user])).rows;
@@ -1107,24 +1110,4 @@ function stateParams(wanted: [string, string][]): string[][] {
   return [soft.map((w) => w[0]), soft.map((w) => w[1]), logged.map((w) => w[0]), logged.map((w) => w[1])];
 }
 
-function parsePolicy(value: string | null): Policy {
-  return value === null ? { ...DEFAULT_POLICY } : { ...DEFAULT_POLICY, ...(JSON.parse(value) as Partial<Policy>) };
-}
 
-/** Locks in force at $now (the placeholder is passed in). */
-export const activeLock = (now: string) => `unlocked_at IS NULL AND (locked_until IS NULL OR locked_until > ${now})`;
-
-export async function activeLocksQuery(
-  q: (sql: string, params: unknown[]) => Promise<Row[]>,
-  user: string | null,
-  ip: string | null,
-  now: number,
-): Promise<LockRow[]> {
-  const rows = await q(
-    `SELECT * FROM lockouts WHERE ${activeLock('$3')} AND (
-       (scope = 'user' AND "user" = $1) OR (scope = 'user_ip' AND "user" = $1 AND ip = $2) OR (scope = 'ip' AND ip = $2))
-     ORDER BY locked_at, id`,
-    [user, ip, now],
-  );
-  return rows.map(rowToLock);
-}

@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { StoredEvent } from '../schema/stored-event';
-import { DEFAULT_POLICY } from '../schema/policy';
+import { storedPolicy } from '../schema/policy';
+import { activeLockAt } from './engine/records';
 import { sqliteMigrations } from './migrations/sqlite';
 import { EVENT_COLUMNS, ROLLUPS, rollupCounts, rowToLock, rowToReservation, rowToSession } from './rows';
 import type { Row } from './rows';
@@ -68,12 +69,7 @@ export function openWriteConnection(file: string, opts: SqliteOptions = {}): Db 
   return db;
 }
 
-export const ACTIVE_LOCK = 'unlocked_at IS NULL AND (locked_until IS NULL OR locked_until > @now)';
-
-export function readPolicy(json: string | undefined): Policy {
-  // Merge over the defaults so fields added in later versions get their default.
-  return json ? { ...DEFAULT_POLICY, ...(JSON.parse(json) as Partial<Policy>) } : { ...DEFAULT_POLICY };
-}
+const ACTIVE_LOCK = activeLockAt('@now');
 
 function eventParams(e: StoredEvent): unknown[] {
   return [
@@ -214,7 +210,7 @@ export class SqliteWriter {
         });
         return out;
       },
-      getPolicy: () => readPolicy(st.getMeta.get('policy') as string | undefined),
+      getPolicy: () => storedPolicy(st.getMeta.get('policy') as string | undefined),
       putPolicy: (p) => {
         st.putMeta.run('policy', JSON.stringify(p));
       },

@@ -1,12 +1,15 @@
 // Reads of the small tables: policy, sessions, lockouts and the gauges over them.
-import { DEFAULT_POLICY } from '../../schema/policy';
+import { storedPolicy } from '../../schema/policy';
 import { rowToLock, rowToSession } from '../rows';
 import type { LockQuery, LockRow, Policy, SessionQuery, SessionRow } from '../store';
 import type { Dialect } from './dialect';
 import { all, scalar, type Clause, type Plan } from './plan';
 
+/** Locks in force at `now` (a placeholder of the caller's style: ?, @now, $1…). */
+export const activeLockAt = (now: string): string => `unlocked_at IS NULL AND (locked_until IS NULL OR locked_until > ${now})`;
+
 /** Locks in force at the bound `now`. */
-export const ACTIVE_LOCK = 'unlocked_at IS NULL AND (locked_until IS NULL OR locked_until > ?)';
+export const ACTIVE_LOCK = activeLockAt('?');
 
 function where(clauses: Clause[]): Clause {
   return { sql: clauses.length ? 'WHERE ' + clauses.map((c) => c.sql).join(' AND ') : '', params: clauses.flatMap((c) => c.params) };
@@ -14,8 +17,7 @@ function where(clauses: Clause[]): Clause {
 
 export function* getPolicy(): Plan<Policy> {
   const [row] = yield* all('SELECT value FROM meta WHERE key = ?', ['policy']);
-  // Merge over the defaults so fields added in later versions get their default.
-  return row ? { ...DEFAULT_POLICY, ...(JSON.parse(row.value as string) as Partial<Policy>) } : { ...DEFAULT_POLICY };
+  return storedPolicy(row?.value as string | undefined);
 }
 
 /** Locks in force at `now` that apply to user/ip. */
