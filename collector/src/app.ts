@@ -68,7 +68,8 @@ export async function createCollector(config: Config, log: Logger = createLogger
   const pipeline = new Pipeline({
     store,
     enrichers: createEnrichers(config.enrich),
-    ...createIngestProcessors(ingestConfig),
+    // A store that runs whole group commits (SQLite in worker threads) has the processors itself.
+    ...(store.ingestGroup ? { processors: [], isolatedProcessors: [] } : createIngestProcessors(ingestConfig)),
     sinks: [telemetry.sink, ...createNotificationSinks(config.notifications, log)],
     validation: { hashSessionId, maxFutureMs: config.maxFutureMs, rejected: (n) => telemetry.rejected(n) },
     onCommit: (events) => locks.committed(events),
