@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import pg from 'pg';
 import { reserveAttempt } from '../src/decision/check';
-import { keyRules, subjectOf } from '../src/decision/keys';
+import { keyRules, subjectOf } from '../src/schema/lock-keys';
 import { expireAttempts } from '../src/decision/rules';
 import { createLogger } from '../src/log';
 import type { Processor } from '../src/pipeline/contracts';

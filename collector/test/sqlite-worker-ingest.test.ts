@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { keyRules, subjectOf } from '../src/decision/keys';
+import { keyRules, subjectOf } from '../src/schema/lock-keys';
 import { reserveAttempt } from '../src/decision/check';
 import { counterKeys } from '../src/schema/lock-keys';
 import { createLogger, type Logger } from '../src/log';

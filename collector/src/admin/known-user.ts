@@ -1,6 +1,6 @@
 // Admin actions on a user name the collector has never seen are a 404, not an audit event: a typo
 // must not end up in the user list (and in Grafana's user variable) as if it were a person.
-import { keyRules, userLockKey } from '../decision/keys';
+import { keyRules, userLockKey } from '../schema/lock-keys';
 import { unstorableText } from '../schema/event';
 import { HttpError, badRequest } from '../http/errors';
 import type { AdminDeps } from './service';

@@ -1,7 +1,7 @@
 // The admin actions (unlock, terminate sessions, change the policy): each runs as one store write
 // transaction through the Pipeline and emits its audit events there, so they commit with the
 // change and reach the sinks like any event. Routes in api/ only parse, authorise and answer.
-import { ipCounter, ipUnlockKey, keyRules, userCounter, userLockKey } from '../decision/keys';
+import { ipCounter, ipUnlockKey, keyRules, userCounter, userLockKey } from '../schema/lock-keys';
 import type { ProcessContext } from '../pipeline/contracts';
 import type { Pipeline } from '../pipeline/runner';
 import { endSession } from '../processors/sessions';

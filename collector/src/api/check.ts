@@ -3,7 +3,7 @@
 // outcome event settles by attempt_id. Names and addresses are keyed as the lockout counts them.
 import { Router, type Response } from 'express';
 import { reserveAttempt } from '../decision/check';
-import { keyRules, subjectOf } from '../decision/keys';
+import { keyRules, subjectOf } from '../schema/lock-keys';
 import { canonicalIp } from '../schema/normalize';
 import { unstorableText } from '../schema/event';
 import { requireJson, jsonBody } from '../http/body';

@@ -1,7 +1,7 @@
 // Lockouts: list (read), unlock a user or an IP (admin: admin/service.ts runs it and audits it).
 import { Router } from 'express';
 import { createAdminService } from '../admin/service';
-import { keyRules, userLockKey } from '../decision/keys';
+import { keyRules, userLockKey } from '../schema/lock-keys';
 import type { LockRow } from '../store/store';
 import { actor, selfUser } from '../http/auth';
 import type { ApiContext } from '../http/context';

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ProcessContext } from '../pipeline/contracts';
 import type { LockRow, LockScope } from '../store/store';
-import type { Subject } from './keys';
+import type { Subject } from '../schema/lock-keys';
 import { counterKeys, expireAttempts } from './rules';
 
 export type DenyReason = 'user_locked' | 'user_ip_locked' | 'ip_blocked' | 'attempt_limit';

@@ -6,7 +6,7 @@
 import type { StoredEvent } from '../schema/stored-event';
 import type { CoreStore, LockRow, LockScope } from '../store/store';
 import { decide, type CheckAnswer } from './check';
-import type { Subject } from './keys';
+import type { Subject } from '../schema/lock-keys';
 
 interface CachedLock {
   id: number;

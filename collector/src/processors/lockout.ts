@@ -3,7 +3,7 @@
 // back than the window when it arrives is stored but neither counts nor resets (imports and
 // backfills never create live locks, an old success is no reset). An event carrying an attempt_id
 // settles its reservation (decision/check.ts).
-import { keyRules, subjectOf } from '../decision/keys';
+import { keyRules, subjectOf } from '../schema/lock-keys';
 import { ATTEMPT_STATE, REFUSAL_REASONS, type AttemptMark } from '../decision/check';
 import { expireAttempts, recordFailure, recordSuccess } from '../decision/rules';
 import type { Processor } from '../pipeline/contracts';
