@@ -17,7 +17,7 @@ import ipaddr from 'ipaddr.js';
 import { selfUser } from '../http/auth';
 import type { ApiContext } from '../http/context';
 import { HttpError } from '../http/errors';
-import { IPV4_PREFIX, IPV6_PREFIX } from '../enrichers/ip-truncate';
+import { IPV4_TRUNCATE_PREFIX, IPV6_TRUNCATE_PREFIX } from '../schema/lock-keys';
 import type { LockRow } from '../store/store';
 import { choice, onlyParams } from './params';
 
@@ -55,12 +55,12 @@ export function lockNetwork(ip: string, truncated: boolean): { addr: Address; pr
       // An IPv4-mapped IPv6 network is the IPv4 network it names.
       const addr = a.kind() === 'ipv6' && (a as ipaddr.IPv6).isIPv4MappedAddress() && p >= 96 ? (a as ipaddr.IPv6).toIPv4Address() : a;
       let prefix = addr === a ? p : p - 96;
-      if (truncated && addr.kind() === 'ipv6') prefix = Math.min(prefix, IPV6_PREFIX);
+      if (truncated && addr.kind() === 'ipv6') prefix = Math.min(prefix, IPV6_TRUNCATE_PREFIX);
       return { addr: network(addr, prefix), prefix };
     }
     if (!ipaddr.isValid(ip) || (!ip.includes(':') && !ipaddr.IPv4.isValidFourPartDecimal(ip))) return null;
     const addr = ipaddr.process(ip);
-    const prefix = addr.kind() === 'ipv4' ? (truncated ? IPV4_PREFIX : 32) : truncated ? IPV6_PREFIX : 128;
+    const prefix = addr.kind() === 'ipv4' ? (truncated ? IPV4_TRUNCATE_PREFIX : 32) : truncated ? IPV6_TRUNCATE_PREFIX : 128;
     return { addr: network(addr, prefix), prefix };
   } catch {
     return null;

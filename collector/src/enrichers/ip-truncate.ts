@@ -7,11 +7,8 @@ import type { StoredEvent } from '../schema/stored-event';
 import { IPV4_TRUNCATE_PREFIX, IPV6_TRUNCATE_PREFIX } from '../schema/lock-keys';
 import { parseIp } from './geo';
 
-export const IPV4_PREFIX = IPV4_TRUNCATE_PREFIX;
-export const IPV6_PREFIX = IPV6_TRUNCATE_PREFIX;
-
 /** The address with host bits zeroed, or the input unchanged when it is not an IP address. */
-export function truncateIp(ip: string, v4Prefix = IPV4_PREFIX, v6Prefix = IPV6_PREFIX): string {
+export function truncateIp(ip: string, v4Prefix = IPV4_TRUNCATE_PREFIX, v6Prefix = IPV6_TRUNCATE_PREFIX): string {
   const addr = parseIp(ip);
   if (!addr) return ip;
   const prefix = addr.kind() === 'ipv4' ? v4Prefix : v6Prefix;
@@ -20,7 +17,7 @@ export function truncateIp(ip: string, v4Prefix = IPV4_PREFIX, v6Prefix = IPV6_P
   return ipaddr.fromByteArray(bytes).toString();
 }
 
-export function createIpTruncateEnricher(v4Prefix = IPV4_PREFIX, v6Prefix = IPV6_PREFIX): Enricher {
+export function createIpTruncateEnricher(v4Prefix = IPV4_TRUNCATE_PREFIX, v6Prefix = IPV6_TRUNCATE_PREFIX): Enricher {
   return {
     name: 'ip_truncate',
     enrich(event: StoredEvent): void {
