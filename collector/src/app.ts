@@ -6,9 +6,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { authenticator, requestGuard } from './http/auth';
 import { blocklistRoutes } from './api/blocklist';
-import { checkRoutes } from './api/check';
+import { checkRoutes, fastCheckRoute } from './api/check';
 import type { ApiContext } from './http/context';
 import { errorHandler, notFound } from './http/errors';
+import { fastPath } from './http/fast-path';
 import { eventCsvRoutes } from './api/events-csv';
 import { eventRoutes } from './api/events';
 import { lockoutRoutes } from './api/lockouts';
@@ -25,7 +26,7 @@ import { createEnrichers } from './enrichers';
 import { LockCache, memoryLocks, storeLocks } from './decision/lock-cache';
 import { createNotificationSinks } from './sinks/notifications';
 import { createTelemetry, type Telemetry } from './telemetry';
-import { httpSource } from './sources/http';
+import { fastEventsRoute, httpSource } from './sources/http';
 import { otlpSource } from './sources/otlp';
 import { createIngestProcessors, type IngestProcessorConfig } from './pipeline/group-commit';
 import { openStore } from './store/open';
@@ -90,6 +91,9 @@ export async function createCollector(config: Config, log: Logger = createLogger
   }
   app.use(notFound);
   app.use(errorHandler(log));
+  // The plain check and ingest requests skip express (http/fast-path.ts); the rest, and every
+  // refusal, are express's.
+  const handler = fastPath({ keys: config.keys, routes: [fastCheckRoute(ctx), fastEventsRoute(ctx)], fallback: app, record: telemetry.httpRecord, log });
 
   const sweeper = startSweeper(pipeline, config.sweepSeconds, log);
   const stopRetention = startRetention(store, config.retention, { log });
@@ -105,7 +109,7 @@ export async function createCollector(config: Config, log: Logger = createLogger
     hashSessionId,
     listen() {
       return new Promise((resolve, reject) => {
-        const s = createServer(app);
+        const s = createServer(handler);
         s.keepAliveTimeout = 5000;
         s.once('error', reject);
         s.listen(config.port, config.host, () => {

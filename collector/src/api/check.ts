@@ -8,6 +8,8 @@ import { canonicalIp } from '../schema/normalize';
 import { unstorableText } from '../schema/event';
 import { requireJson, jsonBody } from '../http/body';
 import type { ApiContext } from '../http/context';
+import type { FastRoute } from '../http/fast-path';
+import type { CheckAnswer } from '../decision/check';
 import { badRequest } from '../http/errors';
 
 const FIELDS = new Set(['user', 'ip', 'attempt', 'attempt_id']);
@@ -35,6 +37,25 @@ function parseBody(body: unknown): { user: string | null; ip: string | null; att
   return { user: (user as string | undefined) ?? null, ip: (ip as string | undefined) ?? null, attempt: attempt === true, attemptId: attemptId as string | undefined };
 }
 
+/** The answer to a check body (HttpError 400 when it is not one); plain checks from memory. */
+export async function answerCheck(ctx: ApiContext, body: unknown): Promise<CheckAnswer> {
+  const { user, ip, attempt, attemptId } = parseBody(body);
+  if (attempt) {
+    return ctx.pipeline.run(
+      (pctx) => reserveAttempt(pctx, subjectOf(user, ip, keyRules(pctx.policy, ctx.config.ipTruncate)), attemptId),
+      // On PostgreSQL only writers of this user or address wait for each other.
+      { users: [user], ips: [ip] },
+    );
+  }
+  const subject = subjectOf(user, ip, keyRules(await ctx.store.getPolicy(), ctx.config.ipTruncate));
+  return ctx.locks.decide(subject, ctx.pipeline.now());
+}
+
+/** For the node:http fast path (http/fast-path.ts), which takes the plain requests first. */
+export function fastCheckRoute(ctx: ApiContext): FastRoute {
+  return { path: '/v1/check', access: 'ingest', maxBytes: 64 * 1024, answer: async (body) => ({ status: 200, body: await answerCheck(ctx, body) }) };
+}
+
 /**
  * What res.json sends, without its per-response work a check does not need: a SHA-1 ETag of every
  * answer (a POST answer marked no-store is never revalidated) and the charset/type negotiation.
@@ -49,18 +70,7 @@ function sendJson(res: Response, body: unknown): void {
 export function checkRoutes(ctx: ApiContext): Router {
   const r = Router();
   r.post('/v1/check', ctx.auth('ingest'), requireJson, jsonBody, async (req, res) => {
-    const { user, ip, attempt, attemptId } = parseBody(req.body);
-    if (attempt) {
-      const answer = await ctx.pipeline.run(
-        (pctx) => reserveAttempt(pctx, subjectOf(user, ip, keyRules(pctx.policy, ctx.config.ipTruncate)), attemptId),
-        // On PostgreSQL only writers of this user or address wait for each other.
-        { users: [user], ips: [ip] },
-      );
-      sendJson(res, answer);
-      return;
-    }
-    const subject = subjectOf(user, ip, keyRules(await ctx.store.getPolicy(), ctx.config.ipTruncate));
-    sendJson(res, await ctx.locks.decide(subject, ctx.pipeline.now()));
+    sendJson(res, await answerCheck(ctx, req.body));
   });
   return r;
 }

@@ -29,6 +29,14 @@ declare module 'express-serve-static-core' {
 
 const ANONYMOUS: Principal = { role: 'admin', name: 'anonymous' };
 
+/** The key in an `Authorization: Bearer <key>` header, or null. */
+export function bearerToken(header: string | undefined): string | null {
+  const m = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
+  return m ? m[1].trim() : null;
+}
+
+export const allows = (access: Access, role: Role): boolean => ALLOWED[access].includes(role);
+
 export function authenticator(keys: KeyRing): (access: Access) => RequestHandler {
   return (access) => (req, res, next) => {
     if (keys.empty) {
@@ -36,18 +44,17 @@ export function authenticator(keys: KeyRing): (access: Access) => RequestHandler
       res.locals.principal = ANONYMOUS;
       return jsonOnStateChange(req, res, next);
     }
-    const header = req.get('authorization');
-    const m = header ? /^Bearer\s+(.+)$/i.exec(header.trim()) : null;
-    if (!m) {
+    const token = bearerToken(req.headers.authorization);
+    if (token === null) {
       res.set('WWW-Authenticate', 'Bearer').status(401).json(errorBody(401, 'missing API key: send "Authorization: Bearer <key>"'));
       return;
     }
-    const key = keys.find(m[1].trim());
+    const key = keys.find(token);
     if (!key) {
       res.set('WWW-Authenticate', 'Bearer error="invalid_token"').status(401).json(errorBody(401, 'invalid API key'));
       return;
     }
-    if (!ALLOWED[access].includes(key.role)) {
+    if (!allows(access, key.role)) {
       const need = access === 'ingest_or_read' ? 'ingest or read' : access;
       res.status(403).json(errorBody(403, `this endpoint needs the ${need} role; key "${key.name}" has the ${key.role} role`));
       return;

@@ -12,4 +12,17 @@ export const requireJson: RequestHandler = (req, _res, next) => {
   next();
 };
 
-export const jsonBody = express.json({ limit: MAX_BODY_BYTES, type: ['application/json', '+json'] });
+/** A body the node:http fast path (fast-path.ts) already read before handing the request on. */
+export type Preread = { body: unknown } | { error: Error & { type: string; status: number } };
+export const PREREAD = Symbol('authwatch.preread');
+
+const parseJson = express.json({ limit: MAX_BODY_BYTES, type: ['application/json', '+json'] });
+
+/** express.json(), or the fast path's reading of the same body (its stream is consumed by then). */
+export const jsonBody: RequestHandler = (req, res, next) => {
+  const pre = (req as { [PREREAD]?: Preread })[PREREAD];
+  if (pre === undefined) return parseJson(req, res, next);
+  if ('error' in pre) return next(pre.error);
+  req.body = pre.body;
+  next();
+};

@@ -46,35 +46,24 @@ interface BodyParserError {
   message?: string;
 }
 
+/** The status and JSON body for an error a route threw (logged when it is a 500). */
+export function errorAnswer(err: unknown, log: Logger): { status: number; body: ReturnType<typeof errorBody> } {
+  const answer = (status: number, message: string, details?: unknown) => ({ status, body: errorBody(status, message, details) });
+  if (err instanceof HttpError) return answer(err.status, err.message, err.details);
+  if (err instanceof BadQuery) return answer(400, err.message);
+  const e = err as BodyParserError;
+  if (e.type === 'entity.too.large') return answer(413, `request body is over the ${Math.round((e.limit ?? 0) / 1024 / 1024)} MB limit; send smaller batches`);
+  if (e.type === 'entity.parse.failed') return answer(400, `malformed JSON: ${e.message ?? 'cannot parse body'}`);
+  if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return answer(415, e.message ?? 'unsupported encoding');
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return answer(e.status, e.message ?? 'bad request');
+  log.error('request failed', { error: err instanceof Error ? err.stack ?? err.message : String(err) });
+  return answer(500, 'internal error');
+}
+
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, _req, res, next) => {
     if (res.headersSent) return next(err);
-    if (err instanceof HttpError) {
-      res.status(err.status).json(errorBody(err.status, err.message, err.details));
-      return;
-    }
-    if (err instanceof BadQuery) {
-      res.status(400).json(errorBody(400, err.message));
-      return;
-    }
-    const e = err as BodyParserError;
-    if (e.type === 'entity.too.large') {
-      res.status(413).json(errorBody(413, `request body is over the ${Math.round((e.limit ?? 0) / 1024 / 1024)} MB limit; send smaller batches`));
-      return;
-    }
-    if (e.type === 'entity.parse.failed') {
-      res.status(400).json(errorBody(400, `malformed JSON: ${e.message ?? 'cannot parse body'}`));
-      return;
-    }
-    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
-      res.status(415).json(errorBody(415, e.message ?? 'unsupported encoding'));
-      return;
-    }
-    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      res.status(e.status).json(errorBody(e.status, e.message ?? 'bad request'));
-      return;
-    }
-    log.error('request failed', { error: err instanceof Error ? err.stack ?? err.message : String(err) });
-    res.status(500).json(errorBody(500, 'internal error'));
+    const { status, body } = errorAnswer(err, log);
+    res.status(status).json(body);
   };
 }

@@ -5,7 +5,8 @@
 import { commitGroupInTx, createIngestProcessors, type GroupProcessors, type IngestProcessorConfig } from '../pipeline/group-commit';
 import type { StoredEvent } from '../schema/stored-event';
 import { writerTx, type SqliteWriter } from './sqlite-write';
-import type { CoreWriteTx, IngestGroup, IngestGroupResult } from './store';
+import type { CoreWriteTx, IngestGroupResult } from './store';
+import { decodeEventsSync, encodeEventsSync } from './wire-events';
 
 /** An error as it crosses the thread boundary (sqlite-worker-entry.ts toWire). */
 export interface WireErrorLike {
@@ -15,8 +16,15 @@ export interface WireErrorLike {
   code?: string;
 }
 
+/** A group as it crosses to the writer: each batch's events as JSON slices (wire-events.ts). */
+export interface WireIngestGroup {
+  batches: string[][];
+  now: number;
+}
+
 export interface WireIngestResult {
-  outcomes: ({ ok: true; result: { accepted: number; duplicates: number }; committed: StoredEvent[] } | { ok: false; error: WireErrorLike })[];
+  /** `committed`: the committed events as JSON slices. */
+  outcomes: ({ ok: true; result: { accepted: number; duplicates: number }; committed: string[] } | { ok: false; error: WireErrorLike })[];
   logs: IngestGroupResult['logs'];
   /** The transaction failed as a whole (nothing of the group is stored). */
   failed?: WireErrorLike;
@@ -37,7 +45,8 @@ export class WriterIngest {
   }
 
   /** BEGIN IMMEDIATE, the group's transaction body, COMMIT (durable before the answer). */
-  async run(group: IngestGroup): Promise<WireIngestResult> {
+  async run(group: WireIngestGroup): Promise<WireIngestResult> {
+    const batches: StoredEvent[][] = group.batches.map(decodeEventsSync);
     const logs: WireIngestResult['logs'] = [];
     const log = {
       warn: (msg: string, fields?: Record<string, unknown>) => void logs.push({ level: 'warn', msg, fields }),
@@ -46,9 +55,12 @@ export class WriterIngest {
     const w = this.writer;
     try {
       w.begin();
-      const outcomes = await commitGroupInTx(this.tx, group.batches, { ...this.procs, log }, () => group.now);
+      const outcomes = await commitGroupInTx(this.tx, batches, { ...this.procs, log }, () => group.now);
       w.commit();
-      return { outcomes: outcomes.map((o) => (o.ok ? o : { ok: false as const, error: this.toWire(o.error) })), logs };
+      return {
+        outcomes: outcomes.map((o) => (o.ok ? { ok: true as const, result: o.result, committed: encodeEventsSync(o.committed) } : { ok: false as const, error: this.toWire(o.error) })),
+        logs,
+      };
     } catch (e) {
       try {
         w.rollback();

@@ -6,9 +6,8 @@
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { EventStream, openReader, type SqliteReader } from './sqlite-read';
 import { SqliteWriter, type SqliteSync } from './sqlite-write';
-import { WriterIngest } from './sqlite-ingest';
+import { WriterIngest, type WireIngestGroup } from './sqlite-ingest';
 import type { IngestProcessorConfig } from '../pipeline/group-commit';
-import type { IngestGroup } from './store';
 import { BadQuery } from './store';
 
 /** Slots of the shared Int32Array. */
@@ -137,7 +136,7 @@ async function runWriter(d: WriterData): Promise<void> {
       answer(m, { id: m.id, ok: false, error: toWire(deferred?.error ?? new Error(why)) });
       return;
     }
-    answer(m, { id: m.id, ok: true, value: await ingest.run(m.args[0] as IngestGroup) });
+    answer(m, { id: m.id, ok: true, value: await ingest.run(m.args[0] as WireIngestGroup) });
   };
 
   let handled = 0;

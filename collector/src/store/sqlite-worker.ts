@@ -30,7 +30,8 @@ import { VOID_OPS, WRITE_OPS, type SqliteOptions } from './sqlite-write';
 import { BadQuery } from './store';
 import type { CoreStore, CoreWriteTx, EventFilter, IngestGroup, IngestGroupResult, Policy } from './store';
 import type { IngestProcessorConfig } from '../pipeline/group-commit';
-import type { WireIngestResult } from './sqlite-ingest';
+import type { WireIngestGroup, WireIngestResult } from './sqlite-ingest';
+import { decodeEvents, encodeEvents } from './wire-events';
 import { forwardReads, type Reads } from './engine/reads';
 
 export interface SqliteWorkerOptions extends SqliteOptions {
@@ -388,16 +389,17 @@ export class SqliteWorkerStore implements CoreStore {
   }
 
   /** One group commit in the writer thread: BEGIN, the processors, COMMIT, in one message; serialised with write(). */
-  private ingestInWriter(group: IngestGroup): Promise<IngestGroupResult> {
-    return this.mutex.run(async () => {
+  private async ingestInWriter(group: IngestGroup): Promise<IngestGroupResult> {
+    // Encoded and decoded outside the mutex: other writers (admin actions, the sweeper) are not held meanwhile.
+    const wire: WireIngestGroup = { batches: [], now: group.now };
+    for (const b of group.batches) wire.batches.push(await encodeEvents(b));
+    const r = await this.mutex.run(async () => {
       if (this.closed) throw new Error('store is closed');
-      const r = (await this.writer.async('ingest', [group])) as WireIngestResult;
-      return {
-        outcomes: r.outcomes.map((o) => (o.ok ? o : { ok: false as const, error: fromWire(o.error) })),
-        logs: r.logs,
-        ...(r.failed ? { failed: fromWire(r.failed) } : {}),
-      };
+      return (await this.writer.async('ingest', [wire])) as WireIngestResult;
     });
+    const outcomes: IngestGroupResult['outcomes'] = [];
+    for (const o of r.outcomes) outcomes.push(o.ok ? { ...o, committed: await decodeEvents(o.committed) } : { ok: false as const, error: fromWire(o.error) });
+    return { outcomes, logs: r.logs, ...(r.failed ? { failed: fromWire(r.failed) } : {}) };
   }
 
   async getOrCreateMeta(key: string, make: () => string): Promise<string> {

@@ -21,24 +21,26 @@ function routeOf(req: Request): string {
   return `${req.baseUrl ?? ''}${pattern}` || '/';
 }
 
-export function createHttpMetrics(meter: Meter): RequestHandler {
+export interface HttpMetrics {
+  middleware: RequestHandler;
+  /** One request answered outside express (the node:http fast path), by its route pattern. */
+  record(route: string, method: string, status: number, seconds: number): void;
+}
+
+export function createHttpMetrics(meter: Meter): HttpMetrics {
   // The name already carries the unit, so exporters must not append another `_seconds`.
   const histogram: Histogram = meter.createHistogram(HTTP_DURATION_METRIC, {
     description: 'Collector HTTP request duration by route pattern, method and status.',
     unit: 's',
     advice: { explicitBucketBoundaries: HTTP_DURATION_BUCKETS },
   });
-  return (req, res, next) => {
+  const record = (route: string, method: string, status: number, seconds: number) =>
+    histogram.record(seconds, { route, method: METHODS.has(method) ? method : 'other', status: String(status) });
+  const middleware: RequestHandler = (req, res, next) => {
     const start = process.hrtime.bigint();
     // 'close' fires after 'finish', and also when the client went away before the response ended.
-    res.once('close', () => {
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-      histogram.record(seconds, {
-        route: routeOf(req),
-        method: METHODS.has(req.method) ? req.method : 'other',
-        status: String(res.statusCode),
-      });
-    });
+    res.once('close', () => record(routeOf(req), req.method, res.statusCode, Number(process.hrtime.bigint() - start) / 1e9));
     next();
   };
+  return { middleware, record };
 }

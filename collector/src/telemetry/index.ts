@@ -27,6 +27,8 @@ export interface Telemetry {
   metricsHandler: RequestHandler;
   /** Counts HTTP request duration etc.; mounted before the routes. */
   httpMiddleware: RequestHandler;
+  /** The same histogram for a request the node:http fast path answered (route pattern, method, status, seconds). */
+  httpRecord(route: string, method: string, status: number, seconds: number): void;
   /** Events refused by validation (authwatch_events_rejected_total). */
   rejected(count: number): void;
   shutdown(): Promise<void>;
@@ -70,6 +72,7 @@ export function createTelemetry(opts: TelemetryOptions): Telemetry {
     sink,
     metricsHandler: metrics.metricsHandler,
     httpMiddleware: self.httpMiddleware,
+    httpRecord: self.httpRecord,
     rejected: self.rejected,
     shutdown() {
       // Flushes pending log records and pushes a last metrics export before exit.

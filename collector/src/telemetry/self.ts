@@ -4,11 +4,13 @@
 // event sink's authwatch_* counters.
 import type { Counter, Meter } from '@opentelemetry/api';
 import type { RequestHandler } from 'express';
-import { createHttpMetrics } from './http-metrics';
+import { createHttpMetrics, type HttpMetrics } from './http-metrics';
 
 export interface SelfTelemetry {
   /** Counts HTTP request duration by route pattern, method and status; mounted before the routes. */
   httpMiddleware: RequestHandler;
+  /** The same histogram for a request the node:http fast path answered. */
+  httpRecord: HttpMetrics['record'];
   /** Events refused by validation (authwatch_events_rejected_total). */
   rejected(count: number): void;
 }
@@ -20,8 +22,10 @@ export function createSelfTelemetry(meter: Meter): SelfTelemetry {
   });
   // Exists from the start at 0: rate()/increase() cannot see the first increment of a new series.
   rejectedEvents.add(0);
+  const http = createHttpMetrics(meter);
   return {
-    httpMiddleware: createHttpMetrics(meter),
+    httpMiddleware: http.middleware,
+    httpRecord: http.record,
     rejected(count) {
       if (Number.isFinite(count) && count > 0) rejectedEvents.add(count);
     },
