@@ -6,7 +6,7 @@ import { commitGroupInTx, createIngestProcessors, type GroupProcessors, type Ing
 import type { StoredEvent } from '../schema/stored-event';
 import { writerTx, type SqliteWriter } from './sqlite-write';
 import type { CoreWriteTx, IngestGroupResult } from './store';
-import { decodeEventsSync, encodeEventsSync } from './wire-events';
+import { toRefs, type CommittedRef } from './wire-events';
 
 /** An error as it crosses the thread boundary (sqlite-worker-entry.ts toWire). */
 export interface WireErrorLike {
@@ -16,15 +16,15 @@ export interface WireErrorLike {
   code?: string;
 }
 
-/** A group as it crosses to the writer: each batch's events as JSON slices (wire-events.ts). */
+/** A group as it crosses to the writer: its events came ahead in 'stage' messages (wire-events.ts). */
 export interface WireIngestGroup {
-  batches: string[][];
+  stage: number;
+  batches: number;
   now: number;
 }
 
 export interface WireIngestResult {
-  /** `committed`: the committed events as JSON slices. */
-  outcomes: ({ ok: true; result: { accepted: number; duplicates: number }; committed: string[] } | { ok: false; error: WireErrorLike })[];
+  outcomes: ({ ok: true; result: { accepted: number; duplicates: number }; committed: CommittedRef[] } | { ok: false; error: WireErrorLike })[];
   logs: IngestGroupResult['logs'];
   /** The transaction failed as a whole (nothing of the group is stored). */
   failed?: WireErrorLike;
@@ -33,6 +33,8 @@ export interface WireIngestResult {
 export class WriterIngest {
   private readonly tx: CoreWriteTx;
   private readonly procs: Omit<GroupProcessors, 'log'>;
+  /** Events staged for a group that has not run yet, by stage id and batch. */
+  private readonly staged = new Map<number, StoredEvent[][]>();
 
   constructor(
     private readonly writer: SqliteWriter,
@@ -44,9 +46,22 @@ export class WriterIngest {
     this.procs = createIngestProcessors(config);
   }
 
+  /** One JSON slice of a batch's events, ahead of the group's run. */
+  stage(stage: number, batch: number, json: string): void {
+    let batches = this.staged.get(stage);
+    if (!batches) this.staged.set(stage, (batches = []));
+    const events = JSON.parse(json) as StoredEvent[];
+    const into = (batches[batch] ??= []);
+    for (const e of events) into.push(e);
+  }
+
   /** BEGIN IMMEDIATE, the group's transaction body, COMMIT (durable before the answer). */
   async run(group: WireIngestGroup): Promise<WireIngestResult> {
-    const batches: StoredEvent[][] = group.batches.map(decodeEventsSync);
+    const staged = this.staged.get(group.stage) ?? [];
+    this.staged.delete(group.stage);
+    const batches: StoredEvent[][] = Array.from({ length: group.batches }, (_, i) => staged[i] ?? []);
+    const indexOf = new Map<StoredEvent, number>();
+    for (const b of batches) for (const e of b) indexOf.set(e, indexOf.size);
     const logs: WireIngestResult['logs'] = [];
     const log = {
       warn: (msg: string, fields?: Record<string, unknown>) => void logs.push({ level: 'warn', msg, fields }),
@@ -58,7 +73,7 @@ export class WriterIngest {
       const outcomes = await commitGroupInTx(this.tx, batches, { ...this.procs, log }, () => group.now);
       w.commit();
       return {
-        outcomes: outcomes.map((o) => (o.ok ? { ok: true as const, result: o.result, committed: encodeEventsSync(o.committed) } : { ok: false as const, error: this.toWire(o.error) })),
+        outcomes: outcomes.map((o) => (o.ok ? { ok: true as const, result: o.result, committed: toRefs(o.committed, indexOf) } : { ok: false as const, error: this.toWire(o.error) })),
         logs,
       };
     } catch (e) {

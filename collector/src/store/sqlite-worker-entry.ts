@@ -158,6 +158,11 @@ async function runWriter(d: WriterData): Promise<void> {
         // One request, or unanswered ones followed by the answered one they were held for.
         const batch = Array.isArray(msg.message) ? (msg.message as WriterRequest[]) : [msg.message as WriterRequest];
         for (const m of batch) {
+          if (m.op === 'stage') {
+            // Data for a coming group, not a store operation: taken even inside a failed transaction.
+            if (ingest) ingest.stage(m.args[0] as number, m.args[1] as number, m.args[2] as string);
+            continue;
+          }
           if (m.op === 'ingest') {
             // The processors are async functions: awaiting here lets their promise chain run
             // (and the event loop, should one ever wait on it); nothing else is taken meanwhile.

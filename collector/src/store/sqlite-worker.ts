@@ -31,7 +31,7 @@ import { BadQuery } from './store';
 import type { CoreStore, CoreWriteTx, EventFilter, IngestGroup, IngestGroupResult, Policy } from './store';
 import type { IngestProcessorConfig } from '../pipeline/group-commit';
 import type { WireIngestGroup, WireIngestResult } from './sqlite-ingest';
-import { decodeEvents, encodeEvents } from './wire-events';
+import { fromRefs, WIRE_SLICE } from './wire-events';
 import { forwardReads, type Reads } from './engine/reads';
 
 export interface SqliteWorkerOptions extends SqliteOptions {
@@ -202,6 +202,11 @@ class Writer {
   }
 
   /** Fire and forget (its error, if any, fails the next answered operation); sent with the next answered one. */
+  /** Posted at once, without an answer (data the writer keeps for a later operation). */
+  postNow(op: string, args: unknown[]): void {
+    this.post({ id: ++this.ids, op, args, reply: NO_REPLY });
+  }
+
   send(op: string, args: unknown[]): void {
     this.held.push({ id: ++this.ids, op, args, reply: NO_REPLY });
   }
@@ -252,6 +257,8 @@ export interface SqliteWorkerStore extends Omit<Reads<false>, 'getPolicy'> {}
 export class SqliteWorkerStore implements CoreStore {
   readonly description: string;
   private readonly mutex = new Mutex();
+  /** Ids of staged groups (wire-events.ts). */
+  private stages = 0;
   private readonly tx: CoreWriteTx;
   private closed = false;
   private depth = 0;
@@ -390,16 +397,30 @@ export class SqliteWorkerStore implements CoreStore {
 
   /** One group commit in the writer thread: BEGIN, the processors, COMMIT, in one message; serialised with write(). */
   private async ingestInWriter(group: IngestGroup): Promise<IngestGroupResult> {
-    // Encoded and decoded outside the mutex: other writers (admin actions, the sweeper) are not held meanwhile.
-    const wire: WireIngestGroup = { batches: [], now: group.now };
-    for (const b of group.batches) wire.batches.push(await encodeEvents(b));
+    const stage = ++this.stages;
+    const total = group.batches.reduce((n, b) => n + b.length, 0);
+    // The events go ahead in slices (wire-events.ts); a small group rides with the ingest message.
+    let slices = 0;
+    for (let b = 0; b < group.batches.length; b++) {
+      const events = group.batches[b];
+      for (let i = 0; i < events.length; i += WIRE_SLICE) {
+        const json = JSON.stringify(events.length <= WIRE_SLICE ? events : events.slice(i, i + WIRE_SLICE));
+        if (total <= WIRE_SLICE) this.writer.send('stage', [stage, b, json]);
+        else {
+          if (slices++) await new Promise<void>((r) => setImmediate(r));
+          this.writer.postNow('stage', [stage, b, json]);
+        }
+      }
+    }
     const r = await this.mutex.run(async () => {
       if (this.closed) throw new Error('store is closed');
-      return (await this.writer.async('ingest', [wire])) as WireIngestResult;
+      return (await this.writer.async('ingest', [{ stage, batches: group.batches.length, now: group.now } satisfies WireIngestGroup])) as WireIngestResult;
     });
-    const outcomes: IngestGroupResult['outcomes'] = [];
-    for (const o of r.outcomes) outcomes.push(o.ok ? { ...o, committed: await decodeEvents(o.committed) } : { ok: false as const, error: fromWire(o.error) });
-    return { outcomes, logs: r.logs, ...(r.failed ? { failed: fromWire(r.failed) } : {}) };
+    return {
+      outcomes: r.outcomes.map((o) => (o.ok ? { ...o, committed: fromRefs(o.committed, group.batches) } : { ok: false as const, error: fromWire(o.error) })),
+      logs: r.logs,
+      ...(r.failed ? { failed: fromWire(r.failed) } : {}),
+    };
   }
 
   async getOrCreateMeta(key: string, make: () => string): Promise<string> {
