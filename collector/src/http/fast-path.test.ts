@@ -66,7 +66,15 @@ afterAll(async () => {
   await s.stop(true);
 });
 
+// Over 64 kB an array body is parsed in slices (json-slices.ts): valid, damaged, and with a BOM.
+const bigBatch = JSON.stringify(Array.from({ length: 600 }, (_, i) => ({ type: 'login', outcome: 'success', user: `big-${i % 7}`, ip: '192.0.2.44', user_agent: 'x'.repeat(120) })));
+
 const cases: [string, Sent][] = [
+  ['events, 600-event batch (sliced parse)', { path: '/v1/events', headers: ingest, body: bigBatch }],
+  ['events, 600-event batch with a trailing comma', { path: '/v1/events', headers: ingest, body: bigBatch.replace(/\]$/, ',]') }],
+  ['events, 600-event batch with one element broken', { path: '/v1/events', headers: ingest, body: bigBatch.replace('"big-3"', '"big-3"}') }],
+  ['events, 600-event batch with a BOM', { path: '/v1/events', headers: ingest, body: '\ufeff' + bigBatch }],
+  ['events, 600-event batch with text after it', { path: '/v1/events', headers: ingest, body: bigBatch + ' x' }],
   ['plain check, allowed', { path: '/v1/check', headers: ingest, body: check({ user: 'bob', ip: '203.0.113.9' }) }],
   ['plain check, locked user', { path: '/v1/check', headers: ingest, body: check({ user: 'alice', ip: '203.0.113.9' }) }],
   ['check by address only', { path: '/v1/check', headers: ingest, body: check({ ip: '198.51.100.4' }) }],

@@ -12,6 +12,7 @@ import type { Logger } from '../log';
 import { allows, bearerToken, type Access } from './auth';
 import { PREREAD, type Preread } from './body';
 import { errorAnswer } from './errors';
+import { parseArraySliced } from './json-slices';
 
 export interface JsonAnswer {
   status: number;
@@ -92,6 +93,17 @@ function parseStrict(raw: string): Preread {
   }
 }
 
+/** Bodies above this many characters that are arrays are parsed in slices (json-slices.ts). */
+const SLICED_ABOVE = 64 * 1024;
+
+async function parseBody(text: string): Promise<Preread> {
+  if (text.length > SLICED_ABOVE) {
+    const sliced = await parseArraySliced(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    if (sliced) return { body: sliced };
+  }
+  return parseStrict(text);
+}
+
 export function fastPath(o: FastPathOptions): RequestListener {
   const byPath = new Map(o.routes.map((r) => [r.path, r]));
   return (req, res) => {
@@ -105,27 +117,21 @@ export function fastPath(o: FastPathOptions): RequestListener {
     req.on('data', (c: Buffer) => chunks.push(c));
     // A client that goes away mid-body: nothing to answer, nothing kept.
     req.on('error', () => {});
-    req.once('end', () => {
-      const pre = parseStrict(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    const done = (a: JsonAnswer) => {
+      if (res.headersSent) return;
+      send(res, a.status, a.body);
+      o.record(route.path, 'POST', a.status, Number(process.hrtime.bigint() - start) / 1e9);
+    };
+    const answer = async () => {
+      const pre = await parseBody(chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks).toString('utf8'));
       if ('error' in pre) {
         // Express answers it, from the error (errors.ts), after the same middleware as ever.
         (req as IncomingMessage & { [PREREAD]?: Preread })[PREREAD] = pre;
         o.fallback(req, res);
         return;
       }
-      const done = (a: JsonAnswer) => {
-        send(res, a.status, a.body);
-        o.record(route.path, 'POST', a.status, Number(process.hrtime.bigint() - start) / 1e9);
-      };
-      let answer: JsonAnswer | Promise<JsonAnswer>;
-      try {
-        answer = route.answer(pre.body);
-      } catch (err) {
-        done(errorAnswer(err, o.log));
-        return;
-      }
-      if (answer instanceof Promise) answer.then(done, (err: unknown) => done(errorAnswer(err, o.log)));
-      else done(answer);
-    });
+      done(await route.answer(pre.body));
+    };
+    req.once('end', () => void answer().catch((err: unknown) => done(errorAnswer(err, o.log))));
   };
 }
