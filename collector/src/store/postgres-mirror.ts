@@ -121,6 +121,11 @@ export class LockMirror {
     void notifications.ready.then(() => this.reload());
   }
 
+  /** Resolves once the locks are in memory (or a load failed: the database answers until the next). */
+  whenLoaded(): Promise<void> {
+    return this.loaded ? Promise.resolve() : this.notifications.ready.then(() => this.loading ?? undefined);
+  }
+
   reload(): void {
     this.loaded = false;
     if (this.loading) {
@@ -282,12 +287,33 @@ export class ReplicaMemory {
     return { ...p };
   }
 
-  /** The locks in force for user/ip from the mirror, or null: read the database. */
-  locksFor(user: string | null, ip: string | null, now: number): LockRow[] | null {
+  private lockMirror(): LockMirror {
     this.mirror ??= new LockMirror(this.listen(), async (at) =>
       (await this.db.query(`SELECT id, scope, "user", ip, failures, locked_at, locked_until, reason FROM lockouts WHERE ${activeLockAt('$1')}`, [at])).rows as MirroredLock[],
     );
-    return this.mirror.locksFor(user === null ? null : (pgParam(user) as string), ip === null ? null : (pgParam(ip) as string), now);
+    return this.mirror;
+  }
+
+  /**
+   * Listens, loads the locks in force and the policy now, so that a replica's first checks are
+   * answered from memory: started lazily, the first burst of checks each read the database (10
+   * pooled connections) and held their client connections for hundreds of ms.
+   */
+  async warm(policy: () => Promise<Policy>, timeoutMs: number): Promise<void> {
+    const mirror = this.lockMirror();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)));
+    const done = Promise.all([mirror.whenLoaded(), this.listen().ready.then(() => this.policy(policy))]).then(() => undefined);
+    try {
+      await Promise.race([done.catch(() => undefined), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The locks in force for user/ip from the mirror, or null: read the database. */
+  locksFor(user: string | null, ip: string | null, now: number): LockRow[] | null {
+    return this.lockMirror().locksFor(user === null ? null : (pgParam(user) as string), ip === null ? null : (pgParam(ip) as string), now);
   }
 
   close(): void {

@@ -32,6 +32,8 @@ export { WRITE_LOCK_KEY, PARTITION_LOCK_KEY, dayPartition };
 export type { LockChange };
 /** How often each replica checks that the coming days have their partitions. */
 const MAINTENANCE_EVERY_MS = 3_600_000;
+/** At most this long at open for the lock mirror and the policy to be in memory. */
+const WARM_MS = 3_000;
 /** Write connections per replica: the pipeline's group commit plus concurrent checks and admin writes. */
 const WRITERS = 4;
 
@@ -84,6 +86,8 @@ export class PostgresStore implements CoreStore {
       await Promise.all([pool.end(), writer.end()]);
       throw e;
     }
+    // Bounded: a slow database delays the start by at most this; the database answers meanwhile.
+    await store.memory.warm(() => store.reads.getPolicy(), WARM_MS);
     store.maintenance = setInterval(() => void store.maintainPartitions().catch(() => undefined), MAINTENANCE_EVERY_MS);
     store.maintenance.unref();
     return store;
