@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // P8: PostgreSQL scale-out. `node bench/p8-postgres.mjs [--quick] [--seconds N] [--rounds N]
 // [--connections N] [--main another build's collector/dist/main.js, to compare builds]`, or through the runner (`npm run bench -- --pg`), which imports runP8().
+// `--check`: the /v1/check phase alone. `--profile DIR`: the replicas' CPU profiles.
+// `--haproxy-log FILE`: HAProxy's per-request log of the check phase (Tq/Tw/Tc/Tr/Ta timers).
 // `--count [--batches N] [--explain MS] [--profile DIR] [--main collector/dist/main.js of another build]`: statements, server time and collector CPU per batch (countBatch below).
 // PostgreSQL: AUTHWATCH_TEST_PG (an admin URL), else a throwaway cluster started here (initdb +
 // pg_ctl from /usr/lib/postgresql/*/bin, as the postgres user when run as root).
@@ -172,7 +174,8 @@ export async function runP8(options = {}) {
     const startReplicas = async (n, store) => {
       const rs = [];
       for (let i = 0; i < n; i++) {
-        const r = await startServer([options.main ?? collectorMain(), '--no-demo'], {
+        const prof = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : [];
+        const r = await startServer([...prof, options.main ?? collectorMain(), '--no-demo'], {
           cwd: root,
           name: `collector replica ${i + 1}`,
           env: {
@@ -188,7 +191,7 @@ export async function runP8(options = {}) {
         owned.push(r);
         rs.push(r);
       }
-      const lb = await startHaproxy(rs.map((r) => new URL(r.url).host));
+      const lb = await startHaproxy(rs.map((r) => new URL(r.url).host), { log: Boolean(options.haproxyLog) });
       owned.push(lb);
       // Warm-up, not measured: the first batches load the geo and user-agent tables and JIT.
       for (const r of rs) {
@@ -216,7 +219,7 @@ export async function runP8(options = {}) {
 
     const perRound = [];
     let copySource = null;
-    for (let r = 0; r < rounds; r++) {
+    for (let r = 0; r < (options.checkOnly ? 0 : rounds); r++) {
       const one = await freshDb('one');
       let t = await startReplicas(1, one);
       const a = await ingestObserved(t, one);
@@ -237,6 +240,8 @@ export async function runP8(options = {}) {
     }
 
     // Bare COPY of the rows the 1-replica run stored, into the same (partitioned, indexed) table.
+    if (!options.checkOnly) await ingestFigures();
+    async function ingestFigures() {
     const src = new pg.Client({ connectionString: copySource });
     await src.connect();
     const cols = EVENT_COLUMNS.map((c) => `"${c}"`).join(', ');
@@ -285,6 +290,7 @@ export async function runP8(options = {}) {
         `P8 PostgreSQL batched ingest: 2 replicas ${fmt(scale)}x of 1 replica (${fmt(eps2)} vs ${fmt(eps1)} events/s through HAProxy, 1,000/request, ${connections} connections; ` +
         `rounds ${perRound.map((x) => fmt(x.eps2 / x.eps1)).join(' / ')}), 1 replica ${fmt(ofCopy)}x of bare COPY (${fmt(eps1)} vs ${fmt(copyRate)} rows/s, the same ${rows.toLocaleString('en-US')} rows into the same table); non-2xx ${non2xx}`,
     });
+    }
 
     // /v1/check through HAProxy to 2 replicas at a fixed 1,000 req/s, some users locked.
     const checkDb = await freshDb('check');
@@ -298,10 +304,17 @@ export async function runP8(options = {}) {
     );
     const bodiesFile = join(tmp, 'check-bodies.json');
     writeFileSync(bodiesFile, JSON.stringify(bodies));
+    const downs = () => (t.lb.output().match(/ is DOWN/g) ?? []).length;
+    const downs0 = downs();
+    const cpu0 = t.replicas.map((x) => cpuTicks(x.pid));
     const c = await runJsonProcess(
       [join(root, 'bench/load/paced.mjs'), JSON.stringify({ url: t.lb.url, path: '/v1/check', headers: bearer(keys.ingest), bodiesFile, rate: 1000, duration: seconds, warmup: 1, connections: 32, countField: 'allowed' })],
       { cwd: root, name: 'paced client' },
     );
+    // A replica the health check took out while the client ran: its requests waited for the other.
+    c.replicas_down = downs() - downs0;
+    if (options.haproxyLog) writeFileSync(options.haproxyLog, t.lb.output());
+    c.replica_cpu_s = t.replicas.map((x, i) => (cpuTicks(x.pid) - cpu0[i]) / 100);
     await stopAll();
     const l = c.latency_ms;
     figures.push({
@@ -312,7 +325,7 @@ export async function runP8(options = {}) {
       target: 'p99 ≤ 5 ms',
       pass: l.p99 !== null && l.p99 <= 5 && c.errors === 0,
       detail: c,
-      line: `P8 /v1/check through HAProxy to 2 replicas at ${c.rate} req/s (achieved ${fmt(c.achieved_rps)}): p50 ${fmt(l.p50, 3)} ms, p99 ${fmt(l.p99, 3)} ms, max ${fmt(l.max, 1)} ms; answers ${JSON.stringify(c.body_field_counts)} (${lockRes.status} locking 40 users), statuses ${JSON.stringify(c.statuses)}, errors ${c.errors}`,
+      line: `P8 /v1/check through HAProxy to 2 replicas at ${c.rate} req/s (achieved ${fmt(c.achieved_rps)}): p50 ${fmt(l.p50, 3)} ms, p99 ${fmt(l.p99, 3)} ms, max ${fmt(l.max, 1)} ms; answers ${JSON.stringify(c.body_field_counts)} (${lockRes.status} locking 40 users), statuses ${JSON.stringify(c.statuses)}, errors ${c.errors}; stalls ${c.stalls.count} (worst ${fmt(c.stalls.worst_ms, 1)} ms), replicas marked down ${c.replicas_down}, replica CPU s ${c.replica_cpu_s.map((x) => fmt(x, 1)).join(' + ')}`,
     });
     return figures;
   } finally {
@@ -425,7 +438,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     console.log(JSON.stringify(await countBatch({ batches: num('--batches'), explain: num('--explain'), profile: argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined, main: argv.includes('--main') ? argv[argv.indexOf('--main') + 1] : undefined }), null, 2));
     process.exit(0);
   }
-  const figures = await runP8({ main: argv.includes('--main') ? argv[argv.indexOf('--main') + 1] : undefined, quick: argv.includes('--quick'), seconds: num('--seconds'), rounds: num('--rounds'), connections: num('--connections') });
+  const figures = await runP8({ main: argv.includes('--main') ? argv[argv.indexOf('--main') + 1] : undefined, checkOnly: argv.includes('--check'), haproxyLog: argv.includes('--haproxy-log') ? argv[argv.indexOf('--haproxy-log') + 1] : undefined, profile: argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined, quick: argv.includes('--quick'), seconds: num('--seconds'), rounds: num('--rounds'), connections: num('--connections') });
   for (const f of figures) {
     const verdict = f.pass === null ? '' : f.pass ? '  PASS' : '  MISS';
     console.log(`${f.line}${verdict}${f.target ? ` (target ${f.target})` : ''}`);

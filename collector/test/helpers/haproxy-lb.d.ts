@@ -10,6 +10,7 @@ export interface Haproxy {
 }
 
 export function freePort(): Promise<number>;
-export function haproxyConfig(port: number, backends: string[]): string;
+/** log: one line per request (with its timers) on HAProxy's output. */
+export function haproxyConfig(port: number, backends: string[], options?: { log?: boolean }): string;
 /** backends: "127.0.0.1:port" each; names r1, r2, … in order. */
-export function startHaproxy(backends: string[]): Promise<Haproxy>;
+export function startHaproxy(backends: string[], options?: { log?: boolean }): Promise<Haproxy>;

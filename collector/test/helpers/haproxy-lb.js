@@ -22,13 +22,18 @@ function freePort() {
   });
 }
 
-/** haproxy.cfg text: backends "127.0.0.1:port" each, named r1, r2, … in order. */
-function haproxyConfig(port, backends) {
+/**
+ * haproxy.cfg text: backends "127.0.0.1:port" each, named r1, r2, … in order. `log`: one line per
+ * request on HAProxy's output, with its timers (queue / connect / response).
+ */
+function haproxyConfig(port, backends, { log = false } = {}) {
   return [
     'global',
     '  maxconn 4096',
+    ...(log ? ['  log stdout format raw local0'] : []),
     'defaults',
     '  mode http',
+    ...(log ? ['  log global', '  option httplog'] : []),
     '  timeout connect 2s',
     '  timeout client 60s',
     '  timeout server 60s',
@@ -51,11 +56,11 @@ function haproxyConfig(port, backends) {
 }
 
 /** Starts HAProxy; resolves once each backend has answered through it. */
-async function startHaproxy(backends) {
+async function startHaproxy(backends, options = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'authwatch-haproxy-'));
   const port = await freePort();
   const cfg = join(dir, 'haproxy.cfg');
-  writeFileSync(cfg, haproxyConfig(port, backends));
+  writeFileSync(cfg, haproxyConfig(port, backends, options));
   const child = spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
