@@ -2,11 +2,12 @@
 // turning during exports, queries and long transactions; forwarding keeps the transaction
 // semantics (an error in an unanswered operation still fails its transaction or savepoint).
 import Database from 'better-sqlite3';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { blankEvent } from '../src/schema/stored-event';
 import { SqliteStore, sqliteSyncFromEnv } from '../src/store/sqlite';
 import { SqliteWorkerStore } from '../src/store/sqlite-worker';
+import { BACKGROUND_NICE } from '../src/store/sqlite-worker-entry';
 import { BadQuery } from '../src/store/store';
 import { tempDir } from './helpers/server';
 
@@ -172,4 +173,34 @@ test('AUTHWATCH_SQLITE_SYNC: full by default, normal on request, anything else r
   const d = new SqliteStore(f);
   expect((d as unknown as { writer: { db: Database.Database } }).writer.db.pragma('synchronous', { simple: true })).toBe(2);
   await d.close();
+});
+
+test('on Linux the export/query reader runs at a lower priority; the writer and the point-read thread do not', async () => {
+  const tasks = () => {
+    const out = new Map<number, number>();
+    for (const t of readdirSync('/proc/self/task')) {
+      try {
+        // Fields after "(comm)": state is the 1st, nice the 17th (field 19 of stat).
+        const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+        out.set(Number(t), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return out;
+  };
+  if (!existsSync('/proc/self/task')) {
+    console.log('skipped: no /proc (not Linux): thread priorities are left alone there');
+    return;
+  }
+  const before = tasks();
+  const s = await SqliteWorkerStore.open(file(), { readers: 2 });
+  try {
+    const added = [...tasks()].filter(([tid]) => !before.has(tid)).map(([, nice]) => nice);
+    // writer, point reader, export reader (libuv may add pool threads at nice 0 too)
+    expect(added.filter((n) => n === BACKGROUND_NICE)).toHaveLength(1);
+    expect(added.filter((n) => n === 0).length).toBeGreaterThanOrEqual(2);
+  } finally {
+    await s.close();
+  }
 });

@@ -9,6 +9,27 @@ import { SqliteWriter, type SqliteSync } from './sqlite-write';
 import { WriterIngest, type WireIngestGroup } from './sqlite-ingest';
 import type { IngestProcessorConfig } from '../pipeline/group-commit';
 import { BadQuery } from './store';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
+
+/**
+ * The nice value of the reader threads for queries and exports. /v1/check is answered on the
+ * event-loop thread; when the machine is short of CPU, the scheduler then runs that thread ahead
+ * of a CSV export's reads instead of a check waiting behind their time slice. With CPU to spare it
+ * changes nothing. Not the writer nor the point-read thread: a check (an attempt reservation, a
+ * policy read) can wait on those, and a lower priority there would make it wait longer. Linux only.
+ */
+export const BACKGROUND_NICE = 10;
+
+function lowerThisThreadsPriority(): void {
+  try {
+    // "<pid>/task/<tid>": setpriority() on a thread id applies to that thread alone.
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, BACKGROUND_NICE);
+  } catch {
+    // No /proc (not Linux) or not permitted: the thread keeps the process's priority.
+  }
+}
 
 /** Slots of the shared Int32Array. */
 export const REQUESTS = 0;
@@ -54,6 +75,8 @@ interface WriterData {
 interface ReaderData {
   role: 'reader';
   file: string;
+  /** Queries and exports: runs at BACKGROUND_NICE. */
+  background?: boolean;
 }
 
 async function runWriter(d: WriterData): Promise<void> {
@@ -180,6 +203,7 @@ async function runWriter(d: WriterData): Promise<void> {
 }
 
 function runReader(d: ReaderData): void {
+  if (d.background) lowerThisThreadsPriority();
   let reader: SqliteReader;
   try {
     reader = openReader(d.file);

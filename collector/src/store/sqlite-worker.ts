@@ -346,7 +346,8 @@ export class SqliteWorkerStore implements CoreStore {
     const readers: AsyncChannel[] = [];
     try {
       // After the writer: it creates and migrates the file the readers open read-only.
-      for (let i = 0; i < Math.max(1, opts.readers ?? 2); i++) readers.push(new AsyncChannel(await startWorker({ role: 'reader', file })));
+      // readers[0] answers point reads a check may wait on; the others (queries, exports) yield the CPU to the event loop.
+      for (let i = 0; i < Math.max(1, opts.readers ?? 2); i++) readers.push(new AsyncChannel(await startWorker({ role: 'reader', file, background: i > 0 })));
     } catch (e) {
       for (const r of readers) await r.worker.terminate();
       await worker.terminate();
