@@ -304,6 +304,18 @@ export async function runP8(options = {}) {
     );
     const bodiesFile = join(tmp, 'check-bodies.json');
     writeFileSync(bodiesFile, JSON.stringify(bodies));
+    // Warm-up, not measured, as for ingest: the check route's first thousand calls run cold code
+    // (JIT), and on a busy machine the backlog they build lasted past the client's own warm-up.
+    for (const r of t.replicas) {
+      let next = 0;
+      const worker = async () => {
+        while (next < 1000) {
+          const res = await fetch(`${r.url}/v1/check`, { method: 'POST', headers: ingestH, body: JSON.stringify(bodies[next++ % bodies.length]) });
+          await res.text();
+        }
+      };
+      await Promise.all(Array.from({ length: 8 }, worker));
+    }
     const downs = () => (t.lb.output().match(/ is DOWN/g) ?? []).length;
     const downs0 = downs();
     const cpu0 = t.replicas.map((x) => cpuTicks(x.pid));

@@ -38,6 +38,10 @@ function haproxyConfig(port, backends, { log = false } = {}) {
     '  timeout client 60s',
     '  timeout server 60s',
     '  option http-keep-alive',
+    // A replica busy with a 1,000-event batch leaves its event loop for 0.5-0.8 s on this machine:
+    // with the check timing out after inter (200 ms) both replicas were marked down during
+    // ingest and requests queued in HAProxy with no server. A dead replica refuses at once.
+    '  timeout check 2s',
     '  retries 2',
     // A connection a dead replica refuses goes to the other one; a request that reached a
     // replica is never sent again by the proxy (the client decides, with its event ids).
