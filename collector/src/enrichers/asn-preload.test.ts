@@ -44,3 +44,34 @@ test('a public address that comes before the sliced load is done is answered at 
   await geo.preloadAsn(); // the background load stops, keeping the table already in use
   expect(geo.lookup('8.8.8.8').asn).toBe(15169);
 });
+
+test('after a start, the first batch with public addresses waits for the ASN tables with the event loop turning, and gets its ASN', async () => {
+  // A fresh module registry: no ASN table loaded in this process yet.
+  let helpers!: typeof import('../../test/helpers/server');
+  jest.isolateModules(() => {
+    helpers = require('../../test/helpers/server');
+  });
+  const s = await helpers.startServer();
+  try {
+    let turns = 0;
+    let done = false;
+    const tick = () => {
+      if (done) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const r = await s.post('/v1/events', [
+      { type: 'login', outcome: 'failure', reason: 'invalid_password', user: 'asn-a', ip: '8.8.8.8' },
+      { type: 'login', outcome: 'success', user: 'asn-b', ip: '1.1.1.1' },
+    ], 'ingest');
+    done = true;
+    expect(r.status).toBe(202);
+    // The ~1 s build ran in 2 ms slices: hundreds of turns (built in one piece: a handful).
+    expect(turns).toBeGreaterThan(50);
+    const stored = await s.get('/v1/events?user=asn-a', 'read');
+    expect(stored.body.events[0]).toMatchObject({ ip: '8.8.8.8', asn: 15169 });
+  } finally {
+    await s.stop(true);
+  }
+});

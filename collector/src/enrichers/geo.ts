@@ -187,6 +187,20 @@ export class GeoLookup {
     return result;
   }
 
+  /**
+   * While the ASN CSV tables are not loaded: their sliced load, if one of `ips` is a public
+   * address (the only kind they answer); undefined otherwise.
+   */
+  asnLoadFor(ips: Iterable<string>): Promise<void> | undefined {
+    if (this.asnCsvTables || !this.asnCsvPaths.length) return undefined;
+    for (const ip of ips) {
+      if (this.cache.has(ip)) continue;
+      const addr = parseIp(ip);
+      if (addr && classifyAddress(addr) === 'public') return this.preloadAsn();
+    }
+    return undefined;
+  }
+
   /** Loads the ASN CSV tables in slices of ~2 ms of event-loop time; resolves when they are in. */
   preloadAsn(): Promise<void> {
     this.asnCsvLoading ??= Promise.all(this.asnCsvPaths.map(loadAsnCsvInSlices)).then(
@@ -277,6 +291,12 @@ function loadAsnCsvInSlices(path: string): Promise<AsnCsvTable> {
 export function createGeoEnricher(lookup: GeoLookup): Enricher {
   return {
     name: 'geo',
+    prepare(events) {
+      function* ips() {
+        for (const e of events) if (e.ip) yield e.ip;
+      }
+      return lookup.asnLoadFor(ips());
+    },
     enrich(event: StoredEvent): void {
       if (!event.ip) return;
       const g = lookup.lookup(event.ip);

@@ -24,6 +24,12 @@ export interface Processor {
 export interface Enricher {
   readonly name: string;
   enrich(event: StoredEvent): void;
+  /**
+   * Data these events need that is still loading (the ASN tables after a start): the pipeline
+   * awaits it before enrich(), so the event loop keeps answering checks instead of the enricher
+   * loading it in one block. Undefined when nothing is missing.
+   */
+  prepare?(events: readonly StoredEvent[]): Promise<void> | undefined;
 }
 
 /** Receives events after they are durable. Must not throw; must not block the response. */
