@@ -114,6 +114,11 @@ export class Pipeline {
     // lookup). A batch smaller than that is queued in the same turn it arrived in.
     let step = 0;
     for (const enricher of this.deps.enrichers) {
+      // Data still loading (ASN tables after a start): wait for it with the event loop free.
+      const loading = enricher.prepare?.(events);
+      if (loading) await loading.catch(() => undefined);
+    }
+    for (const enricher of this.deps.enrichers) {
       for (const e of events) {
         if (++step === ENRICH_STEP) {
           step = 0;
