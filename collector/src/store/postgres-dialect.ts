@@ -1,12 +1,15 @@
-// PostgreSQL's side of the read engine (engine/dialect.ts): "$n" placeholders, ILIKE for free
-// text (no term index), arrays for lists and ranges, bigint division for buckets, byte-order
+// PostgreSQL's side of the read engine (engine/dialect.ts): "$n" placeholders, free text through
+// a pg_trgm index (migration 4) with SQLite's matching rules, arrays for lists and ranges, bigint division for buckets, byte-order
 // sorting as SQLite sorts, jsonb attributes. Also how a statement runs, and how an export streams.
 import pg from 'pg';
 import type { QueryResultRow } from 'pg';
 import type { Dialect } from './engine/dialect';
 import type { StoredEvent } from '../schema/stored-event';
-import { runAsync, type Plan, type Stmt } from './engine/plan';
+import { runAsync, type Clause, type Plan, type Stmt } from './engine/plan';
+import { escapeLike } from './filter-sql';
 import { cubePlan } from './engine/rollups';
+import { Q_TEXT_V4 } from './migrations/postgres';
+import { createLogger, type Logger } from '../log';
 import { pgParam } from './postgres-text';
 import { eventMapper, type Attributes, type Row } from './rows';
 
@@ -51,14 +54,58 @@ export const pgDialect: Dialect = {
   floor: (expr) => `(${expr} / ?::bigint) * ?::bigint`,
   ranges: (list) => ({ sql: 'WITH r(a, b) AS (SELECT * FROM unnest(?::bigint[], ?::bigint[]))', params: [list.map((r) => r[0]), list.map((r) => r[1])] }),
   after: (cmp, time, seq) => ({ sql: `("time", seq) ${cmp} (?, ?)`, params: [time, seq] }),
-  // No term index: the engine falls back to ILIKE over the columns.
-  *textSearch() {
-    return null;
+  *textSearch(q, columns) {
+    return textClause(q, columns);
   },
   rollups: (filter, group) => cubePlan(filter, group, anyOf),
   // jsonb arrives parsed.
   rowToEvent: eventMapper((v) => (v ?? null) as Attributes | null),
 };
+
+/** The columns Q_TEXT_V4 joins, in its order. */
+const Q_COLUMNS = ['user', 'email', 'ip', 'reason', 'user_agent', 'service'];
+
+/** One column as `q` compares it: ASCII letters lowered ("C" collation), as SQLite's LIKE folds. */
+const foldedColumn = (col: string) => `lower("${col}" COLLATE "C")`;
+
+/**
+ * Free text with SQLite's answers: a substring of one of the columns, ASCII case-insensitive
+ * (LIKE over "C"-lowered text with a lowered pattern), `%`, `_` and `\` literal. Written so the
+ * planner can use the trigram index of migration 4: one LIKE over the joined columns (Q_TEXT_V4).
+ * A q with no newline matches the joined text exactly when it matches one column, so that
+ * condition alone is the answer; otherwise (a newline in q, fewer columns for a key that may not
+ * see the hidden details) it narrows through the index and the per-column condition decides.
+ * Without three letters or digits in a row q has no trigram the index could look up: the
+ * per-column condition alone, a scan, as without pg_trgm.
+ */
+export function textClause(q: string, columns: readonly string[]): Clause {
+  // SQLite's LIKE reads the pattern up to its first U+0000: "%ab\0cd%" is "%ab" there. The same
+  // answers here (PostgreSQL cannot even carry U+0000 in text).
+  const nul = q.indexOf('\u0000');
+  const text = nul < 0 ? q : q.slice(0, nul);
+  const lowered = escapeLike(text).replace(/[A-Z]+/g, (s) => s.toLowerCase());
+  const pattern = nul < 0 ? `%${lowered}%` : `%${lowered}`;
+  if (!columns.length) return { sql: 'false', params: [] };
+  const perColumn = { sql: '(' + columns.map((c) => `${foldedColumn(c)} LIKE ? ESCAPE '\\'`).join(' OR ') + ')', params: columns.map(() => pattern) };
+  const indexable = /[\p{L}\p{N}]{3}/u.test(text) && columns.every((c) => Q_COLUMNS.includes(c));
+  if (!indexable) return perColumn;
+  const joined = { sql: `${Q_TEXT_V4} LIKE ? ESCAPE '\\'`, params: [`%${lowered}%`] };
+  const exact = nul < 0 && !text.includes('\n') && columns.length === Q_COLUMNS.length;
+  return exact ? joined : { sql: `${joined.sql} AND ${perColumn.sql}`, params: [...joined.params, ...perColumn.params] };
+}
+
+/** Whether events carry the trigram index of migration 4 (it is skipped where pg_trgm is unavailable). */
+export async function hasTextIndex(db: Queryable): Promise<boolean> {
+  const r = await db.query<{ ok: boolean }>(`SELECT to_regclass('events_q_trgm') IS NOT NULL AS ok`);
+  return r.rows[0].ok;
+}
+
+/** At startup: one warning when free text has no index (q still answers, by scanning). */
+export async function warnIfNoTextIndex(db: Queryable, log: Logger = createLogger()): Promise<boolean> {
+  if (await hasTextIndex(db)) return true;
+  log.warn('free-text search (q) has no index: the pg_trgm extension was not available when the collector migrated, so q scans the events table. See docs/collector.md, "Free-text search on PostgreSQL".');
+  return false;
+}
 
 /** Rows per FETCH when streaming an export. */
 const STREAM_BATCH = 500;
