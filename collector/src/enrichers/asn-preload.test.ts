@@ -75,3 +75,13 @@ test('after a start, the first batch with public addresses waits for the ASN tab
     await s.stop(true);
   }
 });
+
+test('the sliced load finishes on an otherwise idle event loop (nothing else wakes it)', async () => {
+  let fresh!: typeof import('./geo');
+  jest.isolateModules(() => {
+    fresh = require('./geo');
+  });
+  const geo = new fresh.GeoLookup({ ...fresh.geoConfigFromEnv({}), cityFiles: [] });
+  await geo.preloadAsn();
+  expect(geo.lookup('8.8.8.8').asn).toBe(15169);
+}, 20_000);

@@ -85,8 +85,9 @@ export class AsnCsvTable {
       const r = g.next();
       if (r.done) return new AsnCsvTable(ipv4CsvPath, ipv6CsvPath, r.value);
       if (performance.now() - sliceStart >= SLICE_MS) {
-        // Unref'd: a load still under way does not keep a stopping process alive.
-        await new Promise<void>((resolve) => setImmediate(resolve).unref());
+        // A referenced immediate: an unref'd one does not wake an idle event loop, so a batch
+        // waiting for this load (Enricher.prepare) would wait for unrelated I/O to come along.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         // Loaded meanwhile by a caller that could not wait: stop here.
         const loaded = done?.();
         if (loaded) return loaded;
