@@ -96,6 +96,10 @@ function suite(store: string, storeUrl: (dir: string) => Promise<string>): void 
       ['/v1/sessions', 'limit', '50001'],
       ['/v1/values/user', 'to', '99999999999999999999'],
       ['/v1/values/user', 'limit', '0'],
+      ['/v1/events', 'q', 'ab\u0000cd'],
+      ['/v1/events.csv', 'q', '\u0000'],
+      ['/v1/timeseries', 'q', 'x\u0000'],
+      ['/v1/stats', 'q', '\u0000'],
     ])('%s?%s=%s → 400 naming the parameter', async (path, name, value) => {
       const r = await s.req('GET', `${path}?${name}=${encodeURIComponent(value)}`, { key: 'admin' });
       expect(r.status).toBe(400);

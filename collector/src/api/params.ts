@@ -176,5 +176,8 @@ export function eventFilter(req: Request, hideDetails = false): SearchFilter {
     if (f.q) f.qExclude = HIDDEN_FIELDS;
   }
   if (f.from !== undefined && f.to !== undefined && f.from > f.to) throw badParam('from', 'must not be after to');
+  // No stored text holds U+0000 (validation refuses it), and SQLite's LIKE would stop reading the
+  // pattern there: "ab\0cd" would match every value ending in "ab".
+  if (f.q?.includes('\u0000')) throw badParam('q', 'must not contain U+0000');
   return f;
 }
