@@ -59,7 +59,7 @@ describeWithPostgres('postgres store')('postgres store', () => {
       const stores = await Promise.all([1, 2, 3].map(() => PostgresStore.open(url)));
       await Promise.all(stores.map((s) => s.close()));
       const rows = (await raw.query('SELECT version, name FROM schema_migrations ORDER BY version')).rows;
-      expect(rows).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'attempt_reservations' }, { version: 3, name: 'scale_out' }]);
+      expect(rows).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'attempt_reservations' }, { version: 3, name: 'scale_out' }, { version: 4, name: 'q_trigram' }]);
       const types = (await raw.query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'events' AND column_name IN ('time', 'attributes')`)).rows;
       expect(Object.fromEntries(types.map((r: { column_name: string; data_type: string }) => [r.column_name, r.data_type]))).toEqual({ time: 'bigint', attributes: 'jsonb' });
     });
