@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // P8: PostgreSQL scale-out. `node bench/p8-postgres.mjs [--quick] [--seconds N] [--rounds N]
 // [--connections N] [--main another build's collector/dist/main.js, to compare builds]`, or through the runner (`npm run bench -- --pg`), which imports runP8().
-// `--check`: the /v1/check phase alone. `--profile DIR`: the replicas' CPU profiles.
+// `--check`: the /v1/check phase alone; `--ingest`: the ingest rounds and the COPY alone. `--profile DIR`: the replicas' CPU profiles.
 // `--haproxy-log FILE`: HAProxy's per-request log of the check phase (Tq/Tw/Tc/Tr/Ta timers).
 // `--count [--batches N] [--explain MS] [--profile DIR] [--main collector/dist/main.js of another build]`: statements, server time and collector CPU per batch (countBatch below).
 // PostgreSQL: AUTHWATCH_TEST_PG (an admin URL), else a throwaway cluster started here (initdb +
@@ -293,6 +293,7 @@ export async function runP8(options = {}) {
     }
 
     // /v1/check through HAProxy to 2 replicas at a fixed 1,000 req/s, some users locked.
+    if (options.ingestOnly) return figures;
     const checkDb = await freshDb('check');
     const t = await startReplicas(2, checkDb);
     const locked = Array.from({ length: 40 }, (_, i) => `locked-user-${i}`);
@@ -450,7 +451,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     console.log(JSON.stringify(await countBatch({ batches: num('--batches'), explain: num('--explain'), profile: argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined, main: argv.includes('--main') ? argv[argv.indexOf('--main') + 1] : undefined }), null, 2));
     process.exit(0);
   }
-  const figures = await runP8({ main: argv.includes('--main') ? argv[argv.indexOf('--main') + 1] : undefined, checkOnly: argv.includes('--check'), haproxyLog: argv.includes('--haproxy-log') ? argv[argv.indexOf('--haproxy-log') + 1] : undefined, profile: argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined, quick: argv.includes('--quick'), seconds: num('--seconds'), rounds: num('--rounds'), connections: num('--connections') });
+  const figures = await runP8({ main: argv.includes('--main') ? argv[argv.indexOf('--main') + 1] : undefined, checkOnly: argv.includes('--check'), ingestOnly: argv.includes('--ingest'), haproxyLog: argv.includes('--haproxy-log') ? argv[argv.indexOf('--haproxy-log') + 1] : undefined, profile: argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined, quick: argv.includes('--quick'), seconds: num('--seconds'), rounds: num('--rounds'), connections: num('--connections') });
   for (const f of figures) {
     const verdict = f.pass === null ? '' : f.pass ? '  PASS' : '  MISS';
     console.log(`${f.line}${verdict}${f.target ? ` (target ${f.target})` : ''}`);
