@@ -84,9 +84,10 @@ export class Pipeline {
   /**
    * The entry for every source: validates a body (one event or an array), then ingests it.
    * All-or-nothing by default (an API client gets its 400 and resends); `keepValid` stores the
-   * valid events and counts the rest (a log file cannot be sent back).
+   * valid events and counts the rest (a log file cannot be sent back). `queued` is called once
+   * the batch holds its place in the commit order (a source may send its next batch then).
    */
-  async submit(body: unknown, opts: { keepValid?: boolean } = {}): Promise<SubmitResult> {
+  async submit(body: unknown, opts: { keepValid?: boolean; queued?: () => void } = {}): Promise<SubmitResult> {
     const v = this.deps.validation;
     if (!v) throw new Error('pipeline: submit() needs a validation stage');
     const vopts = { now: this.clock(), hashSessionId: v.hashSessionId, maxFutureMs: v.maxFutureMs };
@@ -104,12 +105,12 @@ export class Pipeline {
       return { ok: false, error: result.error, details: result.details };
     }
     if (rejected) v.rejected(rejected);
-    const r = result.events.length ? await this.ingest(result.events) : { accepted: 0, duplicates: 0 };
+    const r = result.events.length ? await this.ingest(result.events, opts.queued) : { accepted: 0, duplicates: 0 };
     return { ok: true, rejected, ...r };
   }
 
   /** Enriches, stores and processes one validated batch; resolves after the commit. */
-  async ingest(events: StoredEvent[]): Promise<IngestResult> {
+  async ingest(events: StoredEvent[], queued?: () => void): Promise<IngestResult> {
     // A turn of the event loop every ENRICH_STEP events (a new address or user agent costs a
     // lookup). A batch smaller than that is queued in the same turn it arrived in.
     let step = 0;
@@ -134,6 +135,7 @@ export class Pipeline {
     }
     return new Promise<IngestResult>((resolve, reject) => {
       this.queue.push({ events, resolve, reject });
+      queued?.();
       if (!this.draining) this.draining = new Promise<void>((done) => setImmediate(() => void this.drain().finally(done)));
     });
   }

@@ -40,6 +40,29 @@ describe('auth.log into the collector', () => {
     await s.stop(true);
   });
 
+  test('batches overlapping their commits keep the order: 5 failures, a success, 5 failures, 2 lines a batch, lock no one', async () => {
+    const file = join(s.dir, 'burst.log');
+    // A second apart, ending now (live, not a backfill): the success resets the count, so only a
+    // reordering (a success counted after the failures that follow it) would reach 6 and lock.
+    const t0 = Math.floor(Date.now() / 1000) * 1000 - 30_000;
+    const stamp = (t: number) => {
+      const d = new Date(t);
+      return `${d.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' })} ${String(d.getUTCDate()).padStart(2, ' ')} ${d.toISOString().slice(11, 19)}`;
+    };
+    const what = [...Array(5).fill('Failed password'), 'Accepted password', ...Array(5).fill('Failed password')];
+    const lines = what.map((w, i) => `${stamp(t0 + i * 1000)} bastion-1 sshd[${7000 + i}]: ${w} for victim from 203.0.113.50 port 4242 ssh2`);
+    writeFileSync(file, lines.join('\n') + '\n');
+    const sink = pipelineSink(s.collector.pipeline);
+    let queuedCalls = 0;
+    const counting: typeof sink = (evs, queued) => sink(evs, queued && (() => (queuedCalls++, queued())));
+    const stats = await runAuthLogSource({ path: file, follow: false, fromStart: true, sink: counting, timezone: 'UTC', maxLines: 2 });
+    expect(stats).toMatchObject({ lines: 11, events: 11, accepted: 11 });
+    expect(queuedCalls).toBe(6); // every batch told the batcher it held its place
+    expect(await events(s, '&user=victim&type=login&outcome=failure')).toHaveLength(10);
+    expect(await events(s, '&type=lockout')).toEqual([]);
+    expect((await s.post('/v1/check', { user: 'victim', ip: '203.0.113.50' }, 'ingest')).body).toMatchObject({ allowed: true });
+  });
+
   test('a fixture imported once: failures, logins with sessions, logouts ending them; re-import stores nothing twice', async () => {
     const file = join(s.dir, 'auth.log');
     writeFileSync(file, debian);
@@ -154,6 +177,54 @@ describe('auth.log into the collector', () => {
     } finally {
       proxy.close();
     }
+  });
+
+  test('a sink that keeps order gets the next batch while one commits (at most 3 held); flush waits for all', async () => {
+    const log: string[] = [];
+    const pending: (() => void)[] = [];
+    let held = 0;
+    let maxHeld = 0;
+    const b = new AuthLogBatcher({
+      maxLines: 1,
+      timezone: 'UTC',
+      sink: (evs, queued) => {
+        log.push(`send ${evs[0].user}`);
+        held++;
+        maxHeld = Math.max(maxHeld, held);
+        queued?.();
+        return new Promise((resolve) => pending.push(() => (held--, log.push(`durable ${evs[0].user}`), resolve({ accepted: 1, duplicates: 0, rejected: 0 }))));
+      },
+    });
+    const pushed = b.push(['u0', 'u1', 'u2', 'u3', 'u4'].map((u, i) => line(i, u, '192.0.2.9').trimEnd()));
+    // Commits finish one at a time, in order, whenever the batcher has handed over what it may.
+    const release = setInterval(() => pending.shift()?.(), 5);
+    await pushed;
+    const flushed = b.flush();
+    await flushed;
+    clearInterval(release);
+    expect(log.filter((l) => l.startsWith('send'))).toEqual(['send u0', 'send u1', 'send u2', 'send u3', 'send u4']);
+    expect(log.indexOf('send u1')).toBeLessThan(log.indexOf('durable u0')); // overlapped
+    expect(maxHeld).toBe(3);
+    expect(log.filter((l) => l.startsWith('durable'))).toHaveLength(5); // flush waited for every one
+    expect(b.stats).toMatchObject({ lines: 5, events: 5, accepted: 5 });
+  });
+
+  test('a sink that does not say "queued" (the remote shipper) gets one batch at a time', async () => {
+    let held = 0;
+    let maxHeld = 0;
+    const b = new AuthLogBatcher({
+      maxLines: 1,
+      timezone: 'UTC',
+      sink: async () => {
+        maxHeld = Math.max(maxHeld, ++held);
+        await new Promise((r) => setTimeout(r, 2));
+        held--;
+        return { accepted: 1, duplicates: 0, rejected: 0 };
+      },
+    });
+    await b.push(['a', 'b', 'c', 'd'].map((u, i) => line(i, u, '192.0.2.9').trimEnd()));
+    await b.flush();
+    expect(maxHeld).toBe(1);
   });
 
   test('batches hold at most maxLines lines', async () => {

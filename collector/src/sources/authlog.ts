@@ -21,15 +21,22 @@ export interface AuthLogStats {
   rejected: number;
 }
 
-/** Where batches go: resolves once they are durable. */
-export type EventSink = (events: IngestEvent[]) => Promise<{ accepted: number; duplicates: number; rejected: number }>;
+/**
+ * Where batches go: resolves once they are durable. A sink that keeps order by itself calls
+ * `queued` once the batch holds its place (the pipeline's queue): the next batch may then be sent
+ * while this one commits. One that never calls it gets one batch at a time.
+ */
+export type EventSink = (events: IngestEvent[], queued?: () => void) => Promise<{ accepted: number; duplicates: number; rejected: number }>;
+
+/** Batches a sink may hold at once when it says they are queued in order. */
+const IN_FLIGHT = 3;
 
 /** In-process: validate (session ids hashed, as for HTTP) and run the pipeline. */
 export function pipelineSink(pipeline: Pipeline): EventSink {
-  return async (events) => {
+  return async (events, queued) => {
     // A log source cannot send a line back: keep the valid events, count the rest (the pipeline's
     // validation stage counts them in authwatch_events_rejected_total too).
-    const r = await pipeline.submit(events, { keepValid: true });
+    const r = await pipeline.submit(events, { keepValid: true, queued });
     return r.ok ? { accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected } : { accepted: 0, duplicates: 0, rejected: events.length };
   };
 }
@@ -57,6 +64,8 @@ export class AuthLogBatcher {
   private pending: string[] = [];
   private timer: NodeJS.Timeout | null = null;
   private chain: Promise<void> = Promise.resolve();
+  /** Batches handed to the sink and not yet durable, in order. */
+  private inFlight: Promise<void>[] = [];
   private failure: unknown = null;
   private idleTimer: NodeJS.Timeout | null = null;
   readonly parse: AuthLogParser;
@@ -81,18 +90,25 @@ export class AuthLogBatcher {
     if (this.failure) throw this.failure;
     for (const line of lines) {
       this.pending.push(line);
-      if (this.pending.length >= this.maxLines) await this.flush();
+      // Back-pressure: wait until the batch is handed over (at most IN_FLIGHT not yet durable).
+      if (this.pending.length >= this.maxLines) await this.handOver();
     }
     if (this.pending.length && !this.timer) this.timer = setTimeout(() => void this.flush().catch(() => undefined), this.maxWaitMs);
   }
 
   /** Sends what is pending; resolves when every batch so far is durable. */
   flush(): Promise<void> {
+    return this.handOver(true);
+  }
+
+  /** Hands what is pending to the sink; `durable`: and waits until every batch so far is stored. */
+  private handOver(durable = false): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const lines = this.pending;
     this.pending = [];
     if (lines.length) this.chain = this.chain.then(() => this.send(lines));
+    if (durable) this.chain = this.chain.then(() => this.settled());
     return this.chain.catch((err: unknown) => {
       this.failure ??= err;
       throw err;
@@ -124,13 +140,27 @@ export class AuthLogBatcher {
   private async sendEvents(events: IngestEvent[]): Promise<void> {
     this.stats.events += events.length;
     for (let i = 0; i < events.length; i += MAX_BATCH_EVENTS) {
-      const r = await this.opts.sink(events.slice(i, i + MAX_BATCH_EVENTS));
-      this.stats.accepted += r.accepted;
-      this.stats.duplicates += r.duplicates;
-      this.stats.rejected += r.rejected;
-      if (r.rejected) this.opts.log?.warn('authlog: events refused by validation', { rejected: r.rejected });
+      let onQueued!: () => void;
+      const queued = new Promise<void>((r) => (onQueued = r));
+      const done = this.opts.sink(events.slice(i, i + MAX_BATCH_EVENTS), onQueued).then((r) => {
+        this.stats.accepted += r.accepted;
+        this.stats.duplicates += r.duplicates;
+        this.stats.rejected += r.rejected;
+        if (r.rejected) this.opts.log?.warn('authlog: events refused by validation', { rejected: r.rejected });
+      });
+      this.inFlight.push(done);
+      // The next batch goes once this one holds its place in order (or is done), so lines are
+      // counted in the order they were written while parsing and validation overlap a commit.
+      await Promise.race([queued, done]);
+      while (this.inFlight.length >= IN_FLIGHT) await this.inFlight.shift();
     }
   }
+
+  /** Every batch sent so far is durable (or the first failure). */
+  private async settled(): Promise<void> {
+    while (this.inFlight.length) await this.inFlight.shift();
+  }
+
 }
 
 export interface AuthLogSourceOptions extends Omit<AuthLogBatcherOptions, 'sink'> {
