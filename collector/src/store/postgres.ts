@@ -20,7 +20,7 @@ import type { StoredEvent } from '../schema/stored-event';
 import { streamStatement } from './engine/events';
 import { asyncReads, forwardReads, type Reads } from './engine/reads';
 import { postgresMigrations } from './migrations/postgres';
-import { cleaned, pgDialect, rowsOf, streamEvents, typeParsers, type Queryable } from './postgres-dialect';
+import { cleaned, pgDialect, rowsOf, streamEvents, typeParsers, warnIfNoTextIndex, type Queryable } from './postgres-dialect';
 import { WRITE_LOCK_KEY, planLocks, type LockPlan } from './postgres-locks';
 import { migratePostgres } from './postgres-migrate';
 import { ReplicaMemory } from './postgres-mirror';
@@ -80,6 +80,8 @@ export class PostgresStore implements CoreStore {
     let store: PostgresStore;
     try {
       await migratePostgres(writer, postgresMigrations);
+      // Once, in the collector's log, when pg_trgm was not available to migration 4.
+      await warnIfNoTextIndex(cleaned(pool));
       store = new PostgresStore(pool, writer, url);
       await store.maintainPartitions();
     } catch (e) {
