@@ -69,11 +69,18 @@ const MAX_GROUP_EVENTS = 20_000;
 
 export class Pipeline {
   private queue: Job[] = [];
+  /** Resolves once the queue is empty and no group is committing (flush()). */
   private draining: Promise<void> | null = null;
+  private drained: (() => void) | null = null;
+  private scheduled = false;
+  private running = 0;
+  private readonly parallel: number;
   private readonly clock: () => number;
 
   constructor(private readonly deps: PipelineDeps) {
     this.clock = deps.clock ?? Date.now;
+    const n = deps.store.parallelWrites ?? 1;
+    this.parallel = Number.isInteger(n) && n > 1 ? n : 1;
   }
 
   /** The collector's clock: enforcement (windows, locks, reservations) runs on it. */
@@ -136,7 +143,18 @@ export class Pipeline {
     return new Promise<IngestResult>((resolve, reject) => {
       this.queue.push({ events, resolve, reject });
       queued?.();
-      if (!this.draining) this.draining = new Promise<void>((done) => setImmediate(() => void this.drain().finally(done)));
+      this.schedule();
+    });
+  }
+
+  /** On the next turn: batches that arrive in the same turn are committed together. */
+  private schedule(): void {
+    this.draining ??= new Promise<void>((done) => (this.drained = done));
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
     });
   }
 
@@ -168,20 +186,34 @@ export class Pipeline {
     return { now: this.clock(), tx, policy: await tx.getPolicy(), emit };
   }
 
-  private async drain(): Promise<void> {
-    try {
-      while (this.queue.length) {
-        const jobs: Job[] = [];
-        let n = 0;
-        while (this.queue.length && (jobs.length === 0 || n + this.queue[0].events.length <= MAX_GROUP_EVENTS)) {
-          const job = this.queue.shift()!;
-          n += job.events.length;
-          jobs.push(job);
-        }
-        await this.commitGroup(jobs);
+  /**
+   * Starts group commits while batches are queued and the store takes another group (one at a
+   * time unless the store says otherwise: the SQLite writer thread runs the groups it is sent in
+   * order, so a second one waits there instead of a round trip behind the first). Each group takes
+   * every batch queued when it starts (up to MAX_GROUP_EVENTS). Groups settle in the order they
+   * started: the store answers them in that order, and each answer is taken in its own turn.
+   */
+  private pump(): void {
+    while (this.queue.length && this.running < this.parallel) {
+      const jobs: Job[] = [];
+      let n = 0;
+      while (this.queue.length && (jobs.length === 0 || n + this.queue[0].events.length <= MAX_GROUP_EVENTS)) {
+        const job = this.queue.shift()!;
+        n += job.events.length;
+        jobs.push(job);
       }
-    } finally {
+      this.running++;
+      // commitGroup settles every job itself and never rejects.
+      void this.commitGroup(jobs).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+    if (this.running === 0 && this.queue.length === 0 && this.drained) {
+      const done = this.drained;
+      this.drained = null;
       this.draining = null;
+      done();
     }
   }
 

@@ -274,6 +274,8 @@ export class SqliteWorkerStore implements CoreStore {
   private policyGeneration = 0;
   /** Present when the writer thread runs the processors (opened with `ingest`). */
   readonly ingestGroup?: (group: IngestGroup) => Promise<IngestGroupResult>;
+  /** Two groups in flight: the next one is in the writer thread's queue when the first commits. */
+  readonly parallelWrites?: number;
 
   private constructor(
     readonly file: string,
@@ -282,7 +284,10 @@ export class SqliteWorkerStore implements CoreStore {
     ingest: boolean,
   ) {
     this.description = `sqlite:${file}`;
-    if (ingest) this.ingestGroup = (group) => this.ingestInWriter(group);
+    if (ingest) {
+      this.ingestGroup = (group) => this.ingestInWriter(group);
+      this.parallelWrites = 2;
+    }
     forwardReads(this, (op, args) => (POINT_READS.has(op) ? this.point(op, ...args) : this.heavy(op, ...args)));
     const w = writer;
     const ops: Record<string, (...a: unknown[]) => Promise<unknown>> = {};
@@ -413,10 +418,14 @@ export class SqliteWorkerStore implements CoreStore {
         }
       }
     }
-    const r = await this.mutex.run(async () => {
+    // The mutex covers the post only: the writer thread runs what it is sent in order, so a group
+    // sent while the previous one commits waits there (parallelWrites), and a write() transaction,
+    // which holds the mutex throughout, begins after the groups sent before it.
+    const answer = await this.mutex.run(async () => {
       if (this.closed) throw new Error('store is closed');
-      return (await this.writer.async('ingest', [{ stage, batches: group.batches.length, now: group.now } satisfies WireIngestGroup])) as WireIngestResult;
+      return { reply: this.writer.async('ingest', [{ stage, batches: group.batches.length, now: group.now } satisfies WireIngestGroup]) };
     });
+    const r = (await answer.reply) as WireIngestResult;
     return {
       outcomes: r.outcomes.map((o) => (o.ok ? { ...o, committed: fromRefs(o.committed, group.batches) } : { ok: false as const, error: fromWire(o.error) })),
       logs: r.logs,

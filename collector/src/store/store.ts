@@ -159,6 +159,12 @@ export interface CoreStore extends Store {
    * opened with the processors' configuration; the pipeline then uses it instead of write().
    */
   ingestGroup?(group: IngestGroup): Promise<IngestGroupResult>;
+  /**
+   * How many group commits the pipeline may have in flight at once (default 1). Only a store that
+   * runs the groups it is given strictly in the order given (and their answers in that order) may
+   * say more than 1.
+   */
+  readonly parallelWrites?: number;
 }
 
 /** One group commit: the validated, enriched events of each batch, and the clock for processing. */
