@@ -107,6 +107,17 @@ function suite(store: string, storeUrl: (dir: string) => Promise<string>): void 
       expect(r.body.details).toEqual([expect.objectContaining({ path: name })]);
     });
 
+    test('value search (q) matches as free text does on both stores: ASCII letters in either case, others only themselves, wildcards literal', async () => {
+      const users = ['Zoë-vq', 'ZOË-vq', 'zoe%vq', 'zoeXvq'];
+      const t = now();
+      expect((await s.req('POST', '/v1/events', { key: 'ingest', body: users.map((user) => ({ type: 'login', outcome: 'success', user, time: t })) })).status).toBe(202);
+      const values = async (q: string) => (await s.req('GET', `/v1/values/user?q=${encodeURIComponent(q)}`, { key: 'admin' })).body.values as string[];
+      expect(await values('zoë-VQ')).toEqual(['Zoë-vq']);
+      expect(await values('ZOË-VQ')).toEqual(['ZOË-vq']);
+      expect(await values('e%v')).toEqual(['zoe%vq']);
+      expect(await values('E_V')).toEqual([]);
+    });
+
     test('RFC 3339 and epoch times at the edges of the range are accepted', async () => {
       for (const q of ['from=0&to=253402300799999', 'from=1970-01-01T00:00:00Z&to=9999-12-31T23:59:59.999Z', 'from=2026-04-01&to=2026-04-01T12:00:00%2B02:00']) {
         const r = await s.req('GET', `/v1/events?${q}`, { key: 'admin' });

@@ -47,7 +47,7 @@ export const rowsOf = (db: Queryable) => async (s: Stmt): Promise<Row[]> => (awa
 const anyOf = (col: string, vals: readonly unknown[]) => ({ sql: `${col} = ANY(?::text[])`, params: [vals] });
 
 export const pgDialect: Dialect = {
-  like: 'ILIKE',
+  contains: (column, q) => ({ sql: `${foldedColumn(column)} LIKE ? ESCAPE '\\'`, params: [`%${foldedPattern(q)}%`] }),
   byteOrder: ' COLLATE "C"',
   userLastSeen: false,
   inList: anyOf,
@@ -68,6 +68,9 @@ const Q_COLUMNS = ['user', 'email', 'ip', 'reason', 'user_agent', 'service'];
 /** One column as `q` compares it: ASCII letters lowered ("C" collation), as SQLite's LIKE folds. */
 const foldedColumn = (col: string) => `lower("${col}" COLLATE "C")`;
 
+/** q as a LIKE pattern body for a folded column: wildcards escaped, ASCII letters lowered. */
+const foldedPattern = (q: string) => escapeLike(q).replace(/[A-Z]+/g, (s) => s.toLowerCase());
+
 /**
  * Free text with SQLite's answers: a substring of one of the columns, ASCII case-insensitive
  * (LIKE over "C"-lowered text with a lowered pattern), `%`, `_` and `\` literal. Written so the
@@ -83,7 +86,7 @@ export function textClause(q: string, columns: readonly string[]): Clause {
   // answers here (PostgreSQL cannot even carry U+0000 in text).
   const nul = q.indexOf('\u0000');
   const text = nul < 0 ? q : q.slice(0, nul);
-  const lowered = escapeLike(text).replace(/[A-Z]+/g, (s) => s.toLowerCase());
+  const lowered = foldedPattern(text);
   const pattern = nul < 0 ? `%${lowered}%` : `%${lowered}`;
   if (!columns.length) return { sql: 'false', params: [] };
   const perColumn = { sql: '(' + columns.map((c) => `${foldedColumn(c)} LIKE ? ESCAPE '\\'`).join(' OR ') + ')', params: columns.map(() => pattern) };

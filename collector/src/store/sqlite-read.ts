@@ -8,7 +8,7 @@ import type { Dialect } from './engine/dialect';
 import { streamStatement } from './engine/events';
 import { runSync, type Stmt } from './engine/plan';
 import { syncReads, type Reads } from './engine/reads';
-import type { SearchFilter } from './filter-sql';
+import { escapeLike, type SearchFilter } from './filter-sql';
 import { eventMapper, type Attributes, type Row } from './rows';
 import { inList, rollupPlan } from './sqlite-rollups';
 import { termClause } from './sqlite-terms';
@@ -18,7 +18,8 @@ import type { Db } from './sqlite-write';
 export const rowToEvent = eventMapper((v) => (v ? (JSON.parse(v as string) as Attributes) : null));
 
 const dialect: Dialect = {
-  like: 'LIKE', // already ASCII case-insensitive: no lower() per row
+  // SQLite's LIKE is the rule itself (ASCII case-insensitive): no lower() per row.
+  contains: (column, q) => ({ sql: `"${column}" LIKE ? ESCAPE '\\'`, params: [`%${escapeLike(q)}%`] }),
   byteOrder: '', // SQLite's default BINARY collation
   userLastSeen: true,
   inList,

@@ -9,8 +9,11 @@ import type { Range } from './ranges';
 import type { RollupSource } from './rollups';
 
 export interface Dialect {
-  /** Case-insensitive substring operator for free text and value search. */
-  readonly like: 'LIKE' | 'ILIKE';
+  /**
+   * `column` contains `q` as both stores match free text: ASCII letters in either case, every
+   * other character only itself, `%`, `_` and `\` literal (SQLite's LIKE).
+   */
+  contains(column: string, q: string): Clause;
   /** Appended to a text ORDER BY term so both stores sort by bytes ('' where that is the default). */
   readonly byteOrder: string;
   /** Keeps user_last_seen: unique users over a range open at the top read it. */
@@ -23,7 +26,7 @@ export interface Dialect {
   ranges(list: readonly Range[]): Clause;
   /** Rows after (cmp '>') or before ('<') the keyset cursor (time, seq). */
   after(cmp: '<' | '>', time: number, seq: number): Clause;
-  /** Free text through an index, or null to fall back to `like` over the columns. */
+  /** Free text through an index, or null to fall back to `contains` over the columns. */
   textSearch(q: string, columns: readonly string[], likePattern: string): Plan<Clause | null>;
   /** The rollup levels, coarsest first, that answer a filter of rollup dimensions and a group. */
   rollups(filter: EventFilter, group: GroupField | null): RollupSource[];

@@ -19,10 +19,16 @@ export interface PageRequest {
 export function* eventWhere(d: Dialect, filter: SearchFilter, extra: Clause[] = []): Plan<SqlWhere> {
   if (filter.q) {
     const columns = filter.qExclude ? TEXT_COLUMNS.filter((c) => !filter.qExclude!.includes(c)) : TEXT_COLUMNS;
-    const clause = yield* d.textSearch(filter.q, columns, `%${escapeLike(filter.q)}%`);
-    if (clause) return filterSql({ ...filter, q: undefined }, [...extra, clause]);
+    const clause = (yield* d.textSearch(filter.q, columns, `%${escapeLike(filter.q)}%`)) ?? anyContains(d, columns, filter.q);
+    return filterSql({ ...filter, q: undefined }, [...extra, clause]);
   }
-  return filterSql(filter, extra, d.like);
+  return filterSql(filter, extra);
+}
+
+/** One of the columns contains q (Dialect.contains), without an index. */
+function anyContains(d: Dialect, columns: readonly string[], q: string): Clause {
+  const each = columns.map((c) => d.contains(c, q));
+  return { sql: `(${each.map((c) => c.sql).join(' OR ')})`, params: each.flatMap((c) => c.params) };
 }
 
 /** The filter's conditions other than the time range, as " AND …" (for the range joins). */
@@ -84,8 +90,8 @@ export function* streamStatement(d: Dialect, filter: SearchFilter, order: 'asc' 
 export function* distinctValues(d: Dialect, field: ValueField, filter: SearchFilter, limit: number): Plan<string[]> {
   const { q, ...rest } = filter;
   const extra: Clause[] = [{ sql: `"${field}" IS NOT NULL`, params: [] }];
-  if (q) extra.push({ sql: `"${field}" ${d.like} ? ESCAPE '\\'`, params: [`%${escapeLike(q)}%`] });
-  const w = filterSql(rest, extra, d.like);
+  if (q) extra.push(d.contains(field, q));
+  const w = filterSql(rest, extra);
   const rows = yield* all(`SELECT DISTINCT "${field}"${d.byteOrder} AS v FROM events ${w.where} ORDER BY 1 LIMIT ?`, [...w.params, limit]);
   return rows.map((r) => r.v as string);
 }
