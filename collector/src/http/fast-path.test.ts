@@ -120,7 +120,8 @@ test.each(cases)('%s: the fast path answers as express does', async (_name, req)
   const viaFast = await send(fastPort, req);
   const view = (g: Got) => ({
     status: g.status,
-    body: g.body,
+    // How far ahead of the clock a future event is depends on when each request was answered.
+    body: g.body.replace(/is \d+ s ahead/g, 'is N s ahead'),
     type: g.headers['content-type'],
     nosniff: g.headers['x-content-type-options'],
     cache: g.headers['cache-control'],
