@@ -9,6 +9,7 @@ import { SqliteStore, sqliteSyncFromEnv } from '../src/store/sqlite';
 import { SqliteWorkerStore } from '../src/store/sqlite-worker';
 import { BACKGROUND_NICE } from '../src/store/sqlite-worker-entry';
 import { BadQuery } from '../src/store/store';
+import { ticker } from './helpers/loop-turns';
 import { tempDir } from './helpers/server';
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
@@ -23,23 +24,6 @@ function file(): string {
   return join(dir, 'w.db');
 }
 
-/** Counts event-loop turns (setImmediate callbacks) until stopped. */
-function ticker(): { stop(): number } {
-  let n = 0;
-  let on = true;
-  const tick = () => {
-    if (!on) return;
-    n++;
-    setImmediate(tick);
-  };
-  setImmediate(tick);
-  return {
-    stop() {
-      on = false;
-      return n;
-    },
-  };
-}
 
 const events = (n: number, prefix = 'e', user = (i: number) => `u${i % 50}`) =>
   Array.from({ length: n }, (_, i) => blankEvent({ id: `${prefix}${i}`, time: T0 + i * 1000, type: 'login', user: user(i), outcome: i % 3 ? 'success' : 'failure', ip: `192.0.2.${i % 200}` }));

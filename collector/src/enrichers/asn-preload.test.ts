@@ -4,22 +4,15 @@
 import { join } from 'node:path';
 import { GeoLookup, geoConfigFromEnv } from './geo';
 import { AsnCsvTable } from './geo-asn-csv';
+import { ticker } from '../../test/helpers/loop-turns';
 
 test('a sliced ASN load leaves turns to the event loop and answers like a load in one piece', async () => {
   const config = { ...geoConfigFromEnv({}), cityFiles: [] };
   const dir = config.asnFiles[0];
   const geo = new GeoLookup(config);
-  let turns = 0;
-  let done = false;
-  const tick = () => {
-    if (done) return;
-    turns++;
-    setImmediate(tick);
-  };
-  setImmediate(tick);
+  const t = ticker();
   await geo.preloadAsn();
-  done = true;
-  expect(turns).toBeGreaterThan(1);
+  expect(t.stop()).toBeGreaterThan(1);
 
   const whole = new AsnCsvTable(join(dir, 'asn-ipv4-num.csv'), join(dir, 'asn-ipv6-num.csv'));
   const bytes = (ip: string) => (ip.includes(':') ? [0x20, 0x01, 0x48, 0x60, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x88, 0x88] : ip.split('.').map(Number));
@@ -53,19 +46,12 @@ test('after a start, the first batch with public addresses waits for the ASN tab
   });
   const s = await helpers.startServer();
   try {
-    let turns = 0;
-    let done = false;
-    const tick = () => {
-      if (done) return;
-      turns++;
-      setImmediate(tick);
-    };
-    setImmediate(tick);
+    const t = ticker();
     const r = await s.post('/v1/events', [
       { type: 'login', outcome: 'failure', reason: 'invalid_password', user: 'asn-a', ip: '8.8.8.8' },
       { type: 'login', outcome: 'success', user: 'asn-b', ip: '1.1.1.1' },
     ], 'ingest');
-    done = true;
+    const turns = t.stop();
     expect(r.status).toBe(202);
     // The ~1 s build ran in 2 ms slices: hundreds of turns (built in one piece: a handful).
     expect(turns).toBeGreaterThan(50);
