@@ -17,8 +17,9 @@ import { numbered, pgDialect, rowsOf, warnIfNoTextIndex } from '../src/store/pos
 import { dayPartition, maintainPartitions } from '../src/store/postgres-partitions';
 import { SqliteStore } from '../src/store/sqlite';
 import type { CoreStore } from '../src/store/store';
-import { describeWithPostgres, PG_ADMIN_URL, TestDatabases } from './helpers/postgres-db';
+import { describeWithPostgres, PG_ADMIN_URL, runSql, TestDatabases } from './helpers/postgres-db';
 import { tempDir } from './helpers/server';
+import { seeded } from './helpers/seeded';
 
 const DAY = 86_400_000;
 const N = 100_000;
@@ -29,9 +30,7 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-let seed = 23;
-const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
-const pick = <T>(xs: readonly T[]) => xs[rnd(xs.length)];
+const { int: rnd, pick } = seeded(23);
 
 // Values that stress the matching rules: case (ASCII and not), LIKE wildcards and the escape
 // character stored literally, a newline, U+FFFD (what PostgreSQL stores for U+0000).
@@ -174,15 +173,7 @@ describeWithPostgres('pg trigram')('free text on PostgreSQL', () => {
 
 describeWithPostgres('pg trigram without pg_trgm')('free text on PostgreSQL without pg_trgm', () => {
   const role = `authwatch_nopriv_${process.pid}`;
-  const admin = async (sql: string, dbUrl = PG_ADMIN_URL!) => {
-    const c = new pg.Client({ connectionString: dbUrl });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
-  };
+  const admin = (sql: string, dbUrl = PG_ADMIN_URL!) => runSql(dbUrl, sql);
   let url: string;
   beforeAll(async () => {
     await admin(`DROP ROLE IF EXISTS ${role}`);

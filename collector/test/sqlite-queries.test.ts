@@ -12,14 +12,13 @@ import { SqliteStore } from '../src/store/sqlite';
 import { SqliteWorkerStore } from '../src/store/sqlite-worker';
 import type { CoreStore, GroupField } from '../src/store/store';
 import { tempDir } from './helpers/server';
+import { seeded } from './helpers/seeded';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 
-let seed = 11;
-const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
-const pick = <T>(xs: readonly T[]) => xs[rnd(xs.length)];
+const { int: rnd, pick } = seeded(11);
 
 const USERS = ['Alice', 'alice', 'bob', 'Carol.Ng', "o'brien", 'dave_1', 'eve%x', 'Zoë', 'ÅSA', 'mallory', 'trent', 'peggy', 'victor', 'walter'];
 const UAS = ['Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0', 'PaymentPortal/5.2.1 (Android 13; SM-S911B)', 'curl/8.5.0', null];

@@ -7,6 +7,7 @@ import { DEFAULT_POLICY } from '../src/schema/policy';
 import { blankEvent, type StoredEvent } from '../src/schema/stored-event';
 import { encodeCursor, type SearchFilter } from '../src/store/filter-sql';
 import { GROUP_FIELDS, VALUE_FIELDS, type CoreStore, type EventFilter, type SessionRow } from '../src/store/store';
+import { seeded } from './helpers/seeded';
 
 export interface StoreFactory {
   /** A new, empty store. */
@@ -240,9 +241,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
       });
 
       test('timeseries over long ranges agrees with a direct count (rollup + partial minutes), also after a purge', async () => {
-        let seed = 7;
-        const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
-        const pick = <T>(xs: T[]) => xs[rnd(xs.length)];
+        const { int: rnd, pick } = seeded(7);
         const many = Array.from({ length: 600 }, (_, i) =>
           event(1000 + i, {
             time: T0 + rnd(3 * 3_600_000),

@@ -1,6 +1,8 @@
 // Slice-wise parsing gives exactly what JSON.parse gives, and refuses (null) whatever JSON.parse
 // refuses, for bodies an attacker shapes to confuse a scanner: strings full of brackets, commas and
 // escaped quotes, nesting, trailing commas, empty elements, text after the array.
+import { ticker } from '../../test/helpers/loop-turns';
+import { seeded } from '../../test/helpers/seeded';
 import { parseArraySliced } from './json-slices';
 
 const wholeOrNull = (t: string): unknown => {
@@ -28,19 +30,15 @@ test('a 1,000-event body parses in slices to the same events, with turns of the 
     attributes: { nested: { list: [i, `a]b,c`, { d: '\\' }] } },
   }));
   const text = JSON.stringify(events);
-  let turns = 0;
-  let stop = false;
-  const counter = () => setImmediate(() => { if (!stop) { turns++; counter(); } });
-  counter();
+  const t = ticker();
   const parsed = await parseArraySliced(text, 200);
-  stop = true;
+  const turns = t.stop();
   expect(parsed).toEqual(events);
   expect(turns).toBeGreaterThanOrEqual(4);
 });
 
 test('random bodies with damage in random places: the same answer as JSON.parse', async () => {
-  let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = seeded(7).float;
   const pieces = ['{', '}', '[', ']', ',', '"', '\\', ':', '1', ' ', 'a'];
   for (let k = 0; k < 500; k++) {
     const base = JSON.stringify(Array.from({ length: 1 + Math.floor(rand() * 8) }, (_, i) => ({ a: [i, 'x,]}"'], b: { c: '[' } })));

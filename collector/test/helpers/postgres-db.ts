@@ -38,13 +38,18 @@ export class TestDatabases {
     for (const name of this.names.splice(0)) await this.admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
 
-  private async admin(sql: string): Promise<void> {
-    const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await c.connect();
-    try {
-      await c.query(sql);
-    } finally {
-      await c.end();
-    }
+  private admin(sql: string): Promise<void> {
+    return runSql(PG_ADMIN_URL!, sql);
+  }
+}
+
+/** One statement on its own connection (CREATE/DROP DATABASE, roles, grants). */
+export async function runSql(url: string, sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
   }
 }
