@@ -72,9 +72,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 const parseError = (message: string): Preread => ({ error: Object.assign(new SyntaxError(message), { type: 'entity.parse.failed', status: 400 }) });
 
 /** body-parser's strict JSON: an object or an array (an empty body is {}), with its error messages. */
-function parseStrict(raw: string): Preread {
-  // Its decoder drops a byte order mark.
-  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
+function parseStrict(text: string): Preread {
   if (text.length === 0) return { body: {} };
   const first = /^[\x20\x09\x0a\x0d]*([^\x20\x09\x0a\x0d]|$)/.exec(text)![1];
   if (first !== '{' && first !== '[') {
@@ -96,9 +94,11 @@ function parseStrict(raw: string): Preread {
 /** Bodies above this many characters that are arrays are parsed in slices (json-slices.ts). */
 const SLICED_ABOVE = 64 * 1024;
 
-async function parseBody(text: string): Promise<Preread> {
+async function parseBody(raw: string): Promise<Preread> {
+  // body-parser's decoder drops a byte order mark.
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
   if (text.length > SLICED_ABOVE) {
-    const sliced = await parseArraySliced(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    const sliced = await parseArraySliced(text);
     if (sliced) return { body: sliced };
   }
   return parseStrict(text);
