@@ -8,7 +8,7 @@ import type { StoredEvent } from '../schema/stored-event';
 import { runAsync, type Clause, type Plan, type Stmt } from './engine/plan';
 import { escapeLike } from './filter-sql';
 import { cubePlan } from './engine/rollups';
-import { Q_TEXT_V4 } from './migrations/postgres';
+import { Q_COLUMNS_V4, Q_TEXT_V4 } from './migrations/postgres';
 import { createLogger, type Logger } from '../log';
 import { pgParam } from './postgres-text';
 import { eventMapper, type Attributes, type Row } from './rows';
@@ -62,8 +62,6 @@ export const pgDialect: Dialect = {
   rowToEvent: eventMapper((v) => (v ?? null) as Attributes | null),
 };
 
-/** The columns Q_TEXT_V4 joins, in its order. */
-const Q_COLUMNS = ['user', 'email', 'ip', 'reason', 'user_agent', 'service'];
 
 /** One column as `q` compares it: ASCII letters lowered ("C" collation), as SQLite's LIKE folds. */
 const foldedColumn = (col: string) => `lower("${col}" COLLATE "C")`;
@@ -90,10 +88,10 @@ export function textClause(q: string, columns: readonly string[]): Clause {
   const pattern = nul < 0 ? `%${lowered}%` : `%${lowered}`;
   if (!columns.length) return { sql: 'false', params: [] };
   const perColumn = { sql: '(' + columns.map((c) => `${foldedColumn(c)} LIKE ? ESCAPE '\\'`).join(' OR ') + ')', params: columns.map(() => pattern) };
-  const indexable = /[\p{L}\p{N}]{3}/u.test(text) && columns.every((c) => Q_COLUMNS.includes(c));
+  const indexable = /[\p{L}\p{N}]{3}/u.test(text) && columns.every((c) => Q_COLUMNS_V4.includes(c));
   if (!indexable) return perColumn;
   const joined = { sql: `${Q_TEXT_V4} LIKE ? ESCAPE '\\'`, params: [`%${lowered}%`] };
-  const exact = nul < 0 && !text.includes('\n') && columns.length === Q_COLUMNS.length;
+  const exact = nul < 0 && !text.includes('\n') && columns.length === Q_COLUMNS_V4.length;
   return exact ? joined : { sql: `${joined.sql} AND ${perColumn.sql}`, params: [...joined.params, ...perColumn.params] };
 }
 

@@ -12,6 +12,9 @@ import type { Migration } from './sqlite';
  */
 export const Q_TEXT_V4 = `lower((coalesce("user", '') || E'\\n' || coalesce(email, '') || E'\\n' || coalesce(ip, '') || E'\\n' || coalesce(reason, '') || E'\\n' || coalesce(user_agent, '') || E'\\n' || coalesce(service, '')) COLLATE "C")`;
 
+/** The columns Q_TEXT_V4 joins, in its order. */
+export const Q_COLUMNS_V4: readonly string[] = ['user', 'email', 'ip', 'reason', 'user_agent', 'service'];
+
 export const postgresMigrations: Migration[] = [
   {
     version: 1,
