@@ -25,6 +25,7 @@ import pg from 'pg';
 import { startServer, runJsonProcess, cpuTicks } from './lib/proc.mjs';
 import { root, ensureBuilt, makeKeys, bearer, collectorMain } from './lib/collector.mjs';
 import { batchBody, rng, userName, ipFor } from './lib/events.mjs';
+import { WARMUP_S } from './p3-check.mjs';
 
 const EVENT_COLUMNS = [
   'id', 'time', 'received_at', 'type', 'outcome', 'reason', 'user', 'user_id', 'email', 'session_id', 'ip',
@@ -321,7 +322,7 @@ export async function runP8(options = {}) {
     const downs0 = downs();
     const cpu0 = t.replicas.map((x) => cpuTicks(x.pid));
     const c = await runJsonProcess(
-      [join(root, 'bench/load/paced.mjs'), JSON.stringify({ url: t.lb.url, path: '/v1/check', headers: bearer(keys.ingest), bodiesFile, rate: 1000, duration: seconds, warmup: 1, connections: 32, countField: 'allowed' })],
+      [join(root, 'bench/load/paced.mjs'), JSON.stringify({ url: t.lb.url, path: '/v1/check', headers: bearer(keys.ingest), bodiesFile, rate: 1000, duration: seconds, warmup: WARMUP_S, connections: 32, countField: 'allowed' })],
       { cwd: root, name: 'paced client' },
     );
     // A replica the health check took out while the client ran: its requests waited for the other.
