@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pg from 'pg';
-import { HIDDEN_FIELDS } from '../src/api/redact';
+import { HIDDEN_FIELDS } from '../src/schema/redact';
 import { createLogger } from '../src/log';
 import { blankEvent, type StoredEvent } from '../src/schema/stored-event';
 import { eventWhere, SELECT_EVENT } from '../src/store/engine/events';

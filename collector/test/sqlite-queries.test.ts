@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { HIDDEN_FIELDS } from '../src/api/redact';
+import { HIDDEN_FIELDS } from '../src/schema/redact';
 import { blankEvent, type StoredEvent } from '../src/schema/stored-event';
 import { filterSql, type SearchFilter } from '../src/store/filter-sql';
 import { SqliteStore } from '../src/store/sqlite';

@@ -1,7 +1,7 @@
 // The store contract, as a suite any implementation runs: pass a factory that opens a fresh,
 // empty store (and can reopen the same one). SQLite runs it in sqlite-store.test.ts; the
 // PostgreSQL store runs the same function.
-import { HIDDEN_FIELDS } from '../src/api/redact';
+import { HIDDEN_FIELDS } from '../src/schema/redact';
 import { EVENT_TYPES, MAX_FILTER_VALUES, MAX_QUERY_TIME } from '../src/api/params';
 import { DEFAULT_POLICY } from '../src/schema/policy';
 import { blankEvent, type StoredEvent } from '../src/schema/stored-event';

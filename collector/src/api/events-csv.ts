@@ -1,13 +1,13 @@
-// GET /v1/events.csv: the filtered event list as CSV, streamed row by row from the store with
+// GET /v1/events.csv: the filtered event list as CSV, streamed in chunks from the store with
 // backpressure (memory stays flat however many rows match).
 import { Router } from 'express';
 import type { Response } from 'express';
 import type { ApiContext } from '../http/context';
-import { csvHeader, csvRow } from './csv';
+import type { CoreStore, EventFilter, StoredEvent } from '../store/store';
+import { csvHeader, csvLines } from '../schema/csv';
 import { choice, EVENT_FILTER_PARAMS, eventFilter, int, onlyParams, ORDERS } from './params';
-import { hidesDetails, redact } from './redact';
+import { hidesDetails } from './redact';
 
-const CHUNK_BYTES = 64 * 1024;
 export const EVENTS_CSV_PARAMS = [...EVENT_FILTER_PARAMS, 'limit', 'order'] as const;
 
 /** Resolves on 'drain' or 'close', removing both listeners (no listener build-up over a long export). */
@@ -21,6 +21,25 @@ function drained(res: Response): Promise<void> {
     res.on('drain', done);
     res.on('close', done);
   });
+}
+
+/** The matching rows as CSV, in chunks: from the store's own formatter when it has one. */
+async function* csvChunks(store: CoreStore, filter: EventFilter, order: 'asc' | 'desc', opts: { hide: boolean; limit: number }): AsyncIterable<string> {
+  if (store.streamCsv) {
+    yield* store.streamCsv(filter, order, opts);
+    return;
+  }
+  let rows: StoredEvent[] = [];
+  let n = 0;
+  for await (const e of store.streamEvents(filter, order)) {
+    if (n++ >= opts.limit) break;
+    rows.push(e);
+    if (rows.length === 256) {
+      yield csvLines(rows, opts.hide);
+      rows = [];
+    }
+  }
+  if (rows.length) yield csvLines(rows, opts.hide);
 }
 
 export function eventCsvRoutes(ctx: ApiContext): Router {
@@ -40,22 +59,19 @@ export function eventCsvRoutes(ctx: ApiContext): Router {
     res.on('close', () => {
       aborted = !res.writableFinished;
     });
-    let buf = csvHeader();
-    let n = 0;
-    for await (const e of ctx.store.streamEvents(filter, order)) {
-      if (aborted || n >= limit) break;
-      buf += csvRow(hide ? redact(e) : e);
-      n++;
-      if (buf.length >= CHUNK_BYTES) {
-        const ok = res.write(buf);
-        buf = '';
-        if (!ok) {
-          await drained(res);
-          if (res.destroyed) break;
-        }
+    // Nothing is sent before the store's first answer: a query it refuses is still a clean 4xx.
+    let header: string | null = csvHeader();
+    for await (const text of csvChunks(ctx.store, filter, order, { hide, limit })) {
+      if (aborted || res.destroyed) break;
+      // Strings, not Buffers: written straight to the socket, nothing left for a GC to free.
+      const ok = res.write(header === null ? text : header + text);
+      header = null;
+      if (!ok) {
+        await drained(res);
+        if (res.destroyed) break;
       }
     }
-    if (!res.destroyed) res.end(buf);
+    if (!res.destroyed) res.end(header ?? undefined);
   });
   return r;
 }

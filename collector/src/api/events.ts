@@ -2,7 +2,8 @@
 import { Router } from 'express';
 import type { ApiContext } from '../http/context';
 import { choice, EVENT_FILTER_PARAMS, eventFilter, int, one, onlyParams, ORDERS } from './params';
-import { hidesDetails, redactEvents } from './redact';
+import { hidesDetails } from './redact';
+import { redactEvents } from '../schema/redact';
 
 export const EVENTS_PARAMS = [...EVENT_FILTER_PARAMS, 'limit', 'cursor', 'order'] as const;
 

@@ -6,7 +6,8 @@ import type { LockRow } from '../store/store';
 import { actor, selfUser } from '../http/auth';
 import type { ApiContext } from '../http/context';
 import { choice, int, many, onlyParams, restrictUsers } from './params';
-import { hidesDetails, redact } from './redact';
+import { hidesDetails } from './redact';
+import { redact } from '../schema/redact';
 
 export function lockView(l: LockRow, now: number) {
   const state = l.unlocked_at !== null ? 'unlocked' : l.locked_until !== null && l.locked_until <= now ? 'expired' : 'locked';

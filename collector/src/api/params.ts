@@ -6,7 +6,8 @@ import { INGEST_TYPES, SYSTEM_TYPES } from '../schema/stored-event';
 import type { SearchFilter } from '../store/filter-sql';
 import { selfUser } from '../http/auth';
 import { badRequest, HttpError } from '../http/errors';
-import { HIDDEN_FIELDS, hidesDetails } from './redact';
+import { hidesDetails } from './redact';
+import { HIDDEN_FIELDS } from '../schema/redact';
 
 type Query = Request['query'];
 

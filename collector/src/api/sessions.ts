@@ -7,7 +7,8 @@ import { actor, selfUser } from '../http/auth';
 import type { ApiContext } from '../http/context';
 import { HttpError } from '../http/errors';
 import { badParam, choice, int, many, onlyParams, restrictUsers, time } from './params';
-import { hidesDetails, redact } from './redact';
+import { hidesDetails } from './redact';
+import { redact } from '../schema/redact';
 
 export const SESSION_STATES = ['active', 'ended', 'all'] as const;
 export const SESSIONS_PARAMS = ['state', 'user', 'from', 'to', 'limit'] as const;

@@ -3,7 +3,8 @@ import { Router } from 'express';
 import { VALUE_FIELDS, type ValueField } from '../store/store';
 import type { ApiContext } from '../http/context';
 import { badParam, EVENT_FILTER_PARAMS, eventFilter, hiddenDetail, int, onlyParams } from './params';
-import { HIDDEN_FIELDS, hidesDetails } from './redact';
+import { hidesDetails } from './redact';
+import { HIDDEN_FIELDS } from '../schema/redact';
 
 export const VALUES_PARAMS = [...EVENT_FILTER_PARAMS, 'limit'] as const;
 

@@ -7,6 +7,7 @@ import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from '
 import { EventStream, openReader, type SqliteReader } from './sqlite-read';
 import { SqliteWriter, type SqliteSync } from './sqlite-write';
 import { WriterIngest, type WireIngestGroup } from './sqlite-ingest';
+import { csvLines } from '../schema/csv';
 import type { IngestProcessorConfig } from '../pipeline/group-commit';
 import { BadQuery } from './store';
 import { readlinkSync } from 'node:fs';
@@ -227,6 +228,16 @@ function runReader(d: ReaderData): void {
       const chunk = s.next(n);
       if (chunk.length < n) streams.delete(id);
       return chunk;
+    },
+    // The export's CSV lines formatted here: on the event-loop thread they cost ~1 ms per chunk.
+    // Sent as text: bytes handed over as ArrayBuffers piled up outside the heap (~60 MB of RSS
+    // per export) until a GC of the event-loop thread, whose heap barely grows during an export.
+    streamNextCsv: (id: number, n: number, hide: boolean) => {
+      const s = streams.get(id);
+      if (!s) return { rows: 0, text: '' };
+      const chunk = s.next(n);
+      if (chunk.length < n) streams.delete(id);
+      return { rows: chunk.length, text: csvLines(chunk, hide) };
     },
     streamClose: (id: number) => {
       streams.get(id)?.close();

@@ -480,6 +480,31 @@ export class SqliteWorkerStore implements CoreStore {
     }
   }
 
+  async *streamCsv(filter: EventFilter, order: 'asc' | 'desc', opts: { hide: boolean; limit: number }): AsyncIterable<string> {
+    if (this.closed) throw new Error('store is closed');
+    const reader = this.heavyReader();
+    const id = await reader.call<number>('streamOpen', [filter, order]);
+    let left = opts.limit;
+    const ask = () => {
+      const n = Math.min(STREAM_CHUNK, left);
+      left -= n;
+      return { n, answer: reader.call<{ rows: number; text: string }>('streamNextCsv', [id, n, opts.hide]) };
+    };
+    // One chunk ahead, so the reader thread reads and formats while this thread writes out the last.
+    let next: ReturnType<typeof ask> | null = left > 0 ? ask() : null;
+    try {
+      while (next) {
+        const { n, answer } = next;
+        const chunk = await answer;
+        next = chunk.rows === n && left > 0 ? ask() : null;
+        if (chunk.text) yield chunk.text;
+      }
+    } finally {
+      next?.answer.catch(() => undefined);
+      reader.call('streamClose', [id]).catch(() => undefined);
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     await this.mutex.run(async () => {

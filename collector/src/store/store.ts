@@ -147,6 +147,11 @@ export interface CoreStore extends Store {
   queryEvents(filter: EventFilter, page: { limit: number; cursor: string | null; order: 'asc' | 'desc' }): Promise<EventPage>;
   /** Every matching event, streamed; the consumer awaits between rows so memory stays flat. */
   streamEvents(filter: EventFilter, order: 'asc' | 'desc'): AsyncIterable<StoredEvent>;
+  /**
+   * Optional: the same rows as CSV lines (schema/csv.ts csvLines, no header), at most `limit`,
+   * in chunks formatted off the event-loop thread. Without it the export formats streamEvents.
+   */
+  streamCsv?(filter: EventFilter, order: 'asc' | 'desc', opts: { hide: boolean; limit: number }): AsyncIterable<string>;
   /** Counts per aligned bucket start (ms) and group key (null key when group is absent). */
   timeseries(filter: EventFilter, intervalMs: number, group: GroupField | null): Promise<{ bucket: number; key: string | null; count: number }[]>;
   eventStats(filter: EventFilter): Promise<{ logins: number; failures: number; unique_users: number }>;

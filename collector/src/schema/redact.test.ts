@@ -1,4 +1,4 @@
-import { blankEvent } from '../schema/stored-event';
+import { blankEvent } from './stored-event';
 import { redact } from './redact';
 
 test('hidden details include location evidence carried in detection attributes', () => {

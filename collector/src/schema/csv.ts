@@ -1,6 +1,7 @@
 // CSV encoding for exports: RFC 4180 quoting, and spreadsheet formula neutralisation: a text cell
 // that a spreadsheet could read as a formula gets a leading ' (shown as text, formula inert).
-import type { StoredEvent } from '../schema/stored-event';
+import type { StoredEvent } from './stored-event';
+import { redact } from './redact';
 
 export const CSV_COLUMNS: (keyof StoredEvent)[] = [
   'time', 'id', 'type', 'outcome', 'reason', 'user', 'user_id', 'email', 'session_id', 'ip', 'country', 'city',
@@ -34,4 +35,11 @@ export function csvRow(e: StoredEvent): string {
     line += (i ? ',' : '') + csvCell(v);
   }
   return line + '\r\n';
+}
+
+/** CSV lines of these events; `hide`: with the network and location details blanked (redact). */
+export function csvLines(events: readonly StoredEvent[], hide: boolean): string {
+  let out = '';
+  for (const e of events) out += csvRow(hide ? redact(e) : e);
+  return out;
 }
