@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { startServer, runJsonProcess, cpuTicks } from './lib/proc.mjs';
+import { startServer, runJsonProcess, cpuTicks, settle } from './lib/proc.mjs';
 import { root, ensureBuilt, makeKeys, bearer, collectorMain } from './lib/collector.mjs';
 import { batchBody, rng, userName, ipFor } from './lib/events.mjs';
 import { WARMUP_S } from './p3-check.mjs';
@@ -318,6 +318,9 @@ export async function runP8(options = {}) {
       };
       await Promise.all(Array.from({ length: 8 }, worker));
     }
+    // Then idle, as P3 waits for its collector: the lock batch's public address starts the ASN
+    // table build (sliced, ~1 s of CPU, then its GC) in the replica that took it.
+    for (const r of t.replicas) await settle(r.pid, 15000);
     const downs = () => (t.lb.output().match(/ is DOWN/g) ?? []).length;
     const downs0 = downs();
     const cpu0 = t.replicas.map((x) => cpuTicks(x.pid));
