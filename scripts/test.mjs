@@ -25,6 +25,7 @@ const suites = [
   { name: 'plugin', config: 'plugin/jest.config.js', cmd: ['npm', 'run', '--silent', 'test:ci', '-w', 'plugin', '--'] },
   { name: 'browser', config: 'plugin/harness/jest.config.js', cmd: ['npm', 'run', '--silent', 'test:browser', '-w', 'plugin', '--'] },
   { name: 'reliability', config: 'collector/jest.reliability.config.js', cmd: [jest, '-c', 'collector/jest.reliability.config.js'] },
+  { name: 'bench', config: 'bench/jest.config.js', cmd: [jest, '-c', 'bench/jest.config.js'] },
 ];
 
 // Static checks: each command is one result (typecheck and lint must stay clean).

@@ -140,18 +140,19 @@ class Conn {
 
 let finished = false;
 const conns = Array.from({ length: connections }, () => new Conn());
-// Requests due but not yet sent (every connection busy): their intended times, in order.
+// Requests due but not yet sent (every connection busy): their schedule indices, in order.
 const due = [];
 
 function pump() {
   for (const c of conns) {
     if (!due.length) return;
     if (c.busy || !c.ready) continue;
-    const at = due.shift();
+    const i = due.shift();
     const req = requests[sent % requests.length];
     sent++;
     inFlight++;
-    c.send(req, at, at - t0 >= warmupMs);
+    // Measured or not by schedule index: t0 + i * interval - t0 can round below the warm-up's end.
+    c.send(req, t0 + i * intervalMs, i * intervalMs >= warmupMs);
   }
 }
 
@@ -180,7 +181,7 @@ await new Promise((resolve) => {
   metronome.on('message', (last) => {
     const now = performance.now() - t0;
     while (next * intervalMs <= now && next * intervalMs < totalMs) {
-      due.push(t0 + next * intervalMs);
+      due.push(next);
       next++;
     }
     pump();
