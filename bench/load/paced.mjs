@@ -48,16 +48,20 @@ class Conn {
     this.open();
   }
   open() {
+    const sock = net.connect({ host: target.hostname, port: Number(target.port || 80), noDelay: true });
+    this.sock = sock;
     this.ready = false;
-    this.sock = net.connect({ host: target.hostname, port: Number(target.port || 80), noDelay: true });
-    this.sock.on('connect', () => {
+    // Events of a socket this connection has already replaced are ignored.
+    sock.on('connect', () => {
+      if (this.sock !== sock) return;
       this.ready = true;
       pump();
     });
-    this.sock.on('data', (c) => this.onData(c));
+    sock.on('data', (c) => this.sock === sock && this.onData(c));
     const lost = () => {
-      if (this.sock.destroyed && this.ready === null) return;
-      this.ready = null;
+      if (this.sock !== sock) return;
+      this.sock = null;
+      this.ready = false;
       this.buf = null;
       if (this.busy) {
         this.busy = false;
@@ -66,8 +70,8 @@ class Conn {
       }
       if (!finished) setTimeout(() => this.open(), 10);
     };
-    this.sock.on('error', lost);
-    this.sock.on('close', lost);
+    sock.on('error', lost);
+    sock.on('close', lost);
   }
   send(req, at, measure) {
     this.busy = true;
@@ -133,8 +137,11 @@ class Conn {
         bodyStats[v] = (bodyStats[v] ?? 0) + 1;
       }
     }
-    if (close) this.sock.destroy();
-    else pump();
+    if (close) {
+      // Not ready from now: a pump() before the socket's close event must not write to it.
+      this.ready = false;
+      this.sock.destroy();
+    } else pump();
   }
 }
 
@@ -156,9 +163,11 @@ function pump() {
   }
 }
 
-// Wait for the connections before the clock starts (a connect is not a request).
+// Wait for the connections before the clock starts (a connect is not a request); a server that
+// takes none within 5 s is measured anyway: its requests end up unfinished, not in a hang.
 await new Promise((resolve) => {
-  const check = () => (conns.every((c) => c.ready) ? resolve() : setTimeout(check, 5));
+  const giveUp = performance.now() + 5_000;
+  const check = () => (conns.every((c) => c.ready) || performance.now() > giveUp ? resolve() : setTimeout(check, 5));
   check();
 });
 const t0 = performance.now();
@@ -193,7 +202,7 @@ await metronome.terminate();
 const drainUntil = performance.now() + 10000;
 while ((inFlight > 0 || due.length) && performance.now() < drainUntil) await new Promise((r) => setTimeout(r, 5));
 finished = true;
-for (const c of conns) c.sock.destroy();
+for (const c of conns) c.sock?.destroy();
 
 function pct(arr, p) {
   if (!arr.length) return null;

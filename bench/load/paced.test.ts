@@ -133,3 +133,13 @@ test('chunked answers are read and connections the server closes are reopened', 
     await s.close();
   }
 });
+
+test('a server that takes no connection: the client ends and reports the requests unfinished', async () => {
+  const s = await serve(() => undefined);
+  const url = s.url;
+  await s.close();
+  const r = await paced(url, { rate: 100, duration: 1, warmup: 0.2 });
+  expect(r.measured).toBe(0);
+  expect(r.unfinished).toBe(120);
+  expect(r.statuses).toEqual({});
+}, 60_000);
