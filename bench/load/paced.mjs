@@ -30,7 +30,7 @@ const totalMs = warmupMs + o.duration * 1000;
 const capacity = Math.ceil((o.duration + 1) * o.rate) + 16;
 
 // Preallocated: no per-request arrays or objects for the collector to clean up mid-run.
-const intendedAt = new Float64Array(capacity); // measured requests, by send order
+const intendedAt = new Float64Array(capacity); // measured requests, in the order answered
 const corrected = new Float64Array(capacity); // from intended send time
 const service = new Float64Array(capacity); // from actual send time
 let measured = 0;

@@ -3,6 +3,8 @@
 // collector's own cell encoding.
 import Table from 'cli-table3';
 import { CliError, EXIT } from './api';
+// The collector export's own cell rule (formula neutralisation), not a second copy of it.
+import { csvCell } from '@authwatch/collector/dist/schema/csv-cell';
 
 /** The zone times are shown in (TZ, else the system's). */
 export function localZone(): string {
@@ -118,17 +120,6 @@ export function keyValues(pairs: Array<[string, string | number]>): string {
   return pairs.map(([k, v]) => `${`${k}:`.padEnd(w)}${v}`).join('\n');
 }
 
-const FORMULA_START = /^[=+\-@\t\r]/;
-const NEEDS_QUOTES = /[",\r\n]/;
-
-/** One CSV cell as the collector's export writes it (RFC 4180; a formula-like text gets a leading '). */
-export function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  let s = typeof value === 'string' ? value : JSON.stringify(value);
-  if (FORMULA_START.test(s)) s = "'" + s;
-  return NEEDS_QUOTES.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 /** Rows of objects as CSV; `times` columns are written as RFC 3339 UTC, as the collector's export does. */
 export function csv(columns: string[], rows: Array<Record<string, unknown>>, times: ReadonlySet<string>): string {

@@ -136,6 +136,8 @@ test('CSV exported by authwatch events --csv imports into another collector: sam
     body: JSON.stringify([
       { id: 'x1', time: t, type: 'login', outcome: 'failure', reason: 'invalid_password', user: '=HYPERLINK("x")', ip: '198.51.100.77', attributes: { attempt: 1, mfa: false } },
       { id: 'x2', time: t + 1, type: 'access', user: 'ximena', service: 'reports, "monthly"', user_agent: 'curl/8.5.0' },
+      // Formula starts only the export's wider rule knows: full-width, the minus sign, leading space, zero-width.
+      { id: 'x3', time: t + 2, type: 'access', user: '＝SUM(A1)', service: ' −1', user_agent: '\u200bcurl/8.5.0' },
     ]),
   });
   expect(res.status).toBe(202);
@@ -155,6 +157,7 @@ test('CSV exported by authwatch events --csv imports into another collector: sam
     const pick = (e: Record<string, unknown>) => [e.id, e.time, e.type, e.outcome, e.reason, e.user, e.ip, e.service, e.user_agent, JSON.stringify(e.attributes)];
     expect(copy.events.filter((e) => e.type !== 'detection' && e.type !== 'lockout').map(pick)).toEqual(wanted.map(pick));
     expect(copy.events.find((e) => e.id === 'x1')).toMatchObject({ user: '=HYPERLINK("x")', attributes: { attempt: 1, mfa: false } });
+    expect(copy.events.find((e) => e.id === 'x3')).toMatchObject({ user: '＝SUM(A1)', service: ' −1', user_agent: '\u200bcurl/8.5.0' });
   } finally {
     await c2.stop();
   }

@@ -2,6 +2,7 @@
 // JSON, the CSV export) carry fields the collector adds itself (enrichment, received_at, actor):
 // those are dropped, the collector computes them again. Events of the kinds only the collector
 // writes are skipped. Anything else is sent as it is, and the collector judges it.
+import { readCell } from '@authwatch/collector/dist/schema/csv-cell';
 
 /** The shape POST /v1/events takes (validated there). */
 export type ImportEvent = Record<string, unknown>;
@@ -46,8 +47,6 @@ export function fromJsonValue(value: unknown, where: string): Converted {
   return { event };
 }
 
-const NEUTRALISED = /^'[=+\-@\t\r]/;
-
 /** A row of the collector's CSV export → event. */
 export function fromCsvRecord(rec: Record<string, string>, where: string): Converted {
   if (rec.type && COLLECTOR_TYPES.has(rec.type)) return {};
@@ -55,7 +54,7 @@ export function fromCsvRecord(rec: Record<string, string>, where: string): Conve
   for (const [k, raw] of Object.entries(rec)) {
     if (raw === '' || raw === undefined || COLLECTOR_FIELDS.has(k)) continue;
     // The export puts a ' before text that a spreadsheet would run as a formula: take it off.
-    const v = NEUTRALISED.test(raw) ? raw.slice(1) : raw;
+    const v = readCell(raw);
     if (k === 'attributes') {
       try {
         event.attributes = JSON.parse(v);

@@ -4,7 +4,7 @@ import { Router } from 'express';
 import type { Response } from 'express';
 import type { ApiContext } from '../http/context';
 import type { CoreStore, EventFilter, StoredEvent } from '../store/store';
-import { csvHeader, csvLines } from '../schema/csv';
+import { CSV_CHUNK_ROWS, csvHeader, csvLines } from '../schema/csv';
 import { choice, EVENT_FILTER_PARAMS, eventFilter, int, onlyParams, ORDERS } from './params';
 import { hidesDetails } from './redact';
 
@@ -34,7 +34,7 @@ async function* csvChunks(store: CoreStore, filter: EventFilter, order: 'asc' | 
   for await (const e of store.streamEvents(filter, order)) {
     if (n++ >= opts.limit) break;
     rows.push(e);
-    if (rows.length === 256) {
+    if (rows.length === CSV_CHUNK_ROWS) {
       yield csvLines(rows, opts.hide);
       rows = [];
     }

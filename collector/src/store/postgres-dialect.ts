@@ -62,7 +62,6 @@ export const pgDialect: Dialect = {
   rowToEvent: eventMapper((v) => (v ?? null) as Attributes | null),
 };
 
-
 /** One column as `q` compares it: ASCII letters lowered ("C" collation), as SQLite's LIKE folds. */
 const foldedColumn = (col: string) => `lower("${col}" COLLATE "C")`;
 

@@ -213,6 +213,14 @@ function runReader(d: ReaderData): void {
     return;
   }
   const streams = new Map<number, EventStream>();
+  /** Up to n more rows of a stream; a stream that runs short is done and forgotten. */
+  const next = (id: number, n: number) => {
+    const s = streams.get(id);
+    if (!s) return [];
+    const chunk = s.next(n);
+    if (chunk.length < n) streams.delete(id);
+    return chunk;
+  };
   let nextStream = 1;
   const { close: _close, ...reads } = reader;
   const ops: Record<string, (...a: never[]) => unknown> = {
@@ -222,21 +230,12 @@ function runReader(d: ReaderData): void {
       streams.set(id, new EventStream(d.file, f, order));
       return id;
     },
-    streamNext: (id: number, n: number) => {
-      const s = streams.get(id);
-      if (!s) return [];
-      const chunk = s.next(n);
-      if (chunk.length < n) streams.delete(id);
-      return chunk;
-    },
+    streamNext: (id: number, n: number) => next(id, n),
     // The export's CSV lines formatted here: on the event-loop thread they cost ~1 ms per chunk.
     // Sent as text: bytes handed over as ArrayBuffers piled up outside the heap (~60 MB of RSS
     // per export) until a GC of the event-loop thread, whose heap barely grows during an export.
     streamNextCsv: (id: number, n: number, hide: boolean) => {
-      const s = streams.get(id);
-      if (!s) return { rows: 0, text: '' };
-      const chunk = s.next(n);
-      if (chunk.length < n) streams.delete(id);
+      const chunk = next(id, n);
       return { rows: chunk.length, text: csvLines(chunk, hide) };
     },
     streamClose: (id: number) => {

@@ -22,6 +22,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { StoredEvent } from '../schema/stored-event';
+import { CSV_CHUNK_ROWS } from '../schema/csv';
 import { Mutex } from './mutex';
 import { StreamPacer } from './stream-pacing';
 import { sqlitePathFromUrl } from './sqlite';
@@ -55,12 +56,6 @@ const ASYNC_INSERT = 32;
 const POLICY_TTL_MS = 1000;
 /** Events per export chunk: small enough that turning one chunk into CSV is a short task. */
 const STREAM_CHUNK = 256;
-/**
- * CSV rows per text chunk: at ~700 bytes a row, 64 rows stay under V8's large-object size
- * (128 kB), so a chunk dies young; 256-row chunks went to the old generation and grew the
- * event-loop thread's heap by 20+ MB during an export, until a full GC.
- */
-const CSV_CHUNK = 64;
 
 function fromWire(e: WireError): Error {
   if (e.kind === 'BadQuery') return new BadQuery(e.message);
@@ -492,7 +487,7 @@ export class SqliteWorkerStore implements CoreStore {
     const id = await reader.call<number>('streamOpen', [filter, order]);
     let left = opts.limit;
     const ask = () => {
-      const n = Math.min(CSV_CHUNK, left);
+      const n = Math.min(CSV_CHUNK_ROWS, left);
       left -= n;
       return { n, answer: reader.call<{ rows: number; text: string }>('streamNextCsv', [id, n, opts.hide]) };
     };

@@ -1,4 +1,4 @@
-import { csvCell } from './csv';
+import { csvCell, readCell } from './csv-cell';
 
 describe('csvCell: spreadsheet formulas come out inert', () => {
   test.each([
@@ -24,5 +24,13 @@ describe('csvCell: spreadsheet formulas come out inert', () => {
   test('quoting: commas, quotes and line breaks', () => {
     expect(csvCell('a,"b"')).toBe('"a,""b"""');
     expect(csvCell('\n=1+1')).toBe('"\'\n=1+1"');
+  });
+});
+
+describe('readCell: what the export wrote comes back whole', () => {
+  test.each(['=1+1', '\t=1', '  =1+1', '\u00a0=1', '\u200b=1', '＝1+1', '﹣1', '−1', 'alice', "'quoted", "it's", '', '-33.86'])('%j', (v) => {
+    const cell = csvCell(v);
+    const text = cell.startsWith('"') ? cell.slice(1, -1).replace(/""/g, '"') : cell;
+    expect(readCell(text)).toBe(v);
   });
 });
