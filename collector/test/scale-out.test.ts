@@ -94,6 +94,27 @@ describeScale('two replicas behind HAProxy on one PostgreSQL database', () => {
     expect(detections.events[0]).toMatchObject({ reason: 'brute_force', user, attributes: expect.objectContaining({ failures: 8 }) });
   }, 120_000);
 
+  test('a password spray and a credential stuffing from one address, split over the replicas, are each detected exactly once', async () => {
+    // 40 unknown accounts from one address: each replica sees ~20. Spray (11 failing users) and
+    // stuffing (20 users, mostly unknown) keep one shared window per address; each fires once.
+    const ip = `198.18.${(Date.now() % 250) + 1}.77`;
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => viaLb('POST', '/v1/events', 'ingest', fail(`nobody-${run}-${i}`, ip, `st-${run}-${i}`, { reason: 'invalid_user' }))),
+    );
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
+    const byReplica = { r1: answers.filter((a) => a.servedBy === 'r1').length, r2: answers.filter((a) => a.servedBy === 'r2').length };
+    expect(byReplica.r1).toBeGreaterThan(0);
+    expect(byReplica.r2).toBeGreaterThan(0);
+    const detections = (await call(replicas[0].url, 'GET', `/v1/events?type=detection&ip=${ip}&limit=10`, 'read')).body;
+    const kinds = detections.events.map((d: { reason: string }) => d.reason).sort();
+    // eslint-disable-next-line no-console
+    console.log(`scale-out: spray/stuffing split ${byReplica.r1}/${byReplica.r2} over r1/r2 → ${kinds.join(', ')}`);
+    expect(kinds).toEqual(['credential_stuffing', 'password_spray']);
+    const evidence = Object.fromEntries(detections.events.map((d: { reason: string; attributes: Record<string, unknown> }) => [d.reason, d.attributes]));
+    expect(evidence.password_spray).toMatchObject({ distinct_users: 11, failures: 11 });
+    expect(evidence.credential_stuffing).toMatchObject({ distinct_users: 20, failures: 20, unknown_user_share: 1 });
+  }, 120_000);
+
   test('a lock made through one replica and lifted through the other: announced to every replica, answered from there', async () => {
     const user = `unlock-${run}`;
     const observer = await PostgresStore.open(dbUrl);

@@ -7,7 +7,7 @@ import { DetectionWindows } from './windowed-keys';
 
 export function createBruteForceDetection(config: DetectionConfig): Processor {
   const { failures, windowMs } = config.bruteForce;
-  const windows = new DetectionWindows('brute_force', windowMs, { users: false, ips: true }, config.cooldownMs, config.maxTrackedKeys);
+  const windows = new DetectionWindows([{ kind: 'brute_force', windowMs }], { users: false, ips: true }, config.cooldownMs, config.maxTrackedKeys);
   return {
     name: 'detect_brute_force',
     async process(events, ctx) {
@@ -18,8 +18,14 @@ export function createBruteForceDetection(config: DetectionConfig): Processor {
         attempts.map((e) => e.user),
         (keys) => {
           for (const e of attempts) {
-            const w = keys.add(e.user, { t: e.time, user: e.user, ip: e.ip, failure: true, unknownUser: isUnknownUserFailure(e) });
-            if (w.failures >= failures && keys.mayFire(e.user, e.time)) {
+            const [w] = keys.add(e.user, {
+              t: e.time,
+              user: e.user,
+              ip: e.ip,
+              failure: true,
+              unknownUser: isUnknownUserFailure(e),
+            });
+            if (w.failures >= failures && keys.mayFire(0, e.user, e.time)) {
               ctx.emit(
                 detectionEvent('brute_force', e, e.user, ctx.now, {
                   failures: w.failures,

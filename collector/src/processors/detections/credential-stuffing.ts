@@ -5,26 +5,29 @@
 // Prevention Cheat Sheet). Default: at least 20 distinct accounts from one IP within 10 minutes,
 // at least 80 % of attempts failing, and either at least one success or at least half of the
 // failures naming an unknown account (invalid_user…).
-import type { Processor } from '../../pipeline/contracts';
-import { addressWindowDetection, round } from './address-windows';
+import { type AddressRule, round } from './address-windows';
 import type { DetectionConfig } from './config';
 
-export function createCredentialStuffingDetection(config: DetectionConfig): Processor {
+export function credentialStuffingRule(config: DetectionConfig): AddressRule {
   const { users, windowMs, minFailureRatio, minSuccesses, unknownUserShare } = config.stuffing;
-  return addressWindowDetection('credential_stuffing', windowMs, config, (w) => {
-    if (w.distinctUsers < users) return null;
-    const ratio = w.failures / w.attempts;
-    if (ratio < minFailureRatio) return null;
-    const unknownShare = w.failures > 0 ? w.unknownUserFailures / w.failures : 0;
-    const hasSuccesses = minSuccesses > 0 && w.successes >= minSuccesses;
-    if (!hasSuccesses && unknownShare < unknownUserShare) return null;
-    return {
-      distinct_users: w.distinctUsers,
-      attempts: w.attempts,
-      failures: w.failures,
-      successes: w.successes,
-      failure_ratio: round(ratio),
-      unknown_user_share: round(unknownShare),
-    };
-  });
+  return {
+    kind: 'credential_stuffing',
+    windowMs,
+    rule: (w) => {
+      if (w.distinctUsers < users) return null;
+      const ratio = w.failures / w.attempts;
+      if (ratio < minFailureRatio) return null;
+      const unknownShare = w.failures > 0 ? w.unknownUserFailures / w.failures : 0;
+      const hasSuccesses = minSuccesses > 0 && w.successes >= minSuccesses;
+      if (!hasSuccesses && unknownShare < unknownUserShare) return null;
+      return {
+        distinct_users: w.distinctUsers,
+        attempts: w.attempts,
+        failures: w.failures,
+        successes: w.successes,
+        failure_ratio: round(ratio),
+        unknown_user_share: round(unknownShare),
+      };
+    },
+  };
 }

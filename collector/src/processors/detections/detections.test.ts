@@ -189,7 +189,12 @@ describe('new_device and new_country', () => {
     ];
     const ds = await run(detect({ AUTHWATCH_DETECT: 'new_country' }), events);
     expect(ds).toHaveLength(1);
-    expect(ds[0]).toMatchObject({ reason: 'new_country', user: 'ivy', country: 'US', attributes: { country: 'US', previous_country: 'FR', known_countries: 'FR' } });
+    expect(ds[0]).toMatchObject({
+      reason: 'new_country',
+      user: 'ivy',
+      country: 'US',
+      attributes: { country: 'US', previous_country: 'FR', known_countries: 'FR' },
+    });
   });
 });
 
@@ -201,8 +206,7 @@ describe('10k events of generated normal traffic', () => {
     const ms = performance.now() - started;
     const byKind = new Map<string, StoredEvent[]>();
     for (const d of ds) byKind.set(d.reason!, [...(byKind.get(d.reason!) ?? []), d]);
-    const fp = (kind: string, expected: Set<string>) =>
-      (byKind.get(kind) ?? []).filter((d) => !expected.has(String(d.attributes!.trigger_event_id)));
+    const fp = (kind: string, expected: Set<string>) => (byKind.get(kind) ?? []).filter((d) => !expected.has(String(d.attributes!.trigger_event_id)));
     const falsePositives = {
       brute_force: byKind.get('brute_force') ?? [],
       password_spray: byKind.get('password_spray') ?? [],
@@ -242,5 +246,65 @@ describe('10k events of generated normal traffic', () => {
       'password_spray 203.0.113.10',
       'password_spray 203.0.113.11',
     ]);
+  });
+});
+
+describe('windows kept in the store, as replicas sharing PostgreSQL keep them', () => {
+  // Kept state expires by the clock: these events are from the next days, not from a past year.
+  const SOON = Date.now() + 86_400_000;
+  const attackTraffic = () => {
+    const traffic = normalTraffic(4_000, 13, 3, SOON);
+    const t = traffic.events[2000].time;
+    const attack: StoredEvent[] = [
+      ...Array.from({ length: 9 }, (_, i) => fail('user007', '203.0.113.9', t + i * 7000)),
+      ...Array.from({ length: 12 }, (_, i) => fail(`user${String(100 + i)}`, '203.0.113.10', t + i * 120_000)),
+      ...Array.from({ length: 30 }, (_, i) => fail(`nobody${i}`, '203.0.113.11', t + i * 2000, 'invalid_user')),
+      // The same address later on, past stuffing's cooldown: fires again.
+      ...Array.from({ length: 25 }, (_, i) => fail(`again${i}`, '203.0.113.11', t + 11 * 60_000 + i * 1000, 'invalid_user')),
+    ];
+    return [...traffic.events, ...attack].sort((a, b) => a.time - b.time);
+  };
+  const env = { AUTHWATCH_DETECT: 'brute_force,password_spray,credential_stuffing' };
+  const summary = (ds: StoredEvent[]) =>
+    ds
+      .map((d) => ({ reason: d.reason, user: d.user, ip: d.ip, time: d.time, attributes: d.attributes }))
+      .sort((a, b) => a.time - b.time || a.reason!.localeCompare(b.reason!));
+
+  test('fire exactly as windows kept in memory, batch after batch', async () => {
+    const events = attackTraffic();
+    const inMemory = await run(detect(env), events, 37);
+    // A fresh processor per batch: nothing survives in memory, all comes from the store's state.
+    const emitted: StoredEvent[] = [];
+    for (let i = 0; i < events.length; i += 3) emitted.push(...(await run(detect(env), events.slice(i, i + 3), 3, { shared: true })));
+    expect(summary(inMemory).map((d) => `${d.reason} ${d.reason === 'brute_force' ? d.user : d.ip}`)).toEqual([
+      'password_spray 203.0.113.11',
+      'credential_stuffing 203.0.113.11',
+      'brute_force user007',
+      // The second burst, past both cooldowns.
+      'password_spray 203.0.113.11',
+      'credential_stuffing 203.0.113.11',
+      // 12 users over 22 minutes: inside spray's 30-minute window, never inside stuffing's 10.
+      'password_spray 203.0.113.10',
+    ]);
+    expect(summary(emitted)).toEqual(summary(inMemory));
+  });
+
+  test('spray and stuffing keep one state row per address; rows a single detection wrote are still read', async () => {
+    const sprayAndStuffing = detect({ AUTHWATCH_DETECT: 'password_spray,credential_stuffing' });
+    await run(sprayAndStuffing, [fail('a', '203.0.113.20', SOON)], 500, { shared: true });
+    const rows = await db.store.write(async (tx) =>
+      Promise.all(
+        ['soft:detect.window.password_spray+credential_stuffing', 'soft:detect.window.password_spray', 'soft:detect.window.credential_stuffing'].map((ns) =>
+          tx.getState<{ w: { e: unknown[] }; f: unknown }>(ns, '203.0.113.20'),
+        ),
+      ),
+    );
+    expect(rows).toEqual([{ w: { e: [[SOON, 'a', '203.0.113.20', 1]] }, f: [null, null] }, undefined, undefined]);
+
+    // A brute-force row as one detection per row wrote it (f a single cooldown): 7 failures, then the 8th fires.
+    const seven = Array.from({ length: 7 }, (_, i) => [SOON + i * 1000, 'victim', '203.0.113.5', 1]);
+    await db.store.write((tx) => tx.putState('soft:detect.window.brute_force', 'victim', { w: { e: seven }, f: null }, SOON + 600_000));
+    const ds = await run(detect({ AUTHWATCH_DETECT: 'brute_force' }), [fail('victim', '203.0.113.5', SOON + 8000)], 500, { shared: true });
+    expect(ds.map((d) => [d.reason, d.attributes!.failures])).toEqual([['brute_force', 8]]);
   });
 });

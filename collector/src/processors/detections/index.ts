@@ -7,15 +7,19 @@
 import type { Processor } from '../../pipeline/contracts';
 import { createBruteForceDetection } from './brute-force';
 import type { DetectionConfig } from './config';
-import { createCredentialStuffingDetection } from './credential-stuffing';
-import { createPasswordSprayDetection } from './password-spray';
+import { type AddressRule, addressWindowDetections } from './address-windows';
+import { credentialStuffingRule } from './credential-stuffing';
+import { passwordSprayRule } from './password-spray';
 import { createUserProfileDetections } from './user-profile';
 
 export function createDetections(config: DetectionConfig): Processor[] {
   const out: Processor[] = [];
   if (config.kinds.has('brute_force')) out.push(createBruteForceDetection(config));
-  if (config.kinds.has('password_spray')) out.push(createPasswordSprayDetection(config));
-  if (config.kinds.has('credential_stuffing')) out.push(createCredentialStuffingDetection(config));
+  // Both watch addresses: one processor, one window state per address (address-windows.ts).
+  const address: AddressRule[] = [];
+  if (config.kinds.has('password_spray')) address.push(passwordSprayRule(config));
+  if (config.kinds.has('credential_stuffing')) address.push(credentialStuffingRule(config));
+  if (address.length) out.push(addressWindowDetections(address, config));
   if ((['new_device', 'new_country', 'impossible_travel'] as const).some((k) => config.kinds.has(k))) {
     out.push(createUserProfileDetections(config));
   }

@@ -4,7 +4,7 @@ const MIN = 60_000;
 const attempt = (t: number, user: string, failure = true) => ({ t, user, ip: '198.51.100.7', failure, unknownUser: false });
 
 test('keys quiet for a whole window are freed, not kept until the cap', () => {
-  const keys = new WindowedKeys(2 * MIN, { users: false, ips: true }, 10 * MIN, 100_000);
+  const keys = new WindowedKeys([2 * MIN], { users: false, ips: true }, 10 * MIN, 100_000);
   for (let i = 0; i < 10_000; i++) keys.add(`user${i}`, attempt(i, `user${i}`));
   keys.expire();
   expect(keys.size.windows).toBe(10_000);
@@ -15,23 +15,44 @@ test('keys quiet for a whole window are freed, not kept until the cap', () => {
 });
 
 test('a key still inside its window keeps its count across an expiry', () => {
-  const keys = new WindowedKeys(2 * MIN, { users: false, ips: true }, 10 * MIN, 100);
+  const keys = new WindowedKeys([2 * MIN], { users: false, ips: true }, 10 * MIN, 100);
   keys.add('bob', attempt(0, 'bob'));
   keys.add('bob', attempt(MIN, 'bob'));
   keys.expire();
-  expect(keys.add('bob', attempt(MIN + 1000, 'bob')).failures).toBe(3);
+  expect(keys.add('bob', attempt(MIN + 1000, 'bob'))[0].failures).toBe(3);
 });
 
 test('the cooldown outlives the window: a key that fired stays quiet until the cooldown has passed', () => {
-  const keys = new WindowedKeys(2 * MIN, { users: false, ips: true }, 10 * MIN, 100);
+  const keys = new WindowedKeys([2 * MIN], { users: false, ips: true }, 10 * MIN, 100);
   keys.add('carol', attempt(0, 'carol'));
-  expect(keys.mayFire('carol', 0)).toBe(true);
+  expect(keys.mayFire(0, 'carol', 0)).toBe(true);
   keys.add('dave', attempt(5 * MIN, 'dave'));
   keys.expire();
   expect(keys.size).toEqual({ windows: 1, cooldowns: 1 });
-  expect(keys.mayFire('carol', 5 * MIN)).toBe(false);
+  expect(keys.mayFire(0, 'carol', 5 * MIN)).toBe(false);
   keys.add('dave', attempt(11 * MIN, 'dave'));
   keys.expire();
   expect(keys.size.cooldowns).toBe(0);
-  expect(keys.mayFire('carol', 11 * MIN)).toBe(true);
+  expect(keys.mayFire(0, 'carol', 11 * MIN)).toBe(true);
+});
+
+test('detections sharing a key each count over their own window and keep their own cooldown', () => {
+  // A 30-minute and a 10-minute window on one address, as spray and stuffing have.
+  const keys = new WindowedKeys([30 * MIN, 10 * MIN], { users: true, ips: false }, 10 * MIN, 100);
+  for (let i = 0; i < 6; i++) keys.add('ip', attempt(i * 5 * MIN, `u${i}`));
+  const [long, short] = keys.add('ip', attempt(30 * MIN, 'u6'));
+  // At 30 min: the long window holds 5..30 min (6 attempts), the short one 25 and 30 min.
+  expect([long.failures, long.distinctUsers]).toEqual([6, 6]);
+  expect([short.failures, short.distinctUsers]).toEqual([2, 2]);
+  expect(keys.mayFire(1, 'ip', 30 * MIN)).toBe(true);
+  // One detection firing leaves the other's cooldown alone.
+  expect(keys.mayFire(0, 'ip', 30 * MIN)).toBe(true);
+  expect(keys.mayFire(1, 'ip', 31 * MIN)).toBe(false);
+  // The key is freed only once the longest window has passed.
+  keys.add('other', attempt(45 * MIN, 'x'));
+  keys.expire();
+  expect(keys.size.windows).toBe(2);
+  keys.add('other', attempt(61 * MIN, 'x'));
+  keys.expire();
+  expect(keys.size.windows).toBe(1);
 });
