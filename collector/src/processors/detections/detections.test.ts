@@ -299,7 +299,8 @@ describe('windows kept in the store, as replicas sharing PostgreSQL keep them', 
         ),
       ),
     );
-    expect(rows).toEqual([{ w: { e: [[SOON, 'a', '203.0.113.20', 1]] }, f: [null, null] }, undefined, undefined]);
+    // The address is the row's key: each attempt keeps its time (from b), user and flags.
+    expect(rows).toEqual([{ w: { b: SOON, e: [[0, 'a', 1]] }, f: [null, null] }, undefined, undefined]);
 
     // A brute-force row as one detection per row wrote it (f a single cooldown): 7 failures, then the 8th fires.
     const seven = Array.from({ length: 7 }, (_, i) => [SOON + i * 1000, 'victim', '203.0.113.5', 1]);

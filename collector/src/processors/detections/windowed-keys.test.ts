@@ -1,3 +1,4 @@
+import { AttemptWindow, type SerializedWindow } from './attempt-window';
 import { WindowedKeys } from './windowed-keys';
 
 const MIN = 60_000;
@@ -55,4 +56,24 @@ test('detections sharing a key each count over their own window and keep their o
   keys.add('other', attempt(61 * MIN, 'x'));
   keys.expire();
   expect(keys.size.windows).toBe(1);
+});
+
+test('a window saved and read back counts the same, in less text than full attempts; windows saved before still read', () => {
+  const T = Date.UTC(2026, 10, 26);
+  for (const track of [
+    { users: true, ips: false },
+    { users: false, ips: true },
+  ]) {
+    const w = new AttemptWindow(30 * MIN, track);
+    // Out of order, some out of the window, unknown users among them.
+    const times = [0, 5, 3, 40, 41, 38, 45, 44, 60, 59];
+    times.forEach((m, i) => w.add({ t: T + m * MIN, user: `user${i % 4}`, ip: `203.0.113.${i % 3}`, failure: i % 3 !== 0, unknownUser: i % 5 === 0 }));
+    const counts = (x: AttemptWindow) => [x.attempts, x.failures, x.unknownUserFailures, x.failingUsers, x.distinctUsers, x.distinctIps, x.latestTime];
+    const saved = w.toJSON();
+    expect(counts(AttemptWindow.fromJSON(30 * MIN, track, JSON.parse(JSON.stringify(saved))))).toEqual(counts(w));
+    // The same attempts as first saved: full, absolute times.
+    const full = { e: saved.e.map((x) => (x.length === 3 ? [saved.b! + x[0], track.users ? x[1] : 'user?', track.users ? '203.0.113.9' : x[1], x[2]] : x)) };
+    expect(counts(AttemptWindow.fromJSON(30 * MIN, track, full as SerializedWindow))).toEqual(counts(w));
+    expect(JSON.stringify(saved).length).toBeLessThan(0.75 * JSON.stringify(full).length);
+  }
 });
