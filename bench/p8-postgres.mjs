@@ -2,6 +2,7 @@
 // P8: PostgreSQL scale-out. `node bench/p8-postgres.mjs [--quick] [--seconds N] [--rounds N]
 // [--connections N] [--main another build's collector/dist/main.js, to compare builds]`, or through the runner (`npm run bench -- --pg`), which imports runP8().
 // `--check`: the /v1/check phase alone; `--ingest`: the ingest rounds and the COPY alone. `--profile DIR`: the replicas' CPU profiles.
+// `--varied`: every request carries other users and addresses (the default sends one body again and again).
 // `--haproxy-log FILE`: HAProxy's per-request log of the check phase (Tq/Tw/Tc/Tr/Ta timers).
 // `--count [--batches N] [--explain MS] [--profile DIR] [--main collector/dist/main.js of another build]`: statements, server time and collector CPU per batch (countBatch below).
 // PostgreSQL: AUTHWATCH_TEST_PG (an admin URL), else a throwaway cluster started here (initdb +
@@ -165,6 +166,10 @@ export async function runP8(options = {}) {
     const ingestH = { 'content-type': 'application/json', ...bearer(keys.ingest) };
     const batchFile = join(tmp, 'batch.json');
     writeFileSync(batchFile, batchBody(1000, 42));
+    // --varied: each request its own users and addresses (100 bodies, seeds 1000–1099) instead of
+    // one body sent again and again, whose every request touches the same 1,000 users and addresses.
+    const variedFile = options.varied ? join(tmp, 'batches.json') : null;
+    if (variedFile) writeFileSync(variedFile, JSON.stringify(Array.from({ length: 100 }, (_, i) => batchBody(1000, 1000 + i))));
     const warmBody = batchBody(1000, 7);
     const freshDb = async (tag) => {
       const name = `authwatch_p8_${process.pid}_${databases.length}_${tag}`;
@@ -202,6 +207,10 @@ export async function runP8(options = {}) {
           if (res.status !== 202) throw new Error(`warm-up batch: ${res.status} ${await res.text()}`);
         }
       }
+      // Then idle: the warm-up's public addresses start each replica's ASN table build (sliced,
+      // ~0.6 s of CPU plus its GC, once per process). Left running it fell into the measured
+      // seconds, twice with two replicas.
+      for (const r of rs) await settle(r.pid, 15000);
       return { replicas: rs, lb };
     };
     const stopAll = async () => {
@@ -214,7 +223,7 @@ export async function runP8(options = {}) {
     };
     const ingest = (url) =>
       runJsonProcess(
-        [join(root, 'bench/load/cannon.mjs'), JSON.stringify({ url: `${url}/v1/events`, method: 'POST', bodyFile: batchFile, uniqueIds: true, headers: ingestH, connections, duration: seconds, timeout: 30 })],
+        [join(root, 'bench/load/cannon.mjs'), JSON.stringify({ url: `${url}/v1/events`, method: 'POST', ...(variedFile ? { bodiesFile: variedFile } : { bodyFile: batchFile }), uniqueIds: true, headers: ingestH, connections, duration: seconds, timeout: 30 })],
         { cwd: root, name: 'autocannon' },
       );
 
@@ -288,7 +297,7 @@ export async function runP8(options = {}) {
         loadavg: os.loadavg(),
       },
       line:
-        `P8 PostgreSQL batched ingest: 2 replicas ${fmt(scale)}x of 1 replica (${fmt(eps2)} vs ${fmt(eps1)} events/s through HAProxy, 1,000/request, ${connections} connections; ` +
+        `P8 PostgreSQL batched ingest: 2 replicas ${fmt(scale)}x of 1 replica (${fmt(eps2)} vs ${fmt(eps1)} events/s through HAProxy, 1,000/request${variedFile ? ', varied users' : ''}, ${connections} connections; ` +
         `rounds ${perRound.map((x) => fmt(x.eps2 / x.eps1)).join(' / ')}), 1 replica ${fmt(ofCopy)}x of bare COPY (${fmt(eps1)} vs ${fmt(copyRate)} rows/s, the same ${rows.toLocaleString('en-US')} rows into the same table); non-2xx ${non2xx}`,
     });
     }
@@ -455,7 +464,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     console.log(JSON.stringify(await countBatch({ batches: num('--batches'), explain: num('--explain'), profile: argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined, main: argv.includes('--main') ? argv[argv.indexOf('--main') + 1] : undefined }), null, 2));
     process.exit(0);
   }
-  const figures = await runP8({ main: argv.includes('--main') ? argv[argv.indexOf('--main') + 1] : undefined, checkOnly: argv.includes('--check'), ingestOnly: argv.includes('--ingest'), haproxyLog: argv.includes('--haproxy-log') ? argv[argv.indexOf('--haproxy-log') + 1] : undefined, profile: argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined, quick: argv.includes('--quick'), seconds: num('--seconds'), rounds: num('--rounds'), connections: num('--connections') });
+  const figures = await runP8({ main: argv.includes('--main') ? argv[argv.indexOf('--main') + 1] : undefined, checkOnly: argv.includes('--check'), ingestOnly: argv.includes('--ingest'), haproxyLog: argv.includes('--haproxy-log') ? argv[argv.indexOf('--haproxy-log') + 1] : undefined, profile: argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined, quick: argv.includes('--quick'), varied: argv.includes('--varied'), seconds: num('--seconds'), rounds: num('--rounds'), connections: num('--connections') });
   for (const f of figures) {
     const verdict = f.pass === null ? '' : f.pass ? '  PASS' : '  MISS';
     console.log(`${f.line}${verdict}${f.target ? ` (target ${f.target})` : ''}`);

@@ -10,16 +10,25 @@ if (opts.bodyFile) {
   opts.body = readFileSync(opts.bodyFile, 'utf8');
   delete opts.bodyFile;
 }
+// Several bodies (a JSON array of body texts): request n sends body n modulo their number.
+let templates = null;
+if (opts.bodiesFile) {
+  templates = JSON.parse(readFileSync(opts.bodiesFile, 'utf8'));
+  delete opts.bodiesFile;
+}
 // Unique event ids per request: every "[<id>]" in the body becomes "<run>-<n>". (autocannon's own
 // idReplacement assumes a hyperid length that no longer holds and sends a wrong Content-Length.)
-if (opts.uniqueIds) {
-  const template = opts.body;
+if (opts.uniqueIds || templates) {
+  const bodies = templates ?? [opts.body];
+  const unique = Boolean(opts.uniqueIds);
   const run = `${process.pid.toString(36)}${Date.now().toString(36)}`;
   let n = 0;
   opts.requests = [
     {
       setupRequest(req) {
-        req.body = template.replaceAll('[<id>]', `${run}-${n++}`);
+        const body = bodies[n % bodies.length];
+        req.body = unique ? body.replaceAll('[<id>]', `${run}-${n}`) : body;
+        n++;
         return req;
       },
     },
