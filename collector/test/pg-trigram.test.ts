@@ -196,7 +196,7 @@ describeWithPostgres('pg trigram without pg_trgm')('free text on PostgreSQL with
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     try {
-      expect((await c.query(`SELECT max(version) AS v FROM schema_migrations`)).rows[0].v).toBe(4);
+      expect((await c.query(`SELECT max(version) AS v FROM schema_migrations`)).rows[0].v).toBe(5);
       expect((await c.query(`SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'pg_trgm'`)).rows[0].n).toBe(0);
       expect((await c.query(`SELECT to_regclass('events_q_trgm') AS i`)).rows[0].i).toBeNull();
       const lines: string[] = [];

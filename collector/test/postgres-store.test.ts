@@ -59,9 +59,31 @@ describeWithPostgres('postgres store')('postgres store', () => {
       const stores = await Promise.all([1, 2, 3].map(() => PostgresStore.open(url)));
       await Promise.all(stores.map((s) => s.close()));
       const rows = (await raw.query('SELECT version, name FROM schema_migrations ORDER BY version')).rows;
-      expect(rows).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'attempt_reservations' }, { version: 3, name: 'scale_out' }, { version: 4, name: 'q_trigram' }]);
+      expect(rows).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'attempt_reservations' }, { version: 3, name: 'scale_out' }, { version: 4, name: 'q_trigram' }, { version: 5, name: 'state_soft_in_place' }]);
       const types = (await raw.query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'events' AND column_name IN ('time', 'attributes')`)).rows;
       expect(Object.fromEntries(types.map((r: { column_name: string; data_type: string }) => [r.column_name, r.data_type]))).toEqual({ time: 'bigint', attributes: 'jsonb' });
+    });
+
+    test('detection windows are rewritten in place (HOT updates: no new index entries)', async () => {
+      const s = await PostgresStore.open(url);
+      try {
+        for (let i = 0; i < 20; i++) {
+          const window = { w: { b: i, e: [[0, '203.0.113.1', 1]] }, f: [null] };
+          await s.write((tx) => tx.putState('soft:detect.window.brute_force', 'hot-test', window, Date.now() + 600_000));
+        }
+      } finally {
+        await s.close();
+      }
+      // Statistics reach pg_stat_user_tables once the writing backends report them (about 1 s).
+      let row = { n_tup_upd: 0, n_tup_hot_upd: 0 };
+      for (let i = 0; i < 100 && row.n_tup_upd < 19; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        row = (await raw.query(`SELECT n_tup_upd::int, n_tup_hot_upd::int FROM pg_stat_user_tables WHERE relname = 'state_soft'`)).rows[0];
+      }
+      expect(row.n_tup_upd).toBeGreaterThanOrEqual(19);
+      expect(row.n_tup_hot_upd).toBe(row.n_tup_upd);
+      const indexes = (await raw.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'state_soft'`)).rows;
+      expect(indexes.map((r: { indexname: string }) => r.indexname)).toEqual(['state_soft_pkey']);
     });
 
     test('queries use indexes', async () => {
