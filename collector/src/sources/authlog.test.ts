@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { KEYS, startServer, type TestServer } from '../../test/helpers/server';
 import { AuthLogBatcher, pipelineSink, runAuthLogSource } from './authlog';
+import { IMPORT_BATCH_LINES, startAuthLog } from './authlog-cli';
 import { remoteSink } from './authlog-shipper';
 
 const FIXTURES = join(__dirname, '..', '..', 'test', 'fixtures');
@@ -38,6 +39,26 @@ describe('auth.log into the collector', () => {
   });
   afterEach(async () => {
     await s.stop(true);
+  });
+
+  test('a log read through into the collector goes in batches of 10,000 lines (a tenth of the commits); shipped to a collector, 1,000', async () => {
+    const file = join(s.dir, 'big.log');
+    writeFileSync(file, Array.from({ length: 25_000 }, (_, i) => line(10_000 + i, `u${i}`, '192.0.2.9')).join(''));
+    const sizes: number[] = [];
+    const pipeline = s.collector.pipeline;
+    const submit = pipeline.submit.bind(pipeline);
+    pipeline.submit = (body, opts) => (sizes.push((body as unknown[]).length), submit(body, opts));
+    const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined } as unknown as Parameters<typeof startAuthLog>[2];
+    const opts = { path: file, follow: false, fromStart: true, once: true, timezone: 'UTC', to: undefined, key: undefined, journal: false, mode: 'normal' as const };
+    const stats = await startAuthLog(opts, s.collector, quiet).done;
+    expect(stats).toMatchObject({ lines: 25_000, events: 25_000, accepted: 25_000 });
+    expect(sizes).toEqual([IMPORT_BATCH_LINES, IMPORT_BATCH_LINES, 5_000]);
+    expect((await s.get('/v1/events?user=u24999&limit=1', 'read')).body.total).toBe(1);
+    // Shipped to a collector (here the same one, over HTTP): 1,000 lines a request, bodies well under its limit.
+    sizes.length = 0;
+    const shipped = await startAuthLog({ ...opts, to: s.url, key: KEYS.ingest }, null, quiet).done;
+    expect(shipped).toMatchObject({ lines: 25_000, events: 25_000, duplicates: 25_000 });
+    expect(sizes).toEqual(Array(25).fill(1_000));
   });
 
   test('batches overlapping their commits keep the order: 5 failures, a success, 5 failures, 2 lines a batch, lock no one', async () => {
