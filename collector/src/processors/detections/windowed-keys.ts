@@ -100,6 +100,19 @@ interface SavedKey {
   f: (number | null)[] | number | null;
 }
 
+/** Steps a saved window's expiry moves in. */
+export const EXPIRY_STEP_MS = 5 * 60_000;
+
+/**
+ * A saved window's expiry: `at` rounded up to EXPIRY_STEP_MS. A key rewritten batch after batch
+ * keeps the same expiry for minutes, so PostgreSQL can update its row in place (its expires_at
+ * index is not touched). Keeping a quiet key's row up to a step longer changes nothing: a window
+ * counts its attempts by their times, not by the row's expiry.
+ */
+export function stateExpiry(at: number): number {
+  return Math.ceil(at / EXPIRY_STEP_MS) * EXPIRY_STEP_MS;
+}
+
 /** The windows of one batch's keys, read from and written back to transaction state. */
 export class SharedWindows implements KeyWindows {
   private readonly keys = new Map<string, { ws: AttemptWindow[]; fired: (number | null)[]; dirty: boolean }>();
@@ -166,7 +179,7 @@ export class SharedWindows implements KeyWindows {
 
   /** Writes back the changed keys; the store drops a key quiet for a window and a cooldown. */
   async save(tx: WriteTx, now: number): Promise<void> {
-    const expiresAt = now + Math.max(this.views[this.longest], this.cooldownMs);
+    const expiresAt = stateExpiry(now + Math.max(this.views[this.longest], this.cooldownMs));
     for (const [key, e] of this.keys) {
       if (e.dirty) await tx.putState<SavedKey>(this.namespace, key, { w: e.ws[this.longest].toJSON(), f: e.fired }, expiresAt);
     }

@@ -289,13 +289,12 @@ $do$;
   {
     version: 5,
     name: 'state_soft_in_place',
-    // Detection windows are rewritten on every batch that touches their key. The index on
-    // expires_at (which every rewrite changes) made each rewrite a new row version with two new
-    // index entries; without it, and with room left on each page, PostgreSQL updates them in place
-    // (HOT: the primary key is unchanged, no index entry is added). The sweeper's prune, once per
-    // sweep and replica, reads the table instead.
+    // Detection windows are rewritten on every batch that touches their key. With room left on
+    // each page, and expires_at moving in 5-minute steps (windowed-keys.ts), PostgreSQL updates a
+    // row in place (HOT: no indexed column changed, no index entry added). The expires_at index
+    // stays: the sweeper prunes under the cluster-wide write lock, and without the index that
+    // prune reads the whole table (500k rows: 96 ms instead of 1.3 ms, measured).
     sql: `
-DROP INDEX IF EXISTS state_soft_expires;
 ALTER TABLE state_soft SET (fillfactor = 50);
 `,
   },
