@@ -1,8 +1,8 @@
 // auth.log source: lines (authlog-follow when following a file, authlog-input otherwise: plain,
 // gzip or stdin) → parsed events, one per attempt (authlog-parse) → batches of up to 1,000 lines
-// (10,000 for a file imported in-process, authlog-cli.ts) or 200 ms → validated like POST /v1/events → either this collector's pipeline (in-process, the
-// default) or a remote collector's POST /v1/events (shipper mode, authlog-shipper.ts). The same
-// batching and parsing serve both.
+// (10,000 for a file imported in-process, authlog-cli.ts) or 200 ms → validated like POST
+// /v1/events → either this collector's pipeline (in-process, the default) or a remote collector's
+// POST /v1/events (shipper mode, authlog-shipper.ts). The same batching and parsing serve both.
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log';
 import type { Pipeline } from '../pipeline/runner';

@@ -106,18 +106,28 @@ export class AttemptWindow {
 
   /** The window toJSON saved: the same attempts added again, so every count is as it was. */
   static fromJSON(windowMs: number, track: { users: boolean; ips: boolean }, saved: SerializedWindow): AttemptWindow {
-    const w = new AttemptWindow(windowMs, track);
+    return AttemptWindow.restore([windowMs], track, saved)[0];
+  }
+
+  /**
+   * One window per length from what toJSON saved (the longest window's attempts): each attempt
+   * is decoded once and added to every window, which keeps only those inside its own length.
+   */
+  static restore(windows: readonly number[], track: { users: boolean; ips: boolean }, saved: SerializedWindow): AttemptWindow[] {
+    const ws = windows.map((ms) => new AttemptWindow(ms, track));
     const b = saved.b ?? 0;
     for (const x of saved.e) {
+      let a: Attempt;
       if (x.length === 3) {
         const [dt, name, flags] = x;
-        w.add({ t: b + dt, user: track.users ? (name ?? '') : '', ip: track.users ? null : name, failure: (flags & 1) !== 0, unknownUser: (flags & 2) !== 0 });
+        a = { t: b + dt, user: track.users ? (name ?? '') : '', ip: track.users ? null : name, failure: (flags & 1) !== 0, unknownUser: (flags & 2) !== 0 };
       } else {
         const [t, user, ip, flags] = x;
-        w.add({ t: b + t, user, ip, failure: (flags & 1) !== 0, unknownUser: (flags & 2) !== 0 });
+        a = { t: b + t, user, ip, failure: (flags & 1) !== 0, unknownUser: (flags & 2) !== 0 };
       }
+      for (const w of ws) w.add(a);
     }
-    return w;
+    return ws;
   }
 
   /** A few users seen in the window, for evidence. */

@@ -137,7 +137,7 @@ export class SharedWindows implements KeyWindows {
       }
       const f = Array.isArray(saved.f) ? saved.f : [saved.f];
       this.keys.set(key, {
-        ws: this.views.map((ms) => AttemptWindow.fromJSON(ms, this.track, saved.w)),
+        ws: AttemptWindow.restore(this.views, this.track, saved.w),
         fired: this.views.map((_, i) => f[i] ?? null),
         dirty: false,
       });
