@@ -414,7 +414,7 @@ export async function countBatch(options = {}) {
       process.kill(server.pid, 'SIGUSR2');
       for (let i = 0; i < 200; i++) {
         const now = existsSync(countFile) ? readFileSync(countFile, 'utf8') : '';
-        if (now && now !== before) return JSON.parse(now).rows;
+        if (now && now !== before) return JSON.parse(now);
         await new Promise((r) => setTimeout(r, 25));
       }
       throw new Error('the counting shim did not answer');
@@ -422,7 +422,10 @@ export async function countBatch(options = {}) {
     // Backends flush their statistics when idle, at most every 10 s: wait that out around the run.
     const stats = async () => {
       await new Promise((r) => setTimeout(r, 11_000));
-      return (await admin(adminUrl, `SELECT active_time, xact_commit, blks_hit, blks_read, tup_inserted, tup_updated, tup_deleted, tup_fetched FROM pg_stat_database WHERE datname = '${name}'`)).rows[0];
+      const db = (await admin(adminUrl, `SELECT active_time, xact_commit, blks_hit, blks_read, tup_inserted, tup_updated, tup_deleted, tup_fetched FROM pg_stat_database WHERE datname = '${name}'`)).rows[0];
+      // Rows written per table (partitions of events summed), to see which table a batch's time goes to.
+      const tables = (await admin(url, `SELECT regexp_replace(relname, '^events_p[0-9]+$', 'events') AS t, sum(n_tup_ins)::int AS ins, sum(n_tup_upd)::int AS upd, sum(n_tup_hot_upd)::int AS hot, sum(n_tup_del)::int AS del FROM pg_stat_user_tables GROUP BY 1`)).rows;
+      return { ...db, tables: Object.fromEntries(tables.map((r) => [r.t, r])) };
     };
     const warm = batchBody(1000, 7);
     for (let i = 0; i < 3; i++) await post(warm, `warm-${i}`);
@@ -431,9 +434,10 @@ export async function countBatch(options = {}) {
     await dump();
     const s0 = await stats();
     const cpu0 = cpuTicks(server.pid);
-    for (let i = 0; i < batches; i++) await post(body, `b${i}`);
+    // --varied: every batch other users and addresses (seeds 1000 + i, as the ingest rounds' --varied).
+    for (let i = 0; i < batches; i++) await post(options.varied ? batchBody(1000, 1000 + i) : body, `b${i}`);
     const cpu1 = cpuTicks(server.pid);
-    const rows = await dump();
+    const { rows, key_locks_held: held } = await dump();
     const s1 = await stats();
     const per = (x) => Math.round((x / batches) * 100) / 100;
     const statements = rows.map((r) => ({ statement: r.statement, per_batch: per(r.n), ms_per_batch: per(r.ms) }));
@@ -444,7 +448,17 @@ export async function countBatch(options = {}) {
       statements_per_batch: per(rows.reduce((n, r) => n + r.n, 0)),
       roundtrip_ms_per_batch: per(rows.reduce((n, r) => n + r.ms, 0)),
       server_active_ms_per_batch: d('active_time'),
+      // From the key locks' grant to COMMIT's answer: what another writer of the same keys waits.
+      key_locks_held_ms_per_batch: held ? per(held.ms) : null,
       server: { xact_commit: d('xact_commit'), blks_hit: d('blks_hit'), blks_read: d('blks_read'), tup_inserted: d('tup_inserted'), tup_updated: d('tup_updated'), tup_deleted: d('tup_deleted'), tup_fetched: d('tup_fetched') },
+      rows_per_batch: Object.fromEntries(
+        Object.entries(s1.tables)
+          .map(([t, r]) => {
+            const b = s0.tables[t] ?? { ins: 0, upd: 0, hot: 0, del: 0 };
+            return [t, { inserted: per(r.ins - b.ins), updated: per(r.upd - b.upd), in_place: per(r.hot - b.hot), deleted: per(r.del - b.del) }];
+          })
+          .filter(([, r]) => r.inserted || r.updated || r.deleted),
+      ),
       collector_cpu_ms_per_batch: per((cpu1 - cpu0) * 10),
       loadavg: os.loadavg(),
     };
@@ -462,7 +476,7 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
     return i >= 0 ? Number(argv[i + 1]) : undefined;
   };
   if (argv.includes('--count')) {
-    console.log(JSON.stringify(await countBatch({ batches: num('--batches'), explain: num('--explain'), profile: argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined, main: argv.includes('--main') ? argv[argv.indexOf('--main') + 1] : undefined }), null, 2));
+    console.log(JSON.stringify(await countBatch({ batches: num('--batches'), varied: argv.includes('--varied'), explain: num('--explain'), profile: argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined, main: argv.includes('--main') ? argv[argv.indexOf('--main') + 1] : undefined }), null, 2));
     process.exit(0);
   }
   const figures = await runP8({ main: argv.includes('--main') ? argv[argv.indexOf('--main') + 1] : undefined, checkOnly: argv.includes('--check'), ingestOnly: argv.includes('--ingest'), haproxyLog: argv.includes('--haproxy-log') ? argv[argv.indexOf('--haproxy-log') + 1] : undefined, profile: argv.includes('--profile') ? argv[argv.indexOf('--profile') + 1] : undefined, quick: argv.includes('--quick'), varied: argv.includes('--varied'), seconds: num('--seconds'), rounds: num('--rounds'), connections: num('--connections') });
