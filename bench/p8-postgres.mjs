@@ -4,7 +4,8 @@
 // `--check`: the /v1/check phase alone; `--ingest`: the ingest rounds and the COPY alone. `--profile DIR`: the replicas' CPU profiles.
 // `--varied`: every request carries other users and addresses (the default sends one body again and again).
 // `--haproxy-log FILE`: HAProxy's per-request log of the check phase (Tq/Tw/Tc/Tr/Ta timers).
-// `--count [--batches N] [--explain MS] [--profile DIR] [--main collector/dist/main.js of another build]`: statements, server time and collector CPU per batch (countBatch below).
+// `--count [--batches N] [--varied] [--explain MS] [--profile DIR] [--main collector/dist/main.js of another build]`: statements, server time, rows per table,
+// key-lock hold time and collector CPU per batch (countBatch below).
 // PostgreSQL: AUTHWATCH_TEST_PG (an admin URL), else a throwaway cluster started here (initdb +
 // pg_ctl from /usr/lib/postgresql/*/bin, as the postgres user when run as root).
 //
