@@ -24,39 +24,84 @@ export interface SerializedWindow {
   e: (SerializedAttempt | CompactAttempt)[];
 }
 
-interface PerUser {
-  attempts: number;
-  failures: number;
-}
-
 /** Entries kept per key at most; older ones are dropped first (the counts stay consistent). */
 const MAX_ENTRIES = 10_000;
+
+/** A user's attempts and failures in one number: attempts × 2^16 + failures (both ≤ MAX_ENTRIES). */
+const PER_USER_FAILURES = 0x10000;
+
+/**
+ * Counts per name (user or address) in one window. Most windows only ever see one name (an
+ * address tried once, a user from one address), so the first is held inline and a Map is made
+ * for a second: an address's two windows take ~0.7 kB instead of ~1.7 kB, so an attacker who
+ * invents addresses or users fills the key cap with less memory. Names keep a Map's order.
+ */
+class Tally {
+  private one: string | undefined = undefined;
+  private oneValue = 0;
+  private many: Map<string, number> | null = null;
+
+  get size(): number {
+    if (this.many) return this.many.size;
+    return this.one === undefined ? 0 : 1;
+  }
+
+  get(name: string): number {
+    if (this.many) return this.many.get(name) ?? 0;
+    return name === this.one ? this.oneValue : 0;
+  }
+
+  /** Sets name's count; 0 removes the name. */
+  set(name: string, value: number): void {
+    if (this.many) {
+      if (value === 0) this.many.delete(name);
+      else this.many.set(name, value);
+    } else if (this.one === undefined || name === this.one) {
+      this.one = value === 0 ? undefined : name;
+      this.oneValue = value;
+    } else if (value !== 0) {
+      this.many = new Map([
+        [this.one, this.oneValue],
+        [name, value],
+      ]);
+      this.one = undefined;
+    }
+  }
+
+  *names(): IterableIterator<string> {
+    if (this.many) yield* this.many.keys();
+    else if (this.one !== undefined) yield this.one;
+  }
+}
 
 export class AttemptWindow {
   private entries: Attempt[] = [];
   private head = 0;
   private latest = -Infinity;
-  private readonly perUser = new Map<string, PerUser>();
-  private readonly perIp = new Map<string, number>();
+  /** Per user: attempts and failures (PER_USER_FAILURES); per address: attempts. Only what is tracked. */
+  private readonly perUser: Tally | null;
+  private readonly perIp: Tally | null;
   attempts = 0;
   failures = 0;
   unknownUserFailures = 0;
   /** Distinct users with at least one failure in the window (when users are tracked). */
   failingUsers = 0;
-  lastUser = '';
 
-  /** Per-key maps cost a lookup per event: a window keyed by user tracks IPs only, and vice versa. */
+  /** Per-key counts cost a lookup per event: a window keyed by user tracks IPs only, and vice versa. */
   constructor(
     private readonly windowMs: number,
-    private readonly track: { users: boolean; ips: boolean },
-  ) {}
+    track: { users: boolean; ips: boolean },
+  ) {
+    this.perUser = track.users ? new Tally() : null;
+    this.perIp = track.ips ? new Tally() : null;
+  }
 
   get distinctUsers(): number {
-    return this.perUser.size;
+    return this.perUser?.size ?? 0;
   }
 
   get distinctIps(): number {
-    return this.perIp.size;
+    return this.perIp?.size ?? 0;
   }
 
   /** Time of the newest attempt added (-Infinity before the first). */
@@ -70,36 +115,33 @@ export class AttemptWindow {
 
   add(a: Attempt): void {
     if (a.t > this.latest) this.latest = a.t;
-    this.entries.push(a);
+    // A first attempt in an array of its own size (a pushed-to empty array reserves 16 slots).
+    if (this.entries.length === 0) this.entries = [a];
+    else this.entries.push(a);
     this.attempts++;
-    let u: PerUser | undefined;
-    if (this.track.users) {
-      u = this.perUser.get(a.user);
-      if (!u) {
-        u = { attempts: 0, failures: 0 };
-        this.perUser.set(a.user, u);
-      }
-      u.attempts++;
-    }
     if (a.failure) {
       this.failures++;
-      if (u && u.failures++ === 0) this.failingUsers++;
       if (a.unknownUser) this.unknownUserFailures++;
     }
-    if (this.track.ips && a.ip) this.perIp.set(a.ip, (this.perIp.get(a.ip) ?? 0) + 1);
-    this.lastUser = a.user;
+    if (this.perUser) {
+      const u = this.perUser.get(a.user);
+      if (a.failure && u % PER_USER_FAILURES === 0) this.failingUsers++;
+      this.perUser.set(a.user, u + PER_USER_FAILURES + (a.failure ? 1 : 0));
+    }
+    if (this.perIp && a.ip) this.perIp.set(a.ip, this.perIp.get(a.ip) + 1);
     this.prune();
   }
 
   /** The live attempts, oldest first: [t − b, user or address, flags (1 failure, 2 unknown user)]. */
   toJSON(): SerializedWindow {
     const b = this.head < this.entries.length ? this.entries[this.head].t : 0;
-    const one = this.track.users !== this.track.ips;
+    const users = this.perUser !== null;
+    const one = users !== (this.perIp !== null);
     const e: (SerializedAttempt | CompactAttempt)[] = [];
     for (let i = this.head; i < this.entries.length; i++) {
       const a = this.entries[i];
       const flags = (a.failure ? 1 : 0) | (a.unknownUser ? 2 : 0);
-      e.push(one ? [a.t - b, this.track.users ? a.user : a.ip, flags] : [a.t - b, a.user, a.ip, flags]);
+      e.push(one ? [a.t - b, users ? a.user : a.ip, flags] : [a.t - b, a.user, a.ip, flags]);
     }
     return { b, e };
   }
@@ -133,7 +175,8 @@ export class AttemptWindow {
   /** A few users seen in the window, for evidence. */
   sampleUsers(n: number): string[] {
     const out: string[] = [];
-    for (const user of this.perUser.keys()) {
+    if (!this.perUser) return out;
+    for (const user of this.perUser.names()) {
       if (out.length >= n) break;
       out.push(user);
     }
@@ -155,18 +198,15 @@ export class AttemptWindow {
 
   private drop(a: Attempt): void {
     this.attempts--;
-    const u = this.track.users ? this.perUser.get(a.user)! : undefined;
-    if (u) u.attempts--;
     if (a.failure) {
       this.failures--;
-      if (u && --u.failures === 0) this.failingUsers--;
       if (a.unknownUser) this.unknownUserFailures--;
     }
-    if (u && u.attempts === 0) this.perUser.delete(a.user);
-    if (this.track.ips && a.ip) {
-      const n = (this.perIp.get(a.ip) ?? 1) - 1;
-      if (n === 0) this.perIp.delete(a.ip);
-      else this.perIp.set(a.ip, n);
+    if (this.perUser) {
+      const u = this.perUser.get(a.user) - PER_USER_FAILURES - (a.failure ? 1 : 0);
+      if (a.failure && u % PER_USER_FAILURES === 0) this.failingUsers--;
+      this.perUser.set(a.user, u);
     }
+    if (this.perIp && a.ip) this.perIp.set(a.ip, this.perIp.get(a.ip) - 1);
   }
 }
