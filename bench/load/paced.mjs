@@ -51,6 +51,7 @@ class Conn {
     const sock = net.connect({ host: target.hostname, port: Number(target.port || 80), noDelay: true });
     this.sock = sock;
     this.ready = false;
+    this.idleSince = performance.now();
     // Events of a socket this connection has already replaced are ignored.
     sock.on('connect', () => {
       if (this.sock !== sock) return;
@@ -72,6 +73,21 @@ class Conn {
     };
     sock.on('error', lost);
     sock.on('close', lost);
+  }
+  /**
+   * Idle close to the server's announced keep-alive timeout (Keep-Alive: timeout=N): the server
+   * may be closing it right now, and a request written then is lost. Retired first, as HTTP
+   * clients do (undici keeps a 1 s margin), so such a race is not counted as the server's error.
+   */
+  stale() {
+    if (this.keepAliveMs === undefined) return false;
+    return performance.now() - this.idleSince > Math.max(this.keepAliveMs - 1000, this.keepAliveMs / 2);
+  }
+  /** A fresh socket instead of this one (whose events are ignored from now on). */
+  recycle() {
+    const old = this.sock;
+    this.open();
+    old?.destroy();
   }
   send(req, at, measure) {
     this.busy = true;
@@ -115,11 +131,14 @@ class Conn {
       rest = end + 4;
     }
     this.buf = rest < this.buf.length ? this.buf.subarray(rest) : null;
+    const keepAlive = /\r\nkeep-alive:\s*timeout=(\d+)/i.exec(head);
+    if (keepAlive) this.keepAliveMs = Number(keepAlive[1]) * 1000;
     this.done(status, body, /\r\nconnection:\s*close/i.test(head));
   }
   done(status, body, close) {
     const now = performance.now();
     this.busy = false;
+    this.idleSince = now;
     inFlight--;
     statuses[status] = (statuses[status] ?? 0) + 1;
     if (this.measure) {
@@ -154,6 +173,10 @@ function pump() {
   for (const c of conns) {
     if (!due.length) return;
     if (c.busy || !c.ready) continue;
+    if (c.stale()) {
+      c.recycle();
+      continue;
+    }
     const i = due.shift();
     const req = requests[sent % requests.length];
     sent++;

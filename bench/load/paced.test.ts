@@ -1,7 +1,8 @@
 // The fixed-rate client (paced.mjs) decides P3, P3-load, P3-export and P8's check figures. Against
 // real node:http servers whose behaviour is known, it must count every request, measure a delay
 // the server adds, show a server stall in the tail for every request scheduled during it (no
-// coordinated omission), and read chunked answers and connections the server closes.
+// coordinated omission), read chunked answers and connections the server closes, and never write
+// to a connection idle near the server's keep-alive timeout (a race the server would be blamed for).
 // Latency assertions here are lower bounds only: a slow machine can only raise them.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,9 +26,9 @@ const bodiesFile = join(dir, 'bodies.json');
 writeFileSync(bodiesFile, JSON.stringify([{ user: 'locked' }, { user: 'a' }, { user: 'b' }, { user: 'c' }]));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function serve(handler: http.RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
+async function serve(handler: http.RequestListener, keepAliveMs = 60_000): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer(handler);
-  server.keepAliveTimeout = 60_000;
+  server.keepAliveTimeout = keepAliveMs;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { url, close: () => new Promise((r) => server.close(() => r())) };
@@ -143,3 +144,35 @@ test('a server that takes no connection: the client ends and reports the request
   expect(r.unfinished).toBe(120);
   expect(r.statuses).toEqual({});
 }, 60_000);
+
+test('a connection idle near the server’s keep-alive timeout is replaced, not written to as the server drops it', async () => {
+  // The server announces a 2 s keep-alive (Keep-Alive: timeout=2) and drops, unanswered, a
+  // request that arrives on a connection idle for more than 1.2 s: what a request written just as
+  // the server closes an idle connection meets. For 100 ms of every 1.5 s it answers 100 ms late,
+  // so requests spill onto connections the client has not used since the last such moment.
+  const idle = new WeakMap<object, number>();
+  const s = await serve((req, res) => {
+    const since = idle.get(req.socket);
+    if (since !== undefined && performance.now() - since > 1200) {
+      req.socket.destroy();
+      return;
+    }
+    const slow = performance.now() % 1500 < 100;
+    answer(req, (b) =>
+      setTimeout(
+        () => {
+          res.writeHead(200, { 'content-type': 'application/json' }).end(b);
+          idle.set(req.socket, performance.now());
+        },
+        slow ? 100 : 0,
+      ),
+    );
+  }, 2000);
+  try {
+    const r = await paced(s.url, { rate: 200, duration: 6, warmup: 0.2 });
+    expect(r.errors).toBe(0);
+    expect(r.statuses).toEqual({ '200': 1240 });
+  } finally {
+    await s.close();
+  }
+}, 30_000);
