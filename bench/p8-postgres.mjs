@@ -139,6 +139,9 @@ async function observe(adminUrl, dbName, procs, fn) {
   }
 }
 
+/** The i-th body of --varied traffic (ingest rounds and --count alike): other users and addresses each. */
+const variedBody = (i) => batchBody(1000, 1000 + i);
+
 export async function runP8(options = {}) {
   const quick = options.quick ?? false;
   // Full runs: three 10 s rounds. Single 4 s rounds (~20 requests each) ranged 0.76–1.12x in one hour.
@@ -171,7 +174,7 @@ export async function runP8(options = {}) {
     // --varied: each request its own users and addresses (100 bodies, seeds 1000–1099) instead of
     // one body sent again and again, whose every request touches the same 1,000 users and addresses.
     const variedFile = options.varied ? join(tmp, 'batches.json') : null;
-    if (variedFile) writeFileSync(variedFile, JSON.stringify(Array.from({ length: 100 }, (_, i) => batchBody(1000, 1000 + i))));
+    if (variedFile) writeFileSync(variedFile, JSON.stringify(Array.from({ length: 100 }, (_, i) => variedBody(i))));
     const warmBody = batchBody(1000, 7);
     const freshDb = async (tag) => {
       const name = `authwatch_p8_${process.pid}_${databases.length}_${tag}`;
@@ -435,8 +438,7 @@ export async function countBatch(options = {}) {
     await dump();
     const s0 = await stats();
     const cpu0 = cpuTicks(server.pid);
-    // --varied: every batch other users and addresses (seeds 1000 + i, as the ingest rounds' --varied).
-    for (let i = 0; i < batches; i++) await post(options.varied ? batchBody(1000, 1000 + i) : body, `b${i}`);
+    for (let i = 0; i < batches; i++) await post(options.varied ? variedBody(i) : body, `b${i}`);
     const cpu1 = cpuTicks(server.pid);
     const { rows, key_locks_held: held } = await dump();
     const s1 = await stats();

@@ -12,14 +12,18 @@ let counts = new Map();
 // Time key locks were held (not a statement: kept apart from the counts).
 let held = { n: 0, ms: 0 };
 
+/** The CTEs of the buffered writes (postgres-tx.ts flush), alone or carried by the derived events' insert. */
+const FLUSH_PARTS = '(id_back|f_clear|f_add|r_take|r_add|s_add|s_set|lk_add|st_logged|st_soft) AS';
+const CARRIES_FLUSH = new RegExp(`\\b${FLUSH_PARTS} \\(`);
+const IS_FLUSH = new RegExp(`^WITH ${FLUSH_PARTS}`);
+
 /** "INSERT INTO events …" → a short, stable class name for a statement. */
 function classOf(text) {
   const t = String(text).replace(/\s+/g, ' ').trim();
-  // The derived events' insert that carries the buffered writes (postgres-tx.ts insertEvents).
-  if (t.startsWith('WITH input AS')) return /\b(id_back|f_clear|f_add|r_take|r_add|s_add|s_set|lk_add|st_logged|st_soft) AS \(/.test(t) ? 'INSERT_EVENTS+FLUSH' : 'INSERT_EVENTS';
+  if (t.startsWith('WITH input AS')) return CARRIES_FLUSH.test(t) ? 'INSERT_EVENTS+FLUSH' : 'INSERT_EVENTS';
   if (t.includes('AS open_reservations')) return 'PREFETCH';
   if (t.startsWith('WITH pooled AS')) return 'LOCK_IDS';
-  if (/^WITH (id_back|f_clear|f_add|r_take|r_add|s_add|s_set|lk_add|st_logged|st_soft) AS/.test(t)) return 'FLUSH';
+  if (IS_FLUSH.test(t)) return 'FLUSH';
   if (/^(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT)/.test(t)) return t.split(' sp')[0];
   return t.slice(0, 60);
 }
@@ -33,24 +37,18 @@ Client.prototype.query = function (config, values, cb) {
   counts.set(c, e);
   e.n++;
   const t0 = process.hrtime.bigint();
-  if (c === 'ROLLBACK') this.__lockedAt = undefined;
   // Key locks held: from the key-lock statement's answer to COMMIT's answer, per connection.
-  if (c === 'COMMIT' && this.__lockedAt !== undefined) {
-    const from = this.__lockedAt;
-    this.__lockedAt = undefined;
-    const r = query.call(this, config, values, cb);
-    const h = held;
-    const end = () => {
-      h.n++;
-      h.ms += Number(process.hrtime.bigint() - from) / 1e6;
-      e.ms += Number(process.hrtime.bigint() - t0) / 1e6;
-    };
-    if (r && typeof r.then === 'function') r.then(end, end);
-    return r;
-  }
+  const lockedAt = c === 'COMMIT' ? this.__lockedAt : undefined;
+  if (c === 'COMMIT' || c === 'ROLLBACK') this.__lockedAt = undefined;
+  const h = held;
   const done = () => {
-    e.ms += Number(process.hrtime.bigint() - t0) / 1e6;
-    if (c.startsWith('SELECT authwatch_lock_keys') && this.__lockedAt === undefined) this.__lockedAt = process.hrtime.bigint();
+    const now = process.hrtime.bigint();
+    e.ms += Number(now - t0) / 1e6;
+    if (lockedAt !== undefined) {
+      h.n++;
+      h.ms += Number(now - lockedAt) / 1e6;
+    }
+    if (c.startsWith('SELECT authwatch_lock_keys') && this.__lockedAt === undefined) this.__lockedAt = now;
   };
   const r = query.call(this, config, values, cb);
   if (r && typeof r.then === 'function') r.then(done, done);
