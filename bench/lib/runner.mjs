@@ -17,7 +17,7 @@ import { monotonicMicros, summarise } from './cpuprofile.mjs';
 import { byKind, loopStalls } from './loop-report.mjs';
 
 /** The order of the summary: the lines. */
-export const ORDER = ['P1', 'P2', 'P2b', 'P3', 'P3-load', 'P3-export', 'P4', 'P5', 'P6', 'P8'];
+export const ORDER = ['P1', 'P2', 'P2b', 'P3', 'P3-load', 'P3-attempt', 'P3-export', 'P4', 'P5', 'P6', 'P8'];
 
 export function fmt(n, d = 2) {
   if (n === null || n === undefined || Number.isNaN(n)) return 'n/a';

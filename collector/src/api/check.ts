@@ -2,7 +2,6 @@
 // locks in force; with "attempt": true it reserves one attempt (decision/check.ts) that the login's
 // outcome event settles by attempt_id. Names and addresses are keyed as the lockout counts them.
 import { Router, type Response } from 'express';
-import { reserveAttempt } from '../decision/check';
 import { keyRules, subjectOf } from '../schema/lock-keys';
 import { canonicalIp } from '../schema/normalize';
 import { unstorableText } from '../schema/event';
@@ -40,13 +39,7 @@ function parseBody(body: unknown): { user: string | null; ip: string | null; att
 /** The answer to a check body (HttpError 400 when it is not one); plain checks from memory. */
 export async function answerCheck(ctx: ApiContext, body: unknown): Promise<CheckAnswer> {
   const { user, ip, attempt, attemptId } = parseBody(body);
-  if (attempt) {
-    return ctx.pipeline.run(
-      (pctx) => reserveAttempt(pctx, subjectOf(user, ip, keyRules(pctx.policy, ctx.config.ipTruncate)), attemptId),
-      // On PostgreSQL only writers of this user or address wait for each other.
-      { users: [user], ips: [ip] },
-    );
-  }
+  if (attempt) return ctx.pipeline.reserveAttempt({ user: user!, ip, ...(attemptId !== undefined ? { attemptId } : {}) }, ctx.config.ipTruncate);
   const subject = subjectOf(user, ip, keyRules(await ctx.store.getPolicy(), ctx.config.ipTruncate));
   return ctx.locks.decide(subject, ctx.pipeline.now());
 }

@@ -3,6 +3,7 @@
 // so a group costs one message each way instead of a thread hop per store operation. The
 // transaction body is the pipeline's own (pipeline/group-commit.ts).
 import { commitGroupInTx, createIngestProcessors, type GroupProcessors, type IngestProcessorConfig } from '../pipeline/group-commit';
+import { reserveInTx, type CheckAnswer, type ReserveGroup } from '../pipeline/reserve-group';
 import type { StoredEvent } from '../schema/stored-event';
 import { writerTx, type SqliteWriter } from './sqlite-write';
 import type { CoreWriteTx, IngestGroupResult } from './store';
@@ -30,9 +31,16 @@ export interface WireIngestResult {
   failed?: WireErrorLike;
 }
 
+/** A reservation group's answer as it crosses back (errors as WireErrorLike). */
+export interface WireReserveResult {
+  answers: ({ ok: true; answer: CheckAnswer } | { ok: false; error: WireErrorLike })[];
+  emitted: StoredEvent[];
+}
+
 export class WriterIngest {
   private readonly tx: CoreWriteTx;
   private readonly procs: Omit<GroupProcessors, 'log'>;
+  private readonly truncate: boolean;
   /** Events staged for a group that has not run yet, by stage id and batch. */
   private readonly staged = new Map<number, StoredEvent[][]>();
 
@@ -44,6 +52,35 @@ export class WriterIngest {
     this.tx = writerTx(writer);
     // The detection windows live here from now on: on SQLite one process sees every event.
     this.procs = createIngestProcessors(config);
+    this.truncate = config.truncate;
+  }
+
+  /**
+   * Every reservation group that arrived while this thread was busy, in one transaction (one
+   * commit for all). With more than one reservation each runs in its own savepoint, so one that
+   * fails is refused alone; a failed transaction refuses them all.
+   */
+  async reserve(groups: ReserveGroup[]): Promise<WireReserveResult[]> {
+    const w = this.writer;
+    const isolate = groups.length > 1 || groups[0].reservations.length > 1;
+    try {
+      w.begin();
+      const out: WireReserveResult[] = [];
+      for (const g of groups) {
+        const r = await reserveInTx(this.tx, g, this.truncate, isolate);
+        out.push({ answers: r.answers.map((a) => (a.ok ? a : { ok: false as const, error: this.toWire(a.error) })), emitted: r.emitted });
+      }
+      w.commit();
+      return out;
+    } catch (e) {
+      try {
+        w.rollback();
+      } catch {
+        // Nothing to roll back (BEGIN failed) or the connection is gone: the error says why.
+      }
+      const error = this.toWire(e);
+      return groups.map((g) => ({ answers: g.reservations.map(() => ({ ok: false as const, error })), emitted: [] }));
+    }
   }
 
   /** One JSON slice of a batch's events, ahead of the group's run. */

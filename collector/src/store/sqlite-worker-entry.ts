@@ -9,6 +9,7 @@ import { SqliteWriter, type SqliteSync } from './sqlite-write';
 import { WriterIngest, type WireIngestGroup } from './sqlite-ingest';
 import { csvLines } from '../schema/csv';
 import type { IngestProcessorConfig } from '../pipeline/group-commit';
+import type { ReserveGroup } from '../pipeline/reserve-group';
 import { BadQuery } from './store';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
@@ -67,6 +68,8 @@ interface WriterData {
   synchronous: SqliteSync;
   shared: SharedArrayBuffer;
   requests: MessagePort;
+  /** Attempt reservations: taken before the next request whenever no transaction is open. */
+  priority: MessagePort;
   replies: MessagePort;
   spinMicros: number;
   /** The processors' configuration: group commits then run here whole (op "ingest"). */
@@ -163,38 +166,56 @@ async function runWriter(d: WriterData): Promise<void> {
     answer(m, { id: m.id, ok: true, value: await ingest.run(m.args[0] as WireIngestGroup) });
   };
 
-  let handled = 0;
+  /** Every reservation group waiting, in one transaction (before the next group commit); false when none. */
+  const drainPriority = async (): Promise<boolean> => {
+    const waiting: WriterRequest[] = [];
+    let msg;
+    while ((msg = receiveMessageOnPort(d.priority)) !== undefined) waiting.push(msg.message as WriterRequest);
+    if (!waiting.length) return false;
+    if (!ingest) {
+      for (const m of waiting) answer(m, { id: m.id, ok: false, error: toWire(new Error('this writer has no ingest processors')) });
+      return true;
+    }
+    const results = await ingest.reserve(waiting.map((m) => m.args[0] as ReserveGroup));
+    waiting.forEach((m, i) => answer(m, { id: m.id, ok: true, value: results[i] }));
+    return true;
+  };
+
   try {
     for (;;) {
-      // Wait for the next request: spin briefly (inside a transaction the next operation follows
-      // within microseconds), then sleep on the counter.
-      let posted = Atomics.load(ctl, REQUESTS);
-      if (posted === handled) {
+      // The counter first: a request posted after this read changes it, so the wait below
+      // returns at once instead of missing it.
+      const seen = Atomics.load(ctl, REQUESTS);
+      // Reservations go first, between transactions: a check waits for the transaction under
+      // way only. Inside a transaction they wait (the next request is that transaction's).
+      const reserved = !writer.inTransaction && deferred === null && (await drainPriority());
+      const msg = receiveMessageOnPort(d.requests);
+      if (msg === undefined) {
+        if (reserved) continue;
+        // Nothing to take: spin briefly (inside a transaction the next operation follows within
+        // microseconds), then sleep on the counter.
         if (writer.inTransaction && d.spinMicros > 0) {
           const until = performance.now() + d.spinMicros / 1000;
-          while ((posted = Atomics.load(ctl, REQUESTS)) === handled && performance.now() < until);
+          while (Atomics.load(ctl, REQUESTS) === seen && performance.now() < until);
         }
-        while ((posted = Atomics.load(ctl, REQUESTS)) === handled) Atomics.wait(ctl, REQUESTS, posted, 1000);
+        Atomics.wait(ctl, REQUESTS, seen, 1000);
+        continue;
       }
-      let msg;
-      while ((msg = receiveMessageOnPort(d.requests)) !== undefined) {
-        handled++;
-        // One request, or unanswered ones followed by the answered one they were held for.
-        const batch = Array.isArray(msg.message) ? (msg.message as WriterRequest[]) : [msg.message as WriterRequest];
-        for (const m of batch) {
-          if (m.op === 'stage') {
-            // Data for a coming group, not a store operation: taken even inside a failed transaction.
-            if (ingest) ingest.stage(m.args[0] as number, m.args[1] as number, m.args[2] as string);
-            continue;
-          }
-          if (m.op === 'ingest') {
-            // The processors are async functions: awaiting here lets their promise chain run
-            // (and the event loop, should one ever wait on it); nothing else is taken meanwhile.
-            await runIngest(m);
-            continue;
-          }
-          if (!handle(m)) return;
+      // One request, or unanswered ones followed by the answered one they were held for.
+      const batch = Array.isArray(msg.message) ? (msg.message as WriterRequest[]) : [msg.message as WriterRequest];
+      for (const m of batch) {
+        if (m.op === 'stage') {
+          // Data for a coming group, not a store operation: taken even inside a failed transaction.
+          if (ingest) ingest.stage(m.args[0] as number, m.args[1] as number, m.args[2] as string);
+          continue;
         }
+        if (m.op === 'ingest') {
+          // The processors are async functions: awaiting here lets their promise chain run
+          // (and the event loop, should one ever wait on it); nothing else is taken meanwhile.
+          await runIngest(m);
+          continue;
+        }
+        if (!handle(m)) return;
       }
     }
   } finally {

@@ -31,7 +31,8 @@ import { VOID_OPS, WRITE_OPS, type SqliteOptions } from './sqlite-write';
 import { BadQuery } from './store';
 import type { CoreStore, CoreWriteTx, EventFilter, IngestGroup, IngestGroupResult, Policy } from './store';
 import type { IngestProcessorConfig } from '../pipeline/group-commit';
-import type { WireIngestGroup, WireIngestResult } from './sqlite-ingest';
+import type { WireIngestGroup, WireIngestResult, WireReserveResult } from './sqlite-ingest';
+import type { ReserveGroup, ReserveGroupResult } from '../pipeline/reserve-group';
 import { fromRefs, WIRE_SLICE } from './wire-events';
 import { forwardReads, type Reads } from './engine/reads';
 
@@ -176,6 +177,7 @@ class Writer {
     worker: Worker,
     shared: SharedArrayBuffer,
     private readonly requests: MessagePort,
+    private readonly priority: MessagePort,
     private readonly replies: MessagePort,
     private readonly yieldMs: number,
     private readonly spinMicros: number,
@@ -206,6 +208,15 @@ class Writer {
   /** Posted at once, without an answer (data the writer keeps for a later operation). */
   postNow(op: string, args: unknown[]): void {
     this.post({ id: ++this.ids, op, args, reply: NO_REPLY });
+  }
+
+  /** Answered by message; the writer takes it before its next request once no transaction is open. */
+  asyncFirst(op: string, args: unknown[]): Promise<unknown> {
+    return this.channel.expect((id) => {
+      this.priority.postMessage({ id, op, args, reply: ASYNC_REPLY } satisfies WriterRequest);
+      Atomics.add(this.ctl, REQUESTS, 1);
+      Atomics.notify(this.ctl, REQUESTS);
+    });
   }
 
   send(op: string, args: unknown[]): void {
@@ -277,6 +288,8 @@ export class SqliteWorkerStore implements CoreStore {
   readonly ingestGroup?: (group: IngestGroup) => Promise<IngestGroupResult>;
   /** Two groups in flight: the next one is in the writer thread's queue when the first commits. */
   readonly parallelWrites?: number;
+  /** Present with `ingest`: reservations run in the writer thread ahead of its next group. */
+  readonly reserveAttempts?: (group: ReserveGroup) => Promise<ReserveGroupResult>;
 
   private constructor(
     readonly file: string,
@@ -288,6 +301,7 @@ export class SqliteWorkerStore implements CoreStore {
     if (ingest) {
       this.ingestGroup = (group) => this.ingestInWriter(group);
       this.parallelWrites = 2;
+      this.reserveAttempts = (group) => this.reserveInWriter(group);
     }
     forwardReads(this, (op, args) => (POINT_READS.has(op) ? this.point(op, ...args) : this.heavy(op, ...args)));
     const w = writer;
@@ -342,14 +356,15 @@ export class SqliteWorkerStore implements CoreStore {
   static async open(file: string, opts: SqliteWorkerOptions = {}): Promise<SqliteWorkerStore> {
     const shared = new SharedArrayBuffer(16);
     const req = new MessageChannel();
+    const first = new MessageChannel();
     const rep = new MessageChannel();
     // No spinning by default: on a machine short of CPU a spinning thread takes it from the one it waits for.
     const spinMicros = opts.spinMicros ?? 0;
     const worker = await startWorker(
-      { role: 'writer', file, synchronous: opts.synchronous ?? 'full', shared, requests: req.port2, replies: rep.port1, spinMicros, ingest: opts.ingest },
-      [req.port2, rep.port1],
+      { role: 'writer', file, synchronous: opts.synchronous ?? 'full', shared, requests: req.port2, priority: first.port2, replies: rep.port1, spinMicros, ingest: opts.ingest },
+      [req.port2, first.port2, rep.port1],
     );
-    const writer = new Writer(worker, shared, req.port1, rep.port2, opts.yieldMs ?? 1, spinMicros);
+    const writer = new Writer(worker, shared, req.port1, first.port1, rep.port2, opts.yieldMs ?? 1, spinMicros);
     const readers: AsyncChannel[] = [];
     try {
       // After the writer: it creates and migrates the file the readers open read-only.
@@ -433,6 +448,17 @@ export class SqliteWorkerStore implements CoreStore {
       logs: r.logs,
       ...(r.failed ? { failed: fromWire(r.failed) } : {}),
     };
+  }
+
+  /**
+   * Attempt reservations in the writer thread: not behind the mutex (the writer takes them only
+   * between transactions) nor behind the groups already sent, so a check waits for at most the
+   * transaction under way. All that arrived meanwhile share one transaction and one commit.
+   */
+  private async reserveInWriter(group: ReserveGroup): Promise<ReserveGroupResult> {
+    if (this.closed) throw new Error('store is closed');
+    const r = (await this.writer.asyncFirst('reserve', [group])) as WireReserveResult;
+    return { answers: r.answers.map((a) => (a.ok ? a : { ok: false as const, error: fromWire(a.error) })), emitted: r.emitted };
   }
 
   async getOrCreateMeta(key: string, make: () => string): Promise<string> {

@@ -2,6 +2,7 @@
 // suite against each. The core owns and extends this file; the members below are relied on by
 // other modules (detections, telemetry, retention) and keep their names and meaning.
 import type { StoredEvent } from '../schema/stored-event';
+import type { ReserveGroup, ReserveGroupResult } from '../pipeline/reserve-group';
 
 /** Handle valid inside Store.write(); everything done through it commits or rolls back together. */
 export interface WriteTx {
@@ -170,6 +171,13 @@ export interface CoreStore extends Store {
    * say more than 1.
    */
   readonly parallelWrites?: number;
+  /**
+   * Optional: attempt reservations (`/v1/check` with "attempt": true) run as one transaction for
+   * every reservation queued meanwhile, ahead of the group commits queued in the store (the SQLite
+   * worker store: its writer thread takes them before its next group). Without it each
+   * reservation is its own write().
+   */
+  reserveAttempts?(group: ReserveGroup): Promise<ReserveGroupResult>;
 }
 
 /** One group commit: the validated, enriched events of each batch, and the clock for processing. */

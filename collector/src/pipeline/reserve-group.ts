@@ -1,0 +1,72 @@
+// Attempt reservations (`/v1/check` with "attempt": true) inside one write transaction. The SQLite
+// writer thread runs every reservation that arrived while it was busy in one transaction, ahead of
+// its next group commit (store/sqlite-ingest.ts), so a check waits for at most the group commit
+// under way instead of queueing behind every group and every other check's own commit.
+import type { ProcessContext } from "./contracts";
+import { reserveAttempt, type CheckAnswer } from "../decision/check";
+import { keyRules, subjectOf } from "../schema/lock-keys";
+import type { StoredEvent } from "../schema/stored-event";
+import type { CoreWriteTx } from "../store/store";
+
+export type { CheckAnswer };
+
+/** One reservation as the check API received it (name and address as sent). */
+export interface ReserveRequest {
+  user: string;
+  ip: string | null;
+  attemptId?: string;
+}
+
+/** Reservations to run in one transaction, on the collector's clock. */
+export interface ReserveGroup {
+  reservations: ReserveRequest[];
+  now: number;
+}
+
+export type ReserveOutcome =
+  { ok: true; answer: CheckAnswer } | { ok: false; error: unknown };
+
+/** One outcome per reservation, in order; the events the transaction stored (expired attempts). */
+export interface ReserveGroupResult {
+  answers: ReserveOutcome[];
+  emitted: StoredEvent[];
+}
+
+/**
+ * Runs the group's reservations in order inside the caller's transaction. `isolate`: each in its
+ * own savepoint, so one that fails is refused alone (the transaction holds other work); otherwise
+ * an error fails the transaction. `truncate` is AUTHWATCH_IP_TRUNCATE, as the lockout counts keys.
+ */
+export async function reserveInTx(
+  tx: CoreWriteTx,
+  group: ReserveGroup,
+  truncate: boolean,
+  isolate: boolean,
+): Promise<ReserveGroupResult> {
+  const emitted: StoredEvent[] = [];
+  const ctx: ProcessContext = {
+    now: group.now,
+    tx,
+    policy: await tx.getPolicy(),
+    emit: (e) => emitted.push(e),
+  };
+  const rules = keyRules(ctx.policy, truncate);
+  const answers: ReserveOutcome[] = [];
+  for (const r of group.reservations) {
+    const one = () =>
+      reserveAttempt(ctx, subjectOf(r.user, r.ip, rules), r.attemptId);
+    if (!isolate) {
+      answers.push({ ok: true, answer: await one() });
+      continue;
+    }
+    const mark = emitted.length;
+    try {
+      answers.push({ ok: true, answer: await tx.savepoint(one) });
+    } catch (error) {
+      emitted.length = mark;
+      answers.push({ ok: false, error });
+    }
+  }
+  if (emitted.length) await tx.insertEvents(emitted);
+  return { answers, emitted };
+}
