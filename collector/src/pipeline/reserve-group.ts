@@ -2,11 +2,12 @@
 // writer thread runs every reservation that arrived while it was busy in one transaction, ahead of
 // its next group commit (store/sqlite-ingest.ts), so a check waits for at most the group commit
 // under way instead of queueing behind every group and every other check's own commit.
-import type { ProcessContext } from "./contracts";
-import { reserveAttempt, type CheckAnswer } from "../decision/check";
-import { keyRules, subjectOf } from "../schema/lock-keys";
-import type { StoredEvent } from "../schema/stored-event";
-import type { CoreWriteTx } from "../store/store";
+import type { ProcessContext } from './contracts';
+import { reserveAttempt, type CheckAnswer } from '../decision/check';
+import { expireAttempts } from '../decision/rules';
+import { keyRules, subjectOf } from '../schema/lock-keys';
+import type { StoredEvent } from '../schema/stored-event';
+import type { CoreWriteTx } from '../store/store';
 
 export type { CheckAnswer };
 
@@ -23,8 +24,7 @@ export interface ReserveGroup {
   now: number;
 }
 
-export type ReserveOutcome =
-  { ok: true; answer: CheckAnswer } | { ok: false; error: unknown };
+export type ReserveOutcome = { ok: true; answer: CheckAnswer } | { ok: false; error: unknown };
 
 /** One outcome per reservation, in order; the events the transaction stored (expired attempts). */
 export interface ReserveGroupResult {
@@ -37,12 +37,7 @@ export interface ReserveGroupResult {
  * own savepoint, so one that fails is refused alone (the transaction holds other work); otherwise
  * an error fails the transaction. `truncate` is AUTHWATCH_IP_TRUNCATE, as the lockout counts keys.
  */
-export async function reserveInTx(
-  tx: CoreWriteTx,
-  group: ReserveGroup,
-  truncate: boolean,
-  isolate: boolean,
-): Promise<ReserveGroupResult> {
+export async function reserveInTx(tx: CoreWriteTx, group: ReserveGroup, truncate: boolean, isolate: boolean): Promise<ReserveGroupResult> {
   const emitted: StoredEvent[] = [];
   const ctx: ProcessContext = {
     now: group.now,
@@ -52,9 +47,13 @@ export async function reserveInTx(
   };
   const rules = keyRules(ctx.policy, truncate);
   const answers: ReserveOutcome[] = [];
+  // Lapsed reservations become failures once for the group (each reservation would repeat it on
+  // the same clock, on PostgreSQL a flush and a query each); before any reservation, so one that
+  // is refused (its savepoint rolled back) cannot take the expiry with it.
+  const shared = group.reservations.length > 1;
+  if (shared) await expireAttempts(ctx);
   for (const r of group.reservations) {
-    const one = () =>
-      reserveAttempt(ctx, subjectOf(r.user, r.ip, rules), r.attemptId);
+    const one = () => reserveAttempt(ctx, subjectOf(r.user, r.ip, rules), r.attemptId, shared);
     if (!isolate) {
       answers.push({ ok: true, answer: await one() });
       continue;

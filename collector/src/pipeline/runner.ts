@@ -7,9 +7,8 @@
 // offers ingestGroup (SQLite in worker threads) runs that same body in its writer thread.
 import type { Enricher, ProcessContext, Processor, Sink } from './contracts';
 import { commitGroupInTx, type IngestResult, type Outcome } from './group-commit';
-import type { ReserveRequest } from './reserve-group';
-import { reserveAttempt, type CheckAnswer } from '../decision/check';
-import { keyRules, subjectOf } from '../schema/lock-keys';
+import { reserveInTx, type ReserveRequest } from './reserve-group';
+import type { CheckAnswer } from '../decision/check';
 import type { StoredEvent } from '../schema/stored-event';
 import type { CoreStore, CoreWriteTx, LockKeys } from '../store/store';
 import type { Logger } from '../log';
@@ -192,14 +191,14 @@ export class Pipeline {
    */
   async reserveAttempt(r: ReserveRequest, truncate: boolean): Promise<CheckAnswer> {
     const store = this.deps.store;
-    if (!store.reserveAttempts) {
-      return this.run((ctx) => reserveAttempt(ctx, subjectOf(r.user, r.ip, keyRules(ctx.policy, truncate)), r.attemptId), { users: [r.user], ips: [r.ip] });
-    }
-    const res = await store.reserveAttempts({ reservations: [r], now: this.clock() });
+    const res = store.reserveAttempts
+      ? await store.reserveAttempts({ reservations: [r], now: this.clock() })
+      : await this.deps.store.write((tx) => reserveInTx(tx, { reservations: [r], now: this.clock() }, truncate, false), { users: [r.user], ips: [r.ip] });
     this.committed(res.emitted);
     if (res.emitted.length) setImmediate(() => this.toSinks(res.emitted));
     const a = res.answers[0];
-    if (!a?.ok) throw a ? a.error : new Error('store answered no reservation');
+    if (!a) throw new Error('store answered no reservation');
+    if (!a.ok) throw a.error;
     return a.answer;
   }
 
