@@ -47,17 +47,16 @@ export type AttemptMark = 'reserved' | 'settled';
  * Reserves one attempt for the subject, or says why not. Runs in the write transaction.
  * `requestedId`: the id the client chose, so an outcome reported after the client stopped waiting
  * for this answer still settles the reservation (no orphan that later counts as a failure), and a
- * retried check does not reserve twice. `expired`: lapsed reservations were already turned into
- * failures at ctx.now in this transaction (reservations sharing one do it once).
+ * retried check does not reserve twice.
  */
-export async function reserveAttempt(ctx: ProcessContext, s: Subject, requestedId?: string, expired = false): Promise<CheckAnswer> {
+export async function reserveAttempt(ctx: ProcessContext, s: Subject, requestedId?: string): Promise<CheckAnswer> {
   const { tx, policy, now } = ctx;
   if (requestedId !== undefined) {
     // Reserved by an earlier try of this check, or its outcome already arrived: nothing to reserve.
     const mark = await tx.getState<AttemptMark>(ATTEMPT_STATE, requestedId);
     if (mark) return { allowed: true, attempt_id: requestedId };
   }
-  if (!expired) await expireAttempts(ctx);
+  await expireAttempts(ctx);
   const locks = await tx.activeLocks(s.userKey, s.ipKey, now);
   if (locks.length) return decide(locks, now);
   const k = counterKeys(s);

@@ -4,7 +4,6 @@
 // under way instead of queueing behind every group and every other check's own commit.
 import type { ProcessContext } from './contracts';
 import { reserveAttempt, type CheckAnswer } from '../decision/check';
-import { expireAttempts } from '../decision/rules';
 import { keyRules, subjectOf } from '../schema/lock-keys';
 import type { StoredEvent } from '../schema/stored-event';
 import type { CoreWriteTx } from '../store/store';
@@ -47,13 +46,8 @@ export async function reserveInTx(tx: CoreWriteTx, group: ReserveGroup, truncate
   };
   const rules = keyRules(ctx.policy, truncate);
   const answers: ReserveOutcome[] = [];
-  // Lapsed reservations become failures once for the group (each reservation would repeat it on
-  // the same clock, on PostgreSQL a flush and a query each); before any reservation, so one that
-  // is refused (its savepoint rolled back) cannot take the expiry with it.
-  const shared = group.reservations.length > 1;
-  if (shared) await expireAttempts(ctx);
   for (const r of group.reservations) {
-    const one = () => reserveAttempt(ctx, subjectOf(r.user, r.ip, rules), r.attemptId, shared);
+    const one = () => reserveAttempt(ctx, subjectOf(r.user, r.ip, rules), r.attemptId);
     if (!isolate) {
       answers.push({ ok: true, answer: await one() });
       continue;

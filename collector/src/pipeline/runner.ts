@@ -193,7 +193,7 @@ export class Pipeline {
     const store = this.deps.store;
     const res = store.reserveAttempts
       ? await store.reserveAttempts({ reservations: [r], now: this.clock() })
-      : await this.deps.store.write((tx) => reserveInTx(tx, { reservations: [r], now: this.clock() }, truncate, false), { users: [r.user], ips: [r.ip] });
+      : await store.write((tx) => reserveInTx(tx, { reservations: [r], now: this.clock() }, truncate, false), { users: [r.user], ips: [r.ip] });
     this.committed(res.emitted);
     if (res.emitted.length) setImmediate(() => this.toSinks(res.emitted));
     const a = res.answers[0];
