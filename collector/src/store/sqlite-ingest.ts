@@ -61,25 +61,31 @@ export class WriterIngest {
    * fails is refused alone; a failed transaction refuses them all.
    */
   async reserve(groups: ReserveGroup[]): Promise<WireReserveResult[]> {
-    const w = this.writer;
     const isolate = groups.length > 1 || groups[0].reservations.length > 1;
+    const t = await this.transaction(async () => {
+      const out = [];
+      for (const g of groups) out.push(await reserveInTx(this.tx, g, this.truncate, isolate));
+      return out;
+    });
+    if (!t.ok) return groups.map((g) => ({ answers: g.reservations.map(() => ({ ok: false as const, error: t.error })), emitted: [] }));
+    return t.value.map((r) => ({ answers: r.answers.map((a) => (a.ok ? a : { ok: false as const, error: this.toWire(a.error) })), emitted: r.emitted }));
+  }
+
+  /** BEGIN IMMEDIATE, the body, COMMIT (durable before the answer); on an error ROLLBACK, and the error as it crosses back. */
+  private async transaction<T>(body: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: WireErrorLike }> {
+    const w = this.writer;
     try {
       w.begin();
-      const out: WireReserveResult[] = [];
-      for (const g of groups) {
-        const r = await reserveInTx(this.tx, g, this.truncate, isolate);
-        out.push({ answers: r.answers.map((a) => (a.ok ? a : { ok: false as const, error: this.toWire(a.error) })), emitted: r.emitted });
-      }
+      const value = await body();
       w.commit();
-      return out;
+      return { ok: true, value };
     } catch (e) {
       try {
         w.rollback();
       } catch {
         // Nothing to roll back (BEGIN failed) or the connection is gone: the error says why.
       }
-      const error = this.toWire(e);
-      return groups.map((g) => ({ answers: g.reservations.map(() => ({ ok: false as const, error })), emitted: [] }));
+      return { ok: false, error: this.toWire(e) };
     }
   }
 
@@ -92,7 +98,7 @@ export class WriterIngest {
     for (const e of events) into.push(e);
   }
 
-  /** BEGIN IMMEDIATE, the group's transaction body, COMMIT (durable before the answer). */
+  /** The group's transaction body in one transaction. */
   async run(group: WireIngestGroup): Promise<WireIngestResult> {
     const staged = this.staged.get(group.stage) ?? [];
     this.staged.delete(group.stage);
@@ -104,23 +110,12 @@ export class WriterIngest {
       warn: (msg: string, fields?: Record<string, unknown>) => void logs.push({ level: 'warn', msg, fields }),
       error: (msg: string, fields?: Record<string, unknown>) => void logs.push({ level: 'error', msg, fields }),
     };
-    const w = this.writer;
-    try {
-      w.begin();
-      const outcomes = await commitGroupInTx(this.tx, batches, { ...this.procs, log }, () => group.now);
-      w.commit();
-      return {
-        outcomes: outcomes.map((o) => (o.ok ? { ok: true as const, result: o.result, committed: toRefs(o.committed, indexOf) } : { ok: false as const, error: this.toWire(o.error) })),
-        logs,
-      };
-    } catch (e) {
-      try {
-        w.rollback();
-      } catch {
-        // Nothing to roll back (BEGIN failed) or the connection is gone: the error below says why.
-      }
-      // The whole transaction failed: every batch is refused; what was logged still goes out.
-      return { outcomes: [], failed: this.toWire(e), logs };
-    }
+    const t = await this.transaction(() => commitGroupInTx(this.tx, batches, { ...this.procs, log }, () => group.now));
+    // The whole transaction failed: every batch is refused; what was logged still goes out.
+    if (!t.ok) return { outcomes: [], failed: t.error, logs };
+    return {
+      outcomes: t.value.map((o) => (o.ok ? { ok: true as const, result: o.result, committed: toRefs(o.committed, indexOf) } : { ok: false as const, error: this.toWire(o.error) })),
+      logs,
+    };
   }
 }
