@@ -22,7 +22,8 @@ export function startSweeper(pipeline: Pipeline, intervalSeconds: number, log: L
         await expireAttempts(ctx);
         await ctx.tx.pruneState(ctx.now);
         return ended;
-      })
+        // Every key, but not the cluster-wide lock: attempt checks never wait behind a sweep.
+      }, { everyKey: true })
       .catch((err: unknown) => {
         log.error('sweep failed', { error: String(err) });
         return 0;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { ProcessContext } from '../pipeline/contracts';
 import type { LockRow, LockScope } from '../store/store';
 import type { Subject } from '../schema/lock-keys';
-import { counterKeys, expireAttempts } from './rules';
+import { ATTEMPT_SETTLED_STATE, counterKeys, expireAttempts } from './rules';
 
 export type DenyReason = 'user_locked' | 'user_ip_locked' | 'ip_blocked' | 'attempt_limit';
 
@@ -39,7 +39,10 @@ export function decide(locks: readonly LockRow[], now: number): CheckAnswer {
   };
 }
 
-/** Processor state marking an attempt id the client chose: reserved, or already settled by its outcome. */
+/**
+ * Processor state marking an attempt id the client chose as reserved (an outcome that came first
+ * is marked in ATTEMPT_SETTLED_STATE; marks written before that namespace say 'settled' here).
+ */
 export const ATTEMPT_STATE = 'attempt';
 export type AttemptMark = 'reserved' | 'settled';
 
@@ -53,10 +56,10 @@ export async function reserveAttempt(ctx: ProcessContext, s: Subject, requestedI
   const { tx, policy, now } = ctx;
   if (requestedId !== undefined) {
     // Reserved by an earlier try of this check, or its outcome already arrived: nothing to reserve.
-    const mark = await tx.getState<AttemptMark>(ATTEMPT_STATE, requestedId);
+    const mark = (await tx.getState<AttemptMark>(ATTEMPT_STATE, requestedId)) ?? (await tx.getState<AttemptMark>(ATTEMPT_SETTLED_STATE, requestedId));
     if (mark) return { allowed: true, attempt_id: requestedId };
   }
-  await expireAttempts(ctx);
+  await expireAttempts(ctx, { user: s.userKey, ip: s.ipKey });
   const locks = await tx.activeLocks(s.userKey, s.ipKey, now);
   if (locks.length) return decide(locks, now);
   const k = counterKeys(s);

@@ -7,7 +7,7 @@
 import type { ProcessContext } from '../pipeline/contracts';
 import { derivedEvent } from '../schema/derived-event';
 import type { StoredEvent } from '../schema/stored-event';
-import type { LockScope, Policy } from '../store/store';
+import type { LockScope, Policy, ReservationKeys } from '../store/store';
 import { counterKeys, type Subject } from '../schema/lock-keys';
 
 export { counterKeys };
@@ -84,12 +84,25 @@ export async function recordSuccess(ctx: ProcessContext, s: Subject): Promise<vo
 }
 
 /**
- * Reservations never settled within attempt_ttl_seconds count as failures (abandoning an attempt
- * buys nothing), each recorded as a login failure event with reason attempt_expired.
+ * Processor state marking an attempt id whose outcome arrived with no reservation to settle (the
+ * client stopped waiting for its check): a reservation made for it later is not counted.
  */
-export async function expireAttempts(ctx: ProcessContext): Promise<number> {
-  const expired = await ctx.tx.expireReservations(ctx.now);
+export const ATTEMPT_SETTLED_STATE = 'attempt_settled';
+
+/**
+ * Reservations never settled within attempt_ttl_seconds count as failures (abandoning an attempt
+ * buys nothing), each recorded as a login failure event with reason attempt_expired. `keys`: only
+ * the reservations of this user key or IP key (a check expires what its decision counts; the
+ * lockout processor and the sweeper expire the rest), so the work per check does not grow with
+ * the reservations other clients abandoned.
+ */
+export async function expireAttempts(ctx: ProcessContext, keys?: ReservationKeys): Promise<number> {
+  const expired = await ctx.tx.expireReservations(ctx.now, keys);
+  if (expired.length) await ctx.tx.prefetchKeys?.({ users: [], ips: [], counters: [], state: expired.map((r) => [ATTEMPT_SETTLED_STATE, r.id] as const) });
   for (const r of expired) {
+    // Its outcome arrived while it was being made and was counted then (PostgreSQL: the batch
+    // settling the id committed while the reservation did, neither seeing the other).
+    if (await ctx.tx.getState(ATTEMPT_SETTLED_STATE, r.id)) continue;
     const s: Subject = { user: r.display_user, ip: r.display_ip, userKey: r.user, ipKey: r.ip };
     await recordFailure(ctx, s);
     ctx.emit(

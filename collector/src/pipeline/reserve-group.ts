@@ -3,8 +3,9 @@
 // its next group commit (store/sqlite-ingest.ts), so a check waits for at most the group commit
 // under way instead of queueing behind every group and every other check's own commit.
 import type { ProcessContext } from './contracts';
-import { reserveAttempt, type CheckAnswer } from '../decision/check';
-import { keyRules, subjectOf } from '../schema/lock-keys';
+import { ATTEMPT_STATE, reserveAttempt, type CheckAnswer } from '../decision/check';
+import { ATTEMPT_SETTLED_STATE } from '../decision/rules';
+import { counterKeys, keyRules, subjectOf } from '../schema/lock-keys';
 import type { StoredEvent } from '../schema/stored-event';
 import type { CoreWriteTx } from '../store/store';
 
@@ -45,9 +46,19 @@ export async function reserveInTx(tx: CoreWriteTx, group: ReserveGroup, truncate
     emit: (e) => emitted.push(e),
   };
   const rules = keyRules(ctx.policy, truncate);
+  const subjects = group.reservations.map((r) => subjectOf(r.user, r.ip, rules));
+  // A store a round trip away reads what every reservation of the group asks about at once (and
+  // again after a reservation's savepoint rolled back, which empties its caches).
+  const want = {
+    users: subjects.flatMap((s) => (s.userKey === null ? [] : [s.userKey])),
+    ips: subjects.flatMap((s) => (s.ipKey === null ? [] : [s.ipKey])),
+    counters: subjects.flatMap((s) => Object.values(counterKeys(s)).filter((k): k is string => k !== null)),
+    state: group.reservations.flatMap((r) => (r.attemptId === undefined ? [] : [[ATTEMPT_STATE, r.attemptId] as const, [ATTEMPT_SETTLED_STATE, r.attemptId] as const])),
+  };
   const answers: ReserveOutcome[] = [];
-  for (const r of group.reservations) {
-    const one = () => reserveAttempt(ctx, subjectOf(r.user, r.ip, rules), r.attemptId);
+  for (const [j, r] of group.reservations.entries()) {
+    await tx.prefetchKeys?.(want);
+    const one = () => reserveAttempt(ctx, subjects[j], r.attemptId);
     if (!isolate) {
       answers.push({ ok: true, answer: await one() });
       continue;

@@ -7,7 +7,9 @@
 // offers ingestGroup (SQLite in worker threads) runs that same body in its writer thread.
 import type { Enricher, ProcessContext, Processor, Sink } from './contracts';
 import { commitGroupInTx, type IngestResult, type Outcome } from './group-commit';
-import { reserveInTx, type ReserveRequest } from './reserve-group';
+import { reserveInTx, type ReserveOutcome, type ReserveRequest } from './reserve-group';
+import { ReserveQueue } from './reserve-queue';
+import { plannedAddress } from '../schema/lock-keys';
 import type { CheckAnswer } from '../decision/check';
 import type { StoredEvent } from '../schema/stored-event';
 import type { CoreStore, CoreWriteTx, LockKeys } from '../store/store';
@@ -82,6 +84,7 @@ export class Pipeline {
   private running = 0;
   private readonly parallel: number;
   private readonly clock: () => number;
+  private reservations: ReserveQueue | null = null;
 
   constructor(private readonly deps: PipelineDeps) {
     this.clock = deps.clock ?? Date.now;
@@ -191,15 +194,32 @@ export class Pipeline {
    */
   async reserveAttempt(r: ReserveRequest, truncate: boolean): Promise<CheckAnswer> {
     const store = this.deps.store;
-    const res = store.reserveAttempts
-      ? await store.reserveAttempts({ reservations: [r], now: this.clock() })
-      : await store.write((tx) => reserveInTx(tx, { reservations: [r], now: this.clock() }, truncate, false), { users: [r.user], ips: [r.ip] });
-    this.committed(res.emitted);
-    if (res.emitted.length) setImmediate(() => this.toSinks(res.emitted));
-    const a = res.answers[0];
+    let a: ReserveOutcome | undefined;
+    if (store.reserveAttempts) {
+      const res = await store.reserveAttempts({ reservations: [r], now: this.clock() });
+      this.reserved(res.emitted);
+      a = res.answers[0];
+    } else {
+      // Grouped while others are written; each group one transaction holding its users' and
+      // addresses' own locks, not the stripes a batch holds (LockKeys.keysOnly). A lone
+      // reservation: an error fails it, there is nothing to isolate it from.
+      this.reservations ??= new ReserveQueue(async (group) => {
+        const keys = { users: group.map((g) => g.user), ips: group.map((g) => g.ip && plannedAddress(g.ip, truncate)), keysOnly: true };
+        const res = await store.write((tx) => reserveInTx(tx, { reservations: group, now: this.clock() }, truncate, group.length > 1), keys);
+        this.reserved(res.emitted);
+        return res.answers;
+      });
+      a = await this.reservations.reserve(r);
+    }
     if (!a) throw new Error('store answered no reservation');
     if (!a.ok) throw a.error;
     return a.answer;
+  }
+
+  /** Events a reservation's transaction stored (expired attempts): the lock cache now, sinks soon. */
+  private reserved(emitted: StoredEvent[]): void {
+    this.committed(emitted);
+    if (emitted.length) setImmediate(() => this.toSinks(emitted));
   }
 
   /** Resolves when every queued batch is committed. */

@@ -4,8 +4,8 @@
 // backfills never create live locks, an old success is no reset). An event carrying an attempt_id
 // settles its reservation (decision/check.ts).
 import { keyRules, subjectOf } from '../schema/lock-keys';
-import { ATTEMPT_STATE, REFUSAL_REASONS, type AttemptMark } from '../decision/check';
-import { expireAttempts, recordFailure, recordSuccess } from '../decision/rules';
+import { REFUSAL_REASONS, type AttemptMark } from '../decision/check';
+import { ATTEMPT_SETTLED_STATE, expireAttempts, recordFailure, recordSuccess } from '../decision/rules';
 import type { Processor } from '../pipeline/contracts';
 
 export interface LockoutOptions {
@@ -44,7 +44,7 @@ export function createLockoutProcessor(options: LockoutOptions = { truncate: fal
         // The outcome came first (the client stopped waiting for its check): a reservation made
         // later for this id must not be left to expire into a failure.
         if (attemptId && !reservation) {
-          await tx.putState<AttemptMark>(ATTEMPT_STATE, attemptId, 'settled', ctx.now + (windowMs + policy.attempt_ttl_seconds * 1000));
+          await tx.putState<AttemptMark>(ATTEMPT_SETTLED_STATE, attemptId, 'settled', ctx.now + (windowMs + policy.attempt_ttl_seconds * 1000));
         }
         // Already counted as a failure when it expired: its late outcome must not count twice.
         if (reservation?.expired && e.outcome === 'failure') continue;

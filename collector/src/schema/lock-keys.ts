@@ -37,6 +37,16 @@ export function ipLockKey(ip: string, rules: KeyRules): string | null {
 }
 
 /**
+ * The address as a check's key will hold it, for planning its write locks (the PostgreSQL store
+ * names locks by address, and a truncated key is another address): truncated when `truncate`.
+ */
+export function plannedAddress(ip: string, truncate: boolean): string {
+  if (!truncate) return ip;
+  const addr = parseAddress(ip);
+  return addr ? maskAddress(addr, addr.kind() === 'ipv4' ? IPV4_TRUNCATE_PREFIX : IPV6_TRUNCATE_PREFIX).toString() : ip;
+}
+
+/**
  * What an admin names to unlock: an address (its lock key) or a CIDR. A CIDR at least as specific
  * as the IPv6 prefix selects that prefix's key; a plain IPv4 /32 is the address.
  */

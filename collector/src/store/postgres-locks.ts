@@ -109,9 +109,12 @@ export function lockNames(k: LockKeys): Set<string> {
 
 export function planLocks(keys: LockKeys | undefined): LockPlan {
   if (!keys) return { exclusive: true, coarse: false, stripes: [], keys: [] };
+  if (keys.everyKey) return { exclusive: false, coarse: true, stripes: Array.from({ length: STRIPES }, (_, i) => i), keys: [] };
   const ids = [...new Set([...lockNames(keys)].map(keyId))].sort(compareBig);
   const stripes = [...new Set(ids.map(stripeOf))].sort((a, b) => a - b);
   if (ids.length > FINE_LIMIT) return { exclusive: false, coarse: true, stripes, keys: [] };
+  // A reservation's keys without their stripes (LockKeys.keysOnly); too many keys and it waits like any writer.
+  if (keys.keysOnly && ids.length) return { exclusive: false, coarse: false, stripes: [], keys: ids };
   return { exclusive: false, coarse: false, stripes, keys: ids };
 }
 

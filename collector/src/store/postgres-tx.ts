@@ -25,9 +25,9 @@ import {
   userLockName,
   type LockPlan,
 } from './postgres-locks';
-import { EVENT_COLUMNS, rowToLock, rowToReservation, rowToSession, type EventColumn, type Row } from './rows';
+import { byCreation, EVENT_COLUMNS, rowToLock, rowToReservation, rowToSession, type EventColumn, type Row } from './rows';
 import { SOFT_STATE_PREFIX, markShared } from './shared-state';
-import type { CoreWriteTx, LockRow, LockScope, NewLock, Policy, Reservation, SessionRow } from './store';
+import type { CoreWriteTx, KeyPrefetch, LockRow, LockScope, NewLock, Policy, Reservation, ReservationKeys, SessionRow } from './store';
 import { storedPolicy } from '../schema/policy';
 import { activeLockAt, activeLocks as activeLocksPlan } from './engine/records';
 import { runAsync } from './engine/plan';
@@ -108,10 +108,14 @@ SELECT
   (SELECT coalesce(json_agg(json_build_array(scope, u, i, n)), '[]'::json) FROM (
      SELECT scope, CASE WHEN scope = 'ip' THEN NULL ELSE "user" END AS u, CASE WHEN scope = 'user' THEN NULL ELSE ip END AS i, count(*) AS n
      FROM lockouts WHERE "user" = ANY($4::text[]) OR ip = ANY($5::text[]) GROUP BY 1, 2, 3) c) AS lock_counts,
-  (SELECT coalesce(json_agg(json_build_array(id, "user", ip)), '[]'::json) FROM reservations
+  (SELECT coalesce(json_agg(json_build_array(id, "user", ip, expires_at)), '[]'::json) FROM reservations
      WHERE NOT expired AND ("user" = ANY($4::text[]) OR ip = ANY($5::text[]))) AS open_reservations,
   (SELECT coalesce(json_agg(r), '[]'::json) FROM (SELECT * FROM reservations WHERE id = ANY($6::text[]) ORDER BY id FOR UPDATE) r) AS attempts,
   (SELECT coalesce(json_agg(s), '[]'::json) FROM sessions s WHERE id = ANY($7::text[]) OR ("user" = ANY($8::text[]) AND ended_at IS NULL)) AS sessions`;
+
+/** PREFETCH and state rows ($10–$13, see STATE_FETCH) in the same snapshot. */
+const PREFETCH_WITH_STATE = `${PREFETCH},
+  (SELECT coalesce(json_agg(json_build_array(namespace, key, value, expires_at)), '[]'::json) FROM (${STATE_FETCH(10)}) st) AS state`;
 
 const SESSION_COLUMNS = [
   ['id', 'text'], ['user', 'text'], ['user_id', 'text'], ['ip', 'text'], ['country', 'text'], ['city', 'text'], ['isp', 'text'], ['asn', 'integer'],
@@ -122,6 +126,16 @@ const SESSION_COLUMNS = [
 /** Text as PostgreSQL stores it (U+0000 → U+FFFD), so cache keys match what the database returns. */
 const k = (s: string): string => pgParam(s) as string;
 const nk = (s: string | null): string | null => (s === null ? null : k(s));
+
+/** The keys of fetchKeys (cache keys, as PostgreSQL stores the text). */
+interface FetchKeys {
+  failureKeys: Set<string>;
+  users: Set<string>;
+  ips: Set<string>;
+  attemptIds: Set<string>;
+  sessionIds: Set<string>;
+  sessionUsers: Set<string>;
+}
 
 interface FailureEntry {
   /** Complete for times after this (own additions included). */
@@ -152,7 +166,7 @@ class Cache {
   lockCounts = new Map<string, number>();
   resvUsers = new Set<string>();
   resvIps = new Set<string>();
-  openResv = new Map<string, { user: string | null; ip: string | null }>();
+  openResv = new Map<string, { user: string | null; ip: string | null; expiresAt: number }>();
   /** Reservations named by the batch's attempt_ids (row-locked); null = none. */
   attempts = new Map<string, Reservation | null>();
   sessions = new Map<string, SessionEntry | null>();
@@ -207,6 +221,10 @@ export interface TxMemory {
 export class PgWriteTx implements CoreWriteTx {
   private savepoints: { name: string; real: boolean }[] = [];
   private locked: boolean;
+  /** Key locks without stripes (LockKeys.keysOnly): reads come from prefetchKeys' one statement. */
+  private readonly keysOnly: boolean;
+  /** A keys-only transaction needed more than its plan: the store runs it again with stripes. */
+  needsStripes = false;
   private held: HeldLocks;
   private policy: Policy | undefined;
   private cache = new Cache();
@@ -234,6 +252,7 @@ export class PgWriteTx implements CoreWriteTx {
   ) {
     this.held = new HeldLocks(plan);
     this.locked = plan.exclusive || (plan.stripes.length === 0 && plan.keys.length === 0);
+    this.keysOnly = !plan.exclusive && !plan.coarse && plan.stripes.length === 0 && plan.keys.length > 0;
     markShared(this);
   }
 
@@ -284,10 +303,25 @@ export class PgWriteTx implements CoreWriteTx {
       if (name === null) continue;
       const id = this.held.idOf(name);
       if (this.held.covers(id)) continue;
+      // A read here would mix snapshots (a batch may have committed since the prefetch): refused.
+      if (this.keysOnly) {
+        this.needsStripes = true;
+        throw new Error('store: a keys-only transaction touched a key outside its plan');
+      }
       // Outside the plan (a caller named fewer keys than it touches): correct, and a wait cycle
       // this could close is broken by PostgreSQL's deadlock detector.
       await this.q('SELECT authwatch_lock_keys($1, $2::integer[], false, $3::bigint[])', [STRIPE_CLASS, [stripeOf(id)], [String(id)]]);
       this.held.add(id);
+    }
+  }
+
+  /** A read the caches cannot answer: its own statement, a snapshot of its own. */
+  private readOutsidePrefetch(): void {
+    // Under key locks alone another snapshot may hold half of what the decision reads (a batch
+    // committed between the two statements): refused, the check fails rather than guesses.
+    if (this.keysOnly) {
+      this.needsStripes = true;
+      throw new Error('store: a keys-only transaction read outside its prefetch');
     }
   }
 
@@ -469,7 +503,36 @@ export class PgWriteTx implements CoreWriteTx {
         if (names.every(covered)) failureKeys.add(k(key));
       }
     }
-    if (!failureKeys.size && !users.size && !ips.size && !sessionIds.size && !attemptIds.size && !sessionUsers.size) return;
+    await this.fetchKeys(policy, { failureKeys, users, ips, attemptIds, sessionIds, sessionUsers }, failures);
+  }
+
+  /**
+   * The keys a group of reservations will ask about (decision/check.ts), fetched in one statement
+   * instead of a few per reservation. Only keys this transaction holds are cached. Under key locks
+   * alone (keysOnly) a batch may commit changes to them meanwhile: the one statement sees it whole
+   * or not at all, and the decision is made from that.
+   */
+  prefetchKeys = async (want: KeyPrefetch): Promise<void> => {
+    await this.ensureLocked();
+    const policy = await this.getPolicy();
+    const c = this.cache;
+    const covered = (name: string) => this.held.coversName(name);
+    const users = new Set(want.users.filter((u) => !c.lockUsers.has(k(u)) && covered(this.held.userName(u))).map(k));
+    const ips = new Set(want.ips.filter((i) => !c.lockIps.has(k(i)) && covered(ipLockName(i))).map(k));
+    const failureKeys = new Set(want.counters.filter((key) => !c.failures.has(k(key)) && counterLockNames(key).every(covered)).map(k));
+    const state = want.state.filter(([ns, key]) => !this.cache.state.has(stateKey(ns, key))).map(([ns, key]): [string, string] => [ns, k(key)]);
+    await this.fetchKeys(policy, { failureKeys, users, ips, attemptIds: new Set(), sessionIds: new Set(), sessionUsers: new Set() }, 0, state);
+  };
+
+  /**
+   * One PREFETCH statement for these keys (and `state` rows); fills the caches. `failures`: how
+   * many locks the batch may make.
+   */
+  private async fetchKeys(policy: Policy, keys: FetchKeys, failures: number, state: [string, string][] = []): Promise<void> {
+    const { failureKeys, users, ips, attemptIds, sessionIds, sessionUsers } = keys;
+    const c = this.cache;
+    const covered = (name: string) => this.held.coversName(name);
+    if (!failureKeys.size && !users.size && !ips.size && !sessionIds.size && !attemptIds.size && !sessionUsers.size && !state.length) return;
     await this.flush();
     const now = Date.now();
     const since = now - SLACK_MS - policy.window_seconds * 1000;
@@ -480,11 +543,29 @@ export class PgWriteTx implements CoreWriteTx {
     const draw = this.lockIds.length || want < 4 ? 0 : want;
     if (!draw) this.lockIdChunk = Math.max(1, want);
     const [r] = (
-      await this.w<{ failures: [string, number][]; locks: Row[]; lock_counts: [LockScope, string | null, string | null, number][]; open_reservations: [string, string | null, string | null][]; attempts: Row[]; sessions: Row[]; lock_ids: number[] }>(
-        PREFETCH,
-        [[...failureKeys], since, locksFrom, [...users], [...ips], [...attemptIds], [...sessionIds], [...sessionUsers], draw],
-      )
+      await this.w<{
+        failures: [string, number][];
+        locks: Row[];
+        lock_counts: [LockScope, string | null, string | null, number][];
+        open_reservations: [string, string | null, string | null, number][];
+        attempts: Row[];
+        sessions: Row[];
+        lock_ids: number[];
+        state?: [string, string, string, number | null][];
+      }>(state.length ? PREFETCH_WITH_STATE : PREFETCH, [
+        [...failureKeys],
+        since,
+        locksFrom,
+        [...users],
+        [...ips],
+        [...attemptIds],
+        [...sessionIds],
+        [...sessionUsers],
+        draw,
+        ...(state.length ? stateParams(state) : []),
+      ])
     ).rows;
+    if (r.state) this.fillState(state, r.state);
     if (r.lock_ids.length) {
       this.lockIds = r.lock_ids.map(Number).sort((a, b) => a - b);
       this.lockIdChunk = Math.max(this.lockIdChunk, 2 * r.lock_ids.length);
@@ -498,7 +579,7 @@ export class PgWriteTx implements CoreWriteTx {
     for (const [scope, u, i, n] of r.lock_counts) c.lockCounts.set(countKey(scope, u, i), n);
     for (const u of users) c.resvUsers.add(u);
     for (const i of ips) c.resvIps.add(i);
-    for (const [id, u, i] of r.open_reservations) c.openResv.set(id, { user: u, ip: i });
+    for (const [id, u, i, exp] of r.open_reservations) c.openResv.set(id, { user: u, ip: i, expiresAt: Number(exp) });
     for (const id of attemptIds) c.attempts.set(id, null);
     for (const row of r.attempts) c.attempts.set(row.id as string, rowToReservation(row));
     for (const id of sessionIds) c.sessions.set(id, null);
@@ -557,6 +638,7 @@ export class PgWriteTx implements CoreWriteTx {
     }
     let e = this.cache.state.get(sk);
     if (!e) {
+      this.readOutsidePrefetch();
       await this.ensureLocked();
       await this.flush();
       const table = stateTable(namespace);
@@ -839,6 +921,7 @@ export class PgWriteTx implements CoreWriteTx {
       }
       return out.sort((a, b) => a.locked_at - b.locked_at || a.id - b.id);
     }
+    this.readOutsidePrefetch();
     await this.cover([user === null ? null : userLockName(user), ip === null ? null : ipLockName(ip)]);
     await this.flush();
     return runAsync(activeLocksPlan(user, ip, now), (s) => this.q(numbered(s.sql), s.params));
@@ -865,6 +948,7 @@ export class PgWriteTx implements CoreWriteTx {
     await this.prefetch();
     const cached = this.cachedFailures(keys, since);
     if (cached) return cached.map((e) => e.times.filter((t) => t > since).length);
+    this.readOutsidePrefetch();
     await this.cover(keys.flatMap(counterLockNames));
     await this.flush();
     const rows = await this.q<{ n: number }>(
@@ -889,6 +973,7 @@ export class PgWriteTx implements CoreWriteTx {
       });
       return cached.map((e) => e.times.filter((t) => t > since).length);
     }
+    this.readOutsidePrefetch();
     await this.cover(keys.flatMap(counterLockNames));
     await this.flush();
     for (const key of keys) this.cache.failures.delete(k(key));
@@ -927,6 +1012,7 @@ export class PgWriteTx implements CoreWriteTx {
     const i = nk(ip);
     const hit = scope === 'ip' ? i !== null && c.lockIps.has(i) : u !== null && c.lockUsers.has(u);
     if (hit) return c.lockCounts.get(countKey(scope, scope === 'ip' ? null : u, scope === 'user' ? null : i)) ?? 0;
+    this.readOutsidePrefetch();
     await this.cover([user === null ? null : userLockName(user), ip === null ? null : ipLockName(ip)]);
     await this.flush();
     const r =
@@ -1009,7 +1095,7 @@ export class PgWriteTx implements CoreWriteTx {
     await this.cover([r.user === null ? null : userLockName(r.user), r.ip === null ? null : ipLockName(r.ip)]);
     const row = { ...r, id: k(r.id), user: nk(r.user), ip: nk(r.ip), display_user: nk(r.display_user), display_ip: nk(r.display_ip) };
     this.pending.resvInserts.set(row.id, row);
-    this.cache.openResv.set(row.id, { user: row.user, ip: row.ip });
+    this.cache.openResv.set(row.id, { user: row.user, ip: row.ip, expiresAt: row.expires_at });
   };
 
   countReservations = async (user: string | null, ip: string | null): Promise<{ user: number; user_ip: number; ip: number }> => {
@@ -1028,6 +1114,7 @@ export class PgWriteTx implements CoreWriteTx {
       }
       return n;
     }
+    this.readOutsidePrefetch();
     await this.cover([user === null ? null : userLockName(user), ip === null ? null : ipLockName(ip)]);
     await this.flush();
     return (
@@ -1064,20 +1151,30 @@ export class PgWriteTx implements CoreWriteTx {
     return r;
   };
 
-  expireReservations = async (now: number): Promise<Reservation[]> => {
+  expireReservations = async (now: number, keys?: ReservationKeys): Promise<Reservation[]> => {
+    // Under key locks alone the failures an expiry makes would be counted on keys a batch may be
+    // counting too: left to the batches and the sweeper. The decision is the same: it counts a
+    // lapsed reservation as open, as it would count it as a failure once expired.
+    if (this.keysOnly) return [];
     await this.ensureLocked();
     // Only buffered reservation changes bear on what this reads and writes.
     if (this.pending.resvInserts.size || this.pending.resvDeletes.size) await this.flush();
+    if (keys && !this.lapsedCached(now, keys)) return [];
+    // A check's keys: each arm on its partial index.
+    const keyed = keys ? ` AND id IN (SELECT id FROM reservations WHERE NOT expired AND "user" = $2 UNION SELECT id FROM reservations WHERE NOT expired AND ip = $3)` : '';
+    const keyParams = keys ? [keys.user, keys.ip] : [];
     // Rows another writer is settling are skipped (never waited for); it or the sweeper expires
     // them. A keyed writer expires only reservations whose keys it holds or can take now.
     if (this.plan.exclusive) {
-      const all = (await this.w('UPDATE reservations SET expired = true WHERE NOT expired AND expires_at <= $1 RETURNING *', [now])).rows.map(rowToReservation);
+      const all = (await this.w(`UPDATE reservations SET expired = true WHERE NOT expired AND expires_at <= $1${keyed} RETURNING *`, [now, ...keyParams])).rows.map(
+        rowToReservation,
+      );
       for (const r of all) this.cache.openResv.delete(r.id);
-      return all;
+      return keys ? all.sort(byCreation) : all;
     }
     const candidates = await this.q<{ id: string; user: string | null; ip: string | null }>(
-      'SELECT id, "user", ip FROM reservations WHERE NOT expired AND expires_at <= $1 ORDER BY id LIMIT 1000',
-      [now],
+      `SELECT id, "user", ip FROM reservations WHERE NOT expired AND expires_at <= $1${keyed} ORDER BY id LIMIT 1000`,
+      [now, ...keyParams],
     );
     if (!candidates.length) return [];
     const ids: string[] = [];
@@ -1095,8 +1192,18 @@ export class PgWriteTx implements CoreWriteTx {
       this.cache.openResv.delete(r.id);
       if (this.cache.attempts.get(r.id)) this.cache.attempts.set(r.id, { ...r });
     }
-    return rows;
+    return keys ? rows.sort(byCreation) : rows;
   };
+
+  /** false when the cache holds every open reservation of these keys and none has lapsed. */
+  private lapsedCached(now: number, keys: ReservationKeys): boolean {
+    const c = this.cache;
+    const u = nk(keys.user);
+    const i = nk(keys.ip);
+    if ((u !== null && !c.resvUsers.has(u)) || (i !== null && !c.resvIps.has(i))) return true;
+    for (const r of c.openResv.values()) if (r.expiresAt <= now && ((u !== null && r.user === u) || (i !== null && r.ip === i))) return true;
+    return false;
+  }
 
   pruneReservations = async (before: number): Promise<void> => {
     await this.ensureLocked();

@@ -96,16 +96,37 @@ export class PostgresStore implements CoreStore {
   }
 
   async write<T>(fn: (tx: CoreWriteTx) => Promise<T>, keys?: LockKeys): Promise<T> {
-    const plan = planLocks(keys);
+    const first = await this.writeWith(fn, planLocks(keys));
+    if (first.done) return first.result;
+    // A keys-only transaction read beyond its plan (it was rolled back): again, as any writer.
+    const again = await this.writeWith(fn, planLocks(keys && { ...keys, keysOnly: false }));
+    if (!again.done) throw new Error('store: write needed more than its locks');
+    return again.result;
+  }
+
+  private async writeWith<T>(fn: (tx: CoreWriteTx) => Promise<T>, plan: LockPlan): Promise<{ done: true; result: T } | { done: false }> {
     let tx: PgWriteTx | undefined;
-    const result = await this.transaction(plan, async (client) => {
-      tx = new PgWriteTx(client, plan, this.txMemory);
-      const r = await fn(tx);
-      await tx.finish();
-      return r;
-    });
-    this.memory.committed(tx!.lockChanges, tx!.policyChanged);
-    return result;
+    const rerun = new Error('keys-only transaction needs its stripes');
+    try {
+      const result = await this.transaction(plan, async (client) => {
+        tx = new PgWriteTx(client, plan, this.txMemory);
+        let r: T;
+        try {
+          r = await fn(tx);
+        } catch (e) {
+          throw tx.needsStripes ? rerun : e;
+        }
+        // Even when fn caught the refusal (a reservation in its savepoint): its answers are not sound.
+        if (tx.needsStripes) throw rerun;
+        await tx.finish();
+        return r;
+      });
+      this.memory.committed(tx!.lockChanges, tx!.policyChanged);
+      return { done: true, result };
+    } catch (e) {
+      if (e === rerun) return { done: false };
+      throw e;
+    }
   }
 
   /** One write transaction on a writer connection, holding the write lock (shared when keyed). */

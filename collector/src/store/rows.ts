@@ -57,6 +57,9 @@ export const rowToLock = (r: Row): LockRow => r as unknown as LockRow;
 // SQLite gives 0/1 for the flag, PostgreSQL a boolean.
 export const rowToReservation = (r: Row): Reservation => ({ ...(r as unknown as Reservation), expired: Boolean(r.expired) });
 
+/** Oldest reservation first: expired in this order they make the same failures, and locks, on every store. */
+export const byCreation = (a: Reservation, b: Reservation): number => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
 /** Rollup tables, coarsest first: whole hours, then whole minutes, then events. */
 export const ROLLUPS = [
   { table: 'event_counts_hour', ms: 3_600_000 },

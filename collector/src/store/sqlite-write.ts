@@ -8,7 +8,7 @@ import type { StoredEvent } from '../schema/stored-event';
 import { storedPolicy } from '../schema/policy';
 import { activeLockAt } from './engine/records';
 import { sqliteMigrations } from './migrations/sqlite';
-import { EVENT_COLUMNS, ROLLUPS, rollupCounts, rowToLock, rowToReservation, rowToSession } from './rows';
+import { byCreation, EVENT_COLUMNS, ROLLUPS, rollupCounts, rowToLock, rowToReservation, rowToSession } from './rows';
 import type { Row } from './rows';
 import { prepareSmallRollupUpserts, rebuildSmallRollupsBefore, smallRollupCounts } from './sqlite-rollups';
 import { registerTermFunctions, TermIndexer } from './sqlite-terms';
@@ -80,9 +80,9 @@ function eventParams(e: StoredEvent): unknown[] {
   ];
 }
 
-/** Every CoreWriteTx operation but savepoint, synchronous. */
+/** Every CoreWriteTx operation but savepoint and the optional prefetch hint, synchronous. */
 export type SyncWriteOps = {
-  [K in Exclude<keyof CoreWriteTx, 'savepoint'>]: (...args: Parameters<CoreWriteTx[K]>) => Awaited<ReturnType<CoreWriteTx[K]>>;
+  [K in Exclude<keyof CoreWriteTx, 'savepoint' | 'prefetchKeys'>]: (...args: Parameters<CoreWriteTx[K]>) => Awaited<ReturnType<CoreWriteTx[K]>>;
 };
 export type WriteOpName = keyof SyncWriteOps;
 
@@ -156,6 +156,12 @@ export class SqliteWriter {
       ),
       takeReservation: db.prepare('DELETE FROM reservations WHERE id = ? RETURNING *'),
       expireReservations: db.prepare('UPDATE reservations SET expired = 1 WHERE expired = 0 AND expires_at <= ? RETURNING *'),
+      // Each arm on its partial index (a check's keys).
+      expireKeyedReservations: db.prepare(
+        `UPDATE reservations SET expired = 1 WHERE id IN (
+           SELECT id FROM reservations WHERE expired = 0 AND user = @user AND expires_at <= @now
+           UNION SELECT id FROM reservations WHERE expired = 0 AND ip = @ip AND expires_at <= @now) RETURNING *`,
+      ),
       pruneReservations: db.prepare('DELETE FROM reservations WHERE expired = 1 AND expires_at < ?'),
       clearFailures: db.prepare('DELETE FROM failures WHERE key = ?'),
       pruneFailures: db.prepare('DELETE FROM failures WHERE time < ?'),
@@ -243,7 +249,10 @@ export class SqliteWriter {
         const r = st.takeReservation.get(id) as Row | undefined;
         return r ? rowToReservation(r) : undefined;
       },
-      expireReservations: (now) => (st.expireReservations.all(now) as Row[]).map(rowToReservation),
+      expireReservations: (now, keys) =>
+        keys
+          ? (st.expireKeyedReservations.all({ now, user: keys.user, ip: keys.ip }) as Row[]).map(rowToReservation).sort(byCreation)
+          : (st.expireReservations.all(now) as Row[]).map(rowToReservation),
       pruneReservations: (before) => {
         st.pruneReservations.run(before);
       },

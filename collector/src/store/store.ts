@@ -24,6 +24,19 @@ export interface LockKeys {
   users?: Iterable<string | null | undefined>;
   ips?: Iterable<string | null | undefined>;
   sessions?: Iterable<string | null | undefined>;
+  /**
+   * PostgreSQL: the keys' own locks only, not the stripes a big batch holds while it runs its
+   * processors, so the transaction does not wait for batches. Only for attempt reservations: every
+   * read their decision makes is one statement (prefetchKeys), so a batch committing meanwhile is
+   * seen whole or not at all, and they write nothing a batch reads (docs/lockout.md).
+   */
+  keysOnly?: boolean;
+  /**
+   * PostgreSQL: every key, as stripes (the sweeper, whose keys are not known up front). Unlike a
+   * write without keys it leaves the cluster-wide write lock shared, so attempt reservations
+   * (keysOnly) never queue behind it; every other writer still waits for it.
+   */
+  everyKey?: boolean;
 }
 
 export interface Store {
@@ -87,12 +100,34 @@ export interface CoreWriteTx extends WriteTx {
   countReservations(user: string | null, ip: string | null): Promise<{ user: number; user_ip: number; ip: number }>;
   /** Removes and returns a reservation (expired ones too), or undefined. */
   takeReservation(id: string): Promise<Reservation | undefined>;
-  /** Marks open reservations whose expires_at <= now as expired and returns them. */
-  expireReservations(now: number): Promise<Reservation[]>;
+  /**
+   * Marks open reservations whose expires_at <= now as expired and returns them; with `keys`, only
+   * those of that user key or that IP key (what one check's decision counts).
+   */
+  expireReservations(now: number, keys?: ReservationKeys): Promise<Reservation[]>;
   /** Deletes expired reservations that expired before `before`. */
   pruneReservations(before: number): Promise<void>;
   /** Drops processor state whose expiresAt has passed. */
   pruneState(now: number): Promise<void>;
+  /**
+   * Optional: what the next reads will be about (a group of reservations), so a store a round trip
+   * away fetches it at once. Only a hint: reads answer the same with or without it.
+   */
+  prefetchKeys?(want: KeyPrefetch): Promise<void>;
+}
+
+/** Lockout user keys, IP keys, failure-counter keys and (namespace, key) state rows. */
+export interface KeyPrefetch {
+  users: readonly string[];
+  ips: readonly string[];
+  counters: readonly string[];
+  state: readonly (readonly [string, string])[];
+}
+
+/** A check's user key and IP key (either may be null). */
+export interface ReservationKeys {
+  user: string | null;
+  ip: string | null;
 }
 
 export interface EventFilter {
