@@ -171,13 +171,27 @@ describeWithPostgres('attempt reservations under key locks only')('attempt check
     }
   }, 60_000);
 
-  test('with AUTHWATCH_IP_TRUNCATE=1 the check locks by the truncated address: 10 parallel attempts, 6 allowed, none refused for a store error', async () => {
+  test('with AUTHWATCH_IP_TRUNCATE=1 the check locks by the truncated address: during a batch, 10 parallel attempts, 6 allowed', async () => {
     const user = `trunc-${run}`;
-    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => truncating.req('POST', '/v1/check', 'ingest', { user, ip: `198.51.100.${i + 1}`, attempt: true })));
-    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
-    expect(answers.filter((a) => a.body.allowed)).toHaveLength(6);
-    expect(answers.filter((a) => !a.body.allowed).map((a) => a.body.reason)).toEqual(Array(4).fill('attempt_limit'));
-    const stored = await admin.query<{ ip: string }>('SELECT DISTINCT ip FROM reservations WHERE "user" = $1', [user]);
-    expect(stored.rows).toEqual([{ ip: '198.51.100.0' }]);
+    // The batch holds the stripe of the truncated address the checks are counted under.
+    const batch = await holdBatch(user, '198.51.100.0', async (tx) => {
+      await tx.activeLocks(user, '198.51.100.0', Date.now());
+    });
+    try {
+      const answers = await within(
+        Promise.all(Array.from({ length: 10 }, (_, i) => truncating.req('POST', '/v1/check', 'ingest', { user, ip: `198.51.100.${i + 1}`, attempt: true }))),
+        10_000,
+        'truncated attempt checks during the batch',
+      );
+      expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+      expect(answers.filter((a) => a.body.allowed)).toHaveLength(6);
+      expect(answers.filter((a) => !a.body.allowed).map((a) => a.body.reason)).toEqual(Array(4).fill('attempt_limit'));
+      expect(batch.done()).toBe(false);
+      const stored = await admin.query<{ ip: string }>('SELECT DISTINCT ip FROM reservations WHERE "user" = $1', [user]);
+      expect(stored.rows).toEqual([{ ip: '198.51.100.0' }]);
+    } finally {
+      batch.release();
+      await batch.holding;
+    }
   }, 60_000);
 });
