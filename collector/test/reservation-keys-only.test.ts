@@ -36,6 +36,8 @@ describeWithPostgres('attempt reservations under key locks only')('attempt check
   beforeAll(async () => {
     buildCollectorIfStale();
     dbUrl = await dbs.create();
+    // A sweep every 0.2 s: it too waits for a held batch, and had it the cluster-wide lock
+    // (as before) every check would queue behind it.
     c = await startKeyedCollector(dbUrl, KEYS, { what: 'collector', env: { AUTHWATCH_SWEEP_SECONDS: '0.2' } });
     truncating = await startKeyedCollector(dbUrl, KEYS, { what: 'collector with AUTHWATCH_IP_TRUNCATE=1', env: { AUTHWATCH_IP_TRUNCATE: '1' } });
     holder = await PostgresStore.open(dbUrl);
