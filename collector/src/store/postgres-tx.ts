@@ -684,6 +684,9 @@ export class PgWriteTx implements CoreWriteTx {
   };
 
   savepoint = async <T>(fn: () => Promise<T>): Promise<T> => {
+    // In a batch each detection runs in a savepoint: a turn of the event loop before each, so
+    // checks are answered between them instead of after the whole batch's processing.
+    if (this.inserted.length) await new Promise<void>((resolve) => setImmediate(resolve));
     // Nothing buffered is written here (between two detections that would be a statement each):
     // a copy is kept, and should fn fail it is buffered again and written after the rollback.
     const before = this.copyPending();
