@@ -15,6 +15,7 @@ export interface Sweeper {
 export function startSweeper(pipeline: Pipeline, intervalSeconds: number, log: Logger): Sweeper {
   let running: Promise<number> | null = null;
   const sweep = (): Promise<number> => {
+    // Every key, but not the cluster-wide lock: attempt checks never wait behind a sweep.
     running ??= pipeline
       .run(async (ctx) => {
         const ended = await sweepIdleSessions(ctx);
@@ -22,7 +23,6 @@ export function startSweeper(pipeline: Pipeline, intervalSeconds: number, log: L
         await expireAttempts(ctx);
         await ctx.tx.pruneState(ctx.now);
         return ended;
-        // Every key, but not the cluster-wide lock: attempt checks never wait behind a sweep.
       }, { everyKey: true })
       .catch((err: unknown) => {
         log.error('sweep failed', { error: String(err) });

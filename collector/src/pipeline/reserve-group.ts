@@ -47,17 +47,17 @@ export async function reserveInTx(tx: CoreWriteTx, group: ReserveGroup, truncate
   };
   const rules = keyRules(ctx.policy, truncate);
   const subjects = group.reservations.map((r) => subjectOf(r.user, r.ip, rules));
-  // A store a round trip away reads what every reservation of the group asks about at once (and
-  // again after a reservation's savepoint rolled back, which empties its caches).
+  // A store a round trip away reads what every reservation of the group asks about at once, and
+  // again after a reservation's savepoint rolled back (that empties its caches).
   const want = {
     users: subjects.flatMap((s) => (s.userKey === null ? [] : [s.userKey])),
     ips: subjects.flatMap((s) => (s.ipKey === null ? [] : [s.ipKey])),
     counters: subjects.flatMap((s) => Object.values(counterKeys(s)).filter((k): k is string => k !== null)),
     state: group.reservations.flatMap((r) => (r.attemptId === undefined ? [] : [[ATTEMPT_STATE, r.attemptId] as const, [ATTEMPT_SETTLED_STATE, r.attemptId] as const])),
   };
+  await tx.prefetchKeys?.(want);
   const answers: ReserveOutcome[] = [];
   for (const [j, r] of group.reservations.entries()) {
-    await tx.prefetchKeys?.(want);
     const one = () => reserveAttempt(ctx, subjects[j], r.attemptId);
     if (!isolate) {
       answers.push({ ok: true, answer: await one() });
@@ -69,6 +69,7 @@ export async function reserveInTx(tx: CoreWriteTx, group: ReserveGroup, truncate
     } catch (error) {
       emitted.length = mark;
       answers.push({ ok: false, error });
+      await tx.prefetchKeys?.(want);
     }
   }
   if (emitted.length) await tx.insertEvents(emitted);

@@ -189,8 +189,9 @@ export class Pipeline {
   /**
    * One attempt reservation (`/v1/check` with "attempt": true), committed before the answer. A
    * store that runs reservations itself (the SQLite writer thread) takes them ahead of the group
-   * commits it has queued; otherwise it is a write transaction holding only this user's and
-   * address's locks (PostgreSQL). `truncate`: AUTHWATCH_IP_TRUNCATE.
+   * commits it has queued; otherwise it goes with the reservations waiting meanwhile into one write
+   * transaction holding only their users' and addresses' locks (PostgreSQL). `truncate`:
+   * AUTHWATCH_IP_TRUNCATE (a configuration constant: the first call's is the queue's).
    */
   async reserveAttempt(r: ReserveRequest, truncate: boolean): Promise<CheckAnswer> {
     const store = this.deps.store;

@@ -31,7 +31,7 @@ export const userLockKey = (user: string, rules: KeyRules): string => normalizeU
 export function ipLockKey(ip: string, rules: KeyRules): string | null {
   let addr = parseAddress(ip);
   if (!addr) return null;
-  if (rules.truncate) addr = maskAddress(addr, addr.kind() === 'ipv4' ? IPV4_TRUNCATE_PREFIX : IPV6_TRUNCATE_PREFIX);
+  if (rules.truncate) addr = truncated(addr);
   if (addr.kind() === 'ipv4' || rules.ipv6Prefix >= 128) return addr.toString();
   return `${maskAddress(addr, rules.ipv6Prefix).toString()}/${rules.ipv6Prefix}`;
 }
@@ -43,8 +43,11 @@ export function ipLockKey(ip: string, rules: KeyRules): string | null {
 export function plannedAddress(ip: string, truncate: boolean): string {
   if (!truncate) return ip;
   const addr = parseAddress(ip);
-  return addr ? maskAddress(addr, addr.kind() === 'ipv4' ? IPV4_TRUNCATE_PREFIX : IPV6_TRUNCATE_PREFIX).toString() : ip;
+  return addr ? truncated(addr).toString() : ip;
 }
+
+/** The address as AUTHWATCH_IP_TRUNCATE stores it. */
+const truncated = (addr: NonNullable<ReturnType<typeof parseAddress>>) => maskAddress(addr, addr.kind() === 'ipv4' ? IPV4_TRUNCATE_PREFIX : IPV6_TRUNCATE_PREFIX);
 
 /**
  * What an admin names to unlock: an address (its lock key) or a CIDR. A CIDR at least as specific

@@ -312,11 +312,8 @@ export class PgWriteTx implements CoreWriteTx {
       if (name === null) continue;
       const id = this.held.idOf(name);
       if (this.held.covers(id)) continue;
-      // A read here would mix snapshots (a batch may have committed since the prefetch): refused.
-      if (this.keysOnly) {
-        this.needsStripes = true;
-        throw new Error('store: a keys-only transaction touched a key outside its plan');
-      }
+      // Taking it and reading under it would mix snapshots, as any read outside the prefetch.
+      this.readOutsidePrefetch();
       // Outside the plan (a caller named fewer keys than it touches): correct, and a wait cycle
       // this could close is broken by PostgreSQL's deadlock detector.
       await this.q('SELECT authwatch_lock_keys($1, $2::integer[], false, $3::bigint[])', [STRIPE_CLASS, [stripeOf(id)], [String(id)]]);
@@ -1173,7 +1170,7 @@ export class PgWriteTx implements CoreWriteTx {
     await this.ensureLocked();
     // Only buffered reservation changes bear on what this reads and writes.
     if (this.pending.resvInserts.size || this.pending.resvDeletes.size) await this.flush();
-    if (keys && !this.lapsedCached(now, keys)) return [];
+    if (keys && !this.mayHaveLapsed(now, keys)) return [];
     // A check's keys: each arm on its partial index.
     const keyed = keys ? ` AND id IN (SELECT id FROM reservations WHERE NOT expired AND "user" = $2 UNION SELECT id FROM reservations WHERE NOT expired AND ip = $3)` : '';
     const keyParams = keys ? [keys.user, keys.ip] : [];
@@ -1210,7 +1207,7 @@ export class PgWriteTx implements CoreWriteTx {
   };
 
   /** false when the cache holds every open reservation of these keys and none has lapsed. */
-  private lapsedCached(now: number, keys: ReservationKeys): boolean {
+  private mayHaveLapsed(now: number, keys: ReservationKeys): boolean {
     const c = this.cache;
     const u = nk(keys.user);
     const i = nk(keys.ip);

@@ -95,6 +95,9 @@ export class PostgresStore implements CoreStore {
     return store;
   }
 
+  /** Thrown out of a keys-only transaction that read beyond its plan: rolled back, run again (write). */
+  private static readonly RERUN = new Error('keys-only transaction needs its stripes');
+
   async write<T>(fn: (tx: CoreWriteTx) => Promise<T>, keys?: LockKeys): Promise<T> {
     const first = await this.writeWith(fn, planLocks(keys));
     if (first.done) return first.result;
@@ -106,7 +109,7 @@ export class PostgresStore implements CoreStore {
 
   private async writeWith<T>(fn: (tx: CoreWriteTx) => Promise<T>, plan: LockPlan): Promise<{ done: true; result: T } | { done: false }> {
     let tx: PgWriteTx | undefined;
-    const rerun = new Error('keys-only transaction needs its stripes');
+    const rerun = PostgresStore.RERUN;
     try {
       const result = await this.transaction(plan, async (client) => {
         tx = new PgWriteTx(client, plan, this.txMemory);

@@ -111,7 +111,8 @@ export interface CoreWriteTx extends WriteTx {
   pruneState(now: number): Promise<void>;
   /**
    * Optional: what the next reads will be about (a group of reservations), so a store a round trip
-   * away fetches it at once. Only a hint: reads answer the same with or without it.
+   * away fetches it at once. Reads answer the same with or without it; in a PostgreSQL keys-only
+   * transaction a read it did not cover makes the store run the transaction again with stripes.
    */
   prefetchKeys?(want: KeyPrefetch): Promise<void>;
 }
@@ -209,8 +210,8 @@ export interface CoreStore extends Store {
   /**
    * Optional: attempt reservations (`/v1/check` with "attempt": true) run as one transaction for
    * every reservation queued meanwhile, ahead of the group commits queued in the store (the SQLite
-   * worker store: its writer thread takes them before its next group). Without it each
-   * reservation is its own write().
+   * worker store: its writer thread takes them before its next group). Without it the pipeline
+   * groups the reservations that wait meanwhile into write()s of its own (pipeline/reserve-queue.ts).
    */
   reserveAttempts?(group: ReserveGroup): Promise<ReserveGroupResult>;
 }
