@@ -16,6 +16,7 @@
 //  - the events the 1-replica run stored, copied back out and loaded with a bare COPY into the
 //    same table of a fresh database: what storing those rows costs PostgreSQL alone.
 //  - /v1/check at a fixed 1,000 req/s through HAProxy to the 2 replicas, some users locked.
+//  - hot keys (p8-hot-windows.mjs): a batch's cost as the detection windows it touches grow.
 // Prints the P8 lines; returns figures { id, name, value, unit, target, pass, detail, line }.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
@@ -28,6 +29,7 @@ import { startServer, runJsonProcess, cpuTicks, settle } from './lib/proc.mjs';
 import { root, ensureBuilt, makeKeys, bearer, collectorMain } from './lib/collector.mjs';
 import { batchBody, rng, userName, ipFor } from './lib/events.mjs';
 import { WARMUP_S } from './p3-check.mjs';
+import { hotWindows } from './p8-hot-windows.mjs';
 
 const EVENT_COLUMNS = [
   'id', 'time', 'received_at', 'type', 'outcome', 'reason', 'user', 'user_id', 'email', 'session_id', 'ip',
@@ -310,6 +312,10 @@ export async function runP8(options = {}) {
     if (options.ingestOnly) return figures;
     if (!options.attemptOnly) await checkFigure();
     if (!options.checkOnly) await attemptFigure();
+    if (!options.checkOnly && !options.attemptOnly) {
+      log('hot keys: detection windows growing batch after batch (bench/p8-hot-windows.mjs)');
+      figures.push(await hotWindows({ adminUrl, main: options.main, batches: quick ? 100 : 150 }));
+    }
     return figures;
 
     // /v1/check with "attempt": true (what the client's guardLogin sends) through HAProxy to 2

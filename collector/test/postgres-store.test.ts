@@ -59,12 +59,12 @@ describeWithPostgres('postgres store')('postgres store', () => {
       const stores = await Promise.all([1, 2, 3].map(() => PostgresStore.open(url)));
       await Promise.all(stores.map((s) => s.close()));
       const rows = (await raw.query('SELECT version, name FROM schema_migrations ORDER BY version')).rows;
-      expect(rows).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'attempt_reservations' }, { version: 3, name: 'scale_out' }, { version: 4, name: 'q_trigram' }, { version: 5, name: 'state_soft_in_place' }]);
+      expect(rows).toEqual([{ version: 1, name: 'initial' }, { version: 2, name: 'attempt_reservations' }, { version: 3, name: 'scale_out' }, { version: 4, name: 'q_trigram' }, { version: 5, name: 'state_soft_in_place' }, { version: 6, name: 'window_log' }]);
       const types = (await raw.query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'events' AND column_name IN ('time', 'attributes')`)).rows;
       expect(Object.fromEntries(types.map((r: { column_name: string; data_type: string }) => [r.column_name, r.data_type]))).toEqual({ time: 'bigint', attributes: 'jsonb' });
     });
 
-    test('detection windows are rewritten in place (HOT updates: no new index entries), their expiry index kept', async () => {
+    test('detection windows\' head rows are rewritten in place (HOT updates: no new index entries), their expiry index kept', async () => {
       const s = await PostgresStore.open(url);
       const spray = createDetections(parseDetectionConfig({ AUTHWATCH_DETECT: 'password_spray,credential_stuffing' }));
       const addresses = Array.from({ length: 5 }, (_, i) => `198.51.100.${i + 1}`);
@@ -92,6 +92,39 @@ describeWithPostgres('postgres store')('postgres store', () => {
       expect(row.n_tup_hot_upd).toBeGreaterThanOrEqual(row.n_tup_upd - addresses.length);
       const indexes = (await raw.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'state_soft' ORDER BY 1`)).rows;
       expect(indexes.map((r: { indexname: string }) => r.indexname)).toEqual(['state_soft_expires', 'state_soft_pkey']);
+    });
+
+    test('a batch appends what it added to an address\'s window log; snapshots bound the rows; expired rows are swept', async () => {
+      const s = await PostgresStore.open(url);
+      const spray = createDetections(parseDetectionConfig({ AUTHWATCH_DETECT: 'password_spray,credential_stuffing' }));
+      const ip = '198.51.100.77';
+      const rowsOf = async () =>
+        (await raw.query<{ seq: number; n: number; bytes: number }>(`SELECT seq, json_array_length((data::json)->'e') AS n, length(data) AS bytes FROM window_log WHERE key = $1 ORDER BY seq`, [ip])).rows;
+      const headBytes: number[] = [];
+      try {
+        // 100 batches, each one failure from the address by another user: the window grows to 100 attempts.
+        for (let b = 0; b < 100; b++) {
+          const now = Date.now();
+          const events = [blankEvent({ id: `log-${b}`, time: now, type: 'login', outcome: 'failure', user: `u${b}`, ip })];
+          await s.write(async (tx) => {
+            const ctx = { now, tx, policy: await tx.getPolicy(), emit: () => undefined };
+            for (const p of spray) await p.process(events, ctx);
+          });
+          headBytes.push((await raw.query<{ n: number }>(`SELECT length(value) AS n FROM state_soft WHERE key = $1`, [ip])).rows[0].n);
+        }
+        // The head row (with the last batch's attempts) does not grow with the window; the log holds
+        // the last snapshot (seq 96, the window's 97 attempts) and one row per batch since, of that
+        // batch's one attempt.
+        expect(Math.max(...headBytes)).toBeLessThan(200);
+        const rows = await rowsOf();
+        expect(rows.map((r) => [r.seq, r.n])).toEqual([[96, 97], [97, 1], [98, 1], [99, 1]]);
+        expect(Math.max(...rows.slice(1).map((r) => r.bytes))).toBeLessThan(40);
+        // The sweep drops rows once expired (here: all of them, an hour after the windows' expiry).
+        await s.write((tx) => tx.pruneState(Date.now() + 3 * 3_600_000));
+        expect(await rowsOf()).toEqual([]);
+      } finally {
+        await s.close();
+      }
     });
 
     test('queries use indexes', async () => {
@@ -219,12 +252,12 @@ describeWithPostgres('postgres store')('postgres store', () => {
       const persistence = Object.fromEntries(
         (
           await raw.query<{ relname: string; relpersistence: string }>(
-            `SELECT relname, relpersistence FROM pg_class WHERE relname IN ('events', 'events_default', 'event_ids', 'failures', 'lockouts', 'reservations', 'sessions', 'state', 'state_soft', 'event_counts')`,
+            `SELECT relname, relpersistence FROM pg_class WHERE relname IN ('events', 'events_default', 'event_ids', 'failures', 'lockouts', 'reservations', 'sessions', 'state', 'state_soft', 'window_log', 'event_counts')`,
           )
         ).rows.map((r) => [r.relname, r.relpersistence]),
       );
       expect(persistence).toEqual({
-        events: 'p', events_default: 'p', event_ids: 'p', failures: 'p', lockouts: 'p', reservations: 'p', sessions: 'p', state: 'p', state_soft: 'u', event_counts: 'p',
+        events: 'p', events_default: 'p', event_ids: 'p', failures: 'p', lockouts: 'p', reservations: 'p', sessions: 'p', state: 'p', state_soft: 'u', window_log: 'u', event_counts: 'p',
       });
     });
 

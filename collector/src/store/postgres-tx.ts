@@ -26,7 +26,7 @@ import {
   type LockPlan,
 } from './postgres-locks';
 import { byCreation, EVENT_COLUMNS, rowToLock, rowToReservation, rowToSession, type EventColumn, type Row } from './rows';
-import { SOFT_STATE_PREFIX, markShared } from './shared-state';
+import { SOFT_STATE_PREFIX, markShared, type WindowLog, type WindowLogRange, type WindowLogRow, type WindowLogWrite } from './shared-state';
 import type { CoreWriteTx, KeyPrefetch, LockRow, LockScope, NewLock, Policy, Reservation, ReservationKeys, SessionRow } from './store';
 import { storedPolicy } from '../schema/policy';
 import { activeLockAt, activeLocks as activeLocksPlan } from './engine/records';
@@ -196,13 +196,16 @@ class Pending {
   state = new Set<string>();
   /** Locks made (their ids drawn from the sequence), inserted and announced with the flush. */
   locks: LockRow[] = [];
+  /** Detection-window log rows (soft state, as state_soft's rows). */
+  windowLog: (WindowLogWrite & { namespace: string })[] = [];
 
+  /** Only state and window-log rows: nothing the caches read back from the database. */
   get onlyState(): boolean {
     return !this.failureAdds.size && !this.failureClears.size && !this.resvInserts.size && !this.resvDeletes.size && !this.sessions.size && !this.locks.length;
   }
 
   get empty(): boolean {
-    return this.onlyState && !this.state.size;
+    return this.onlyState && !this.state.size && !this.windowLog.length;
   }
 }
 
@@ -227,7 +230,7 @@ export interface TxMemory {
   stateNamespaces: Map<string, Set<'users' | 'ips'>>;
 }
 
-export class PgWriteTx implements CoreWriteTx {
+export class PgWriteTx implements CoreWriteTx, WindowLog {
   private savepoints: { name: string; real: boolean }[] = [];
   private locked: boolean;
   /** Key locks without stripes (LockKeys.keysOnly): reads come from prefetchKeys' one statement. */
@@ -434,6 +437,19 @@ export class PgWriteTx implements CoreWriteTx {
       parts.push(`${name} AS (INSERT INTO ${table} (namespace, key, value, expires_at)
         SELECT r->>0, r->>1, (r->>2)::${type}, (r->>3)::bigint FROM jsonb_array_elements(${$(pgJson(rows))}::jsonb) AS x(r)
         ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at)`);
+    }
+    if (p.windowLog.length) {
+      // A snapshot's key: its earlier rows of that generation go (rows this statement inserts are
+      // not seen by its DELETE; one left behind is below the snapshot, never read, and expires).
+      const snaps = p.windowLog.filter((r) => r.snapshot).map((r) => [r.namespace, k(r.key), r.gen, r.seq]);
+      if (snaps.length) {
+        parts.push(`wl_drop AS (DELETE FROM window_log w USING jsonb_array_elements(${$(pgJson(snaps))}::jsonb) AS x(r)
+          WHERE w.namespace = x.r->>0 AND w.key = x.r->>1 AND w.gen = (x.r->>2)::bigint AND w.seq < (x.r->>3)::integer)`);
+      }
+      const rows = p.windowLog.map((r) => [r.namespace, k(r.key), r.gen, r.seq, r.prev, r.data, r.expiresAt]);
+      parts.push(`wl_add AS (INSERT INTO window_log (namespace, key, gen, seq, prev, data, expires_at)
+        SELECT r->>0, r->>1, (r->>2)::bigint, (r->>3)::integer, (r->>4)::bigint, r->>5, (r->>6)::bigint FROM jsonb_array_elements(${$(pgJson(rows))}::jsonb) AS x(r)
+        ON CONFLICT (namespace, key, gen, seq) DO UPDATE SET prev = excluded.prev, data = excluded.data, expires_at = excluded.expires_at)`);
     }
     this.pending = new Pending();
     for (const s of [...newSessions, ...changedSessions]) {
@@ -678,6 +694,32 @@ export class PgWriteTx implements CoreWriteTx {
     await this.flush();
     await this.w('DELETE FROM state WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
     await this.w('DELETE FROM state_soft WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
+    await this.w('DELETE FROM window_log WHERE expires_at <= $1', [now]);
+  };
+
+  // ---- WindowLog (processors/detections/shared-windows.ts) ------------------------------------
+
+  readWindowLog = async (namespace: string, ranges: readonly WindowLogRange[]): Promise<WindowLogRow[]> => {
+    if (!ranges.length) return [];
+    this.readOutsidePrefetch();
+    await this.ensureLocked();
+    // Rows still buffered (a rolled-back savepoint's caller reading its key again) go first.
+    if (this.pending.windowLog.length) await this.flush();
+    const wanted = pgJson(ranges.map((r) => [k(r.key), r.gen, r.from, r.to]));
+    const rows = await this.q<{ range: string; seq: number; prev: number; data: string }>(
+      `SELECT x.i - 1 AS range, w.seq, w.prev::float8 AS prev, w.data
+         FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS x(r, i)
+         JOIN window_log w ON w.namespace = $1 AND w.key = x.r->>0 AND w.gen = (x.r->>1)::bigint AND w.seq >= (x.r->>2)::integer AND w.seq < (x.r->>3)::integer
+        ORDER BY x.i, w.seq`,
+      [namespace, wanted],
+      'aw_window_log',
+    );
+    return rows.map((r) => ({ range: Number(r.range), seq: r.seq, prev: r.prev, data: r.data }));
+  };
+
+  appendWindowLog = async (namespace: string, rows: readonly WindowLogWrite[]): Promise<void> => {
+    await this.ensureLocked();
+    for (const r of rows) this.pending.windowLog.push({ ...r, namespace });
   };
 
   savepoint = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -746,6 +788,7 @@ export class PgWriteTx implements CoreWriteTx {
     for (const [id, r] of p.resvInserts) c.resvInserts.set(id, { ...r });
     for (const id of p.resvDeletes) c.resvDeletes.add(id);
     c.locks = p.locks.map((l) => ({ ...l }));
+    c.windowLog = [...p.windowLog];
     const sessions: [string, SessionEntry][] = [];
     for (const id of p.sessions) {
       const e = this.cache.sessions.get(id);

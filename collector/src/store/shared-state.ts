@@ -21,3 +21,73 @@ export function markShared<T extends object>(tx: T): T {
 export function isSharedTx(tx: WriteTx): boolean {
   return (tx as unknown as Record<symbol, unknown>)[SHARED] === true;
 }
+
+/**
+ * One row of a key's detection-window log: the attempts one batch added (a delta) or, every so
+ * often, the key's whole live window (a snapshot, which makes the rows before it obsolete).
+ * Each write has a random token: a row carries its predecessor's (`prev`), so a replica can tell
+ * that the rows it reads follow what it cached.
+ */
+export interface WindowLogRow {
+  /** Index of the range (readWindowLog's argument) the row answers. */
+  range: number;
+  seq: number;
+  prev: number;
+  data: string;
+}
+
+/** The rows from ≤ seq < to of one generation of a key's log. */
+export interface WindowLogRange {
+  key: string;
+  gen: number;
+  from: number;
+  to: number;
+}
+
+export interface WindowLogWrite {
+  key: string;
+  gen: number;
+  seq: number;
+  prev: number;
+  data: string;
+  expiresAt: number;
+  snapshot: boolean;
+}
+
+/**
+ * A shared transaction's append-only log of detection windows, so a batch writes what it added to
+ * a key's windows instead of rewriting them whole (PostgreSQL: the UNLOGGED window_log table).
+ */
+export interface WindowLog {
+  /** The rows in these ranges, by range and then seq. */
+  readWindowLog(namespace: string, ranges: readonly WindowLogRange[]): Promise<WindowLogRow[]>;
+  /** Writes rows (buffered until the transaction's next statement); a snapshot drops its key's earlier rows. */
+  appendWindowLog(namespace: string, rows: readonly WindowLogWrite[]): Promise<void>;
+}
+
+const hasWindowLog = (tx: WriteTx): tx is WriteTx & WindowLog =>
+  typeof (tx as Partial<WindowLog>).readWindowLog === 'function' && typeof (tx as Partial<WindowLog>).appendWindowLog === 'function';
+
+/**
+ * The transaction's window log, or one kept in its state rows (one row per log row, left to expire
+ * rather than dropped) for a store without one.
+ */
+export function windowLogOf(tx: WriteTx): WindowLog {
+  if (hasWindowLog(tx)) return tx;
+  const rowKey = (key: string, gen: number, seq: number) => `${key}\u0000${gen}\u0000${seq}`;
+  return {
+    async readWindowLog(namespace, ranges) {
+      const out: WindowLogRow[] = [];
+      for (const [range, r] of ranges.entries()) {
+        for (let seq = r.from; seq < r.to; seq++) {
+          const row = await tx.getState<{ p: number; d: string }>(`${namespace}~log`, rowKey(r.key, r.gen, seq));
+          if (row) out.push({ range, seq, prev: row.p, data: row.d });
+        }
+      }
+      return out;
+    },
+    async appendWindowLog(namespace, rows) {
+      for (const r of rows) await tx.putState(`${namespace}~log`, rowKey(r.key, r.gen, r.seq), { p: r.prev, d: r.data }, r.expiresAt);
+    },
+  };
+}

@@ -132,18 +132,38 @@ export class AttemptWindow {
     this.prune();
   }
 
-  /** The live attempts, oldest first: [t − b, user or address, flags (1 failure, 2 unknown user)]. */
+  /** The live attempts, oldest first (encode). */
   toJSON(): SerializedWindow {
-    const b = this.head < this.entries.length ? this.entries[this.head].t : 0;
-    const users = this.perUser !== null;
-    const one = users !== (this.perIp !== null);
+    return AttemptWindow.encode(this.entries, { users: this.perUser !== null, ips: this.perIp !== null }, this.head);
+  }
+
+  /**
+   * Attempts as saved: [t − b, user or address, flags (1 failure, 2 unknown user)], b the first's
+   * time; with both user and address tracked, [t − b, user, address, flags].
+   */
+  static encode(attempts: readonly Attempt[], track: { users: boolean; ips: boolean }, from = 0): SerializedWindow {
+    const b = from < attempts.length ? attempts[from].t : 0;
+    const one = track.users !== track.ips;
     const e: (SerializedAttempt | CompactAttempt)[] = [];
-    for (let i = this.head; i < this.entries.length; i++) {
-      const a = this.entries[i];
+    for (let i = from; i < attempts.length; i++) {
+      const a = attempts[i];
       const flags = (a.failure ? 1 : 0) | (a.unknownUser ? 2 : 0);
-      e.push(one ? [a.t - b, users ? a.user : a.ip, flags] : [a.t - b, a.user, a.ip, flags]);
+      e.push(one ? [a.t - b, track.users ? a.user : a.ip, flags] : [a.t - b, a.user, a.ip, flags]);
     }
     return { b, e };
+  }
+
+  /** The attempts encode saved, in their order. */
+  static decode(track: { users: boolean; ips: boolean }, saved: SerializedWindow): Attempt[] {
+    const b = saved.b ?? 0;
+    return saved.e.map((x): Attempt => {
+      if (x.length === 3) {
+        const [dt, name, flags] = x;
+        return { t: b + dt, user: track.users ? (name ?? '') : '', ip: track.users ? null : name, failure: (flags & 1) !== 0, unknownUser: (flags & 2) !== 0 };
+      }
+      const [t, user, ip, flags] = x;
+      return { t: b + t, user, ip, failure: (flags & 1) !== 0, unknownUser: (flags & 2) !== 0 };
+    });
   }
 
   /** The window toJSON saved: the same attempts added again, so every count is as it was. */
@@ -157,18 +177,7 @@ export class AttemptWindow {
    */
   static restore(windows: readonly number[], track: { users: boolean; ips: boolean }, saved: SerializedWindow): AttemptWindow[] {
     const ws = windows.map((ms) => new AttemptWindow(ms, track));
-    const b = saved.b ?? 0;
-    for (const x of saved.e) {
-      let a: Attempt;
-      if (x.length === 3) {
-        const [dt, name, flags] = x;
-        a = { t: b + dt, user: track.users ? (name ?? '') : '', ip: track.users ? null : name, failure: (flags & 1) !== 0, unknownUser: (flags & 2) !== 0 };
-      } else {
-        const [t, user, ip, flags] = x;
-        a = { t: b + t, user, ip, failure: (flags & 1) !== 0, unknownUser: (flags & 2) !== 0 };
-      }
-      for (const w of ws) w.add(a);
-    }
+    for (const a of AttemptWindow.decode(track, saved)) for (const w of ws) w.add(a);
     return ws;
   }
 

@@ -11,6 +11,8 @@ import { parseDetectionConfig } from './config';
 const detect = (env: NodeJS.ProcessEnv) => createDetections(parseDetectionConfig(env));
 import { DetectionConfigError } from './config';
 import { PROFILE_NAMESPACE } from './user-profile';
+import { SNAPSHOT_EVERY } from './shared-windows';
+import { markShared, windowLogOf } from '../../store/shared-state';
 
 const T0 = Date.UTC(2026, 2, 2, 9, 0, 0);
 const [PARIS, LYON, , , LONDON, , NEW_YORK, , , , TOKYO, , SYDNEY] = CITIES;
@@ -289,19 +291,98 @@ describe('windows kept in the store, as replicas sharing PostgreSQL keep them', 
     expect(summary(emitted)).toEqual(summary(inMemory));
   });
 
-  test('spray and stuffing keep one state row per address; rows a single detection wrote are still read', async () => {
-    const sprayAndStuffing = detect({ AUTHWATCH_DETECT: 'password_spray,credential_stuffing' });
-    await run(sprayAndStuffing, [fail('a', '203.0.113.20', SOON)], 500, { shared: true });
-    const rows = await db.store.write(async (tx) =>
-      Promise.all(
-        ['soft:detect.window.password_spray+credential_stuffing', 'soft:detect.window.password_spray', 'soft:detect.window.credential_stuffing'].map((ns) =>
-          tx.getState<{ w: { e: unknown[] }; f: unknown }>(ns, '203.0.113.20'),
-        ),
-      ),
-    );
-    // The address is the row's key: each attempt keeps its time (from b), user and flags.
-    expect(rows).toEqual([{ w: { b: SOON, e: [[0, 'a', 1]] }, f: [null, null] }, undefined, undefined]);
+  test('replicas each keeping the windows they saw fire exactly as one process, batches interleaved', async () => {
+    const events = attackTraffic();
+    const inMemory = await run(detect(env), events, 37);
+    // Two replicas, each with its own processors (and the windows they have seen): replica A takes
+    // one batch in seven, B the rest, so A is behind by six of B's log rows, or past a snapshot,
+    // every time. Every other time A's transaction fails after its detections ran (A's windows
+    // hold attempts the store does not) and B stores that batch.
+    const [a, b] = [detect(env), detect(env)];
+    const emitted: StoredEvent[] = [];
+    for (let i = 0, n = 0; i < events.length; i += 3, n++) {
+      const slice = events.slice(i, i + 3);
+      if (n % 14 === 0) {
+        await expect(
+          db.store.write(async (plain) => {
+            const tx = markShared({ ...plain });
+            const ctx = { now: slice[slice.length - 1].time, tx, policy: await tx.getPolicy(), emit: () => undefined };
+            for (const p of a) await p.process(slice, ctx);
+            throw new Error('rolled back after the detections');
+          }),
+        ).rejects.toThrow('rolled back');
+      }
+      emitted.push(...(await run(n % 14 !== 0 && n % 7 === 0 ? a : b, slice, 3, { shared: true })));
+    }
+    expect(summary(emitted)).toEqual(summary(inMemory));
+  });
 
+  test('a replica whose transaction failed after its detections ran counts what the store holds, not what it had added', async () => {
+    const bruteForce = { AUTHWATCH_DETECT: 'brute_force' };
+    // Replica A adds a failure, then five in a transaction that fails (not stored); then `after`
+    // adds the rest, one replica's batch at a time: 7 failures stored, one under the threshold of 8,
+    // so nothing fires; the 8th, on A, fires.
+    const scenario = async (victim: string, after: ('a' | 'b')[][]) => {
+      const [a, b] = [detect(bruteForce), detect(bruteForce)];
+      const replica = { a, b };
+      let i = 0;
+      const next = () => fail(victim, '203.0.113.5', SOON + i++ * 1000);
+      await run(a, [next()], 500, { shared: true });
+      const phantom = [1, 2, 3, 4, 5].map((k) => fail(victim, '203.0.113.5', SOON + 500 + k));
+      await expect(
+        db.store.write(async (plain) => {
+          const tx = markShared({ ...plain });
+          const ctx = { now: SOON, tx, policy: await tx.getPolicy(), emit: () => undefined };
+          for (const p of a) await p.process(phantom, ctx);
+          throw new Error('rolled back after the detections');
+        }),
+      ).rejects.toThrow('rolled back');
+      const emitted: StoredEvent[] = [];
+      for (const batch of after) for (const r of batch) emitted.push(...(await run(replica[r], [next()], 500, { shared: true })));
+      expect(emitted).toEqual([]);
+      return (await run(a, [next()], 500, { shared: true })).map((d) => [d.reason, d.attributes!.failures]);
+    };
+    // What A holds is as many writes behind the store as a one-write lag (the head's attempts would do).
+    expect(await scenario('victim1', [['b', 'b', 'a'], ['b', 'b', 'a']])).toEqual([['brute_force', 8]]);
+    // Further behind (the log's rows would do).
+    expect(await scenario('victim2', [['b', 'b', 'b', 'a'], ['b', 'a']])).toEqual([['brute_force', 8]]);
+    // A first: its write goes on top of the store's, not of what it had added.
+    expect(await scenario('victim3', [['a', 'b', 'b', 'b', 'b', 'a']])).toEqual([['brute_force', 8]]);
+  });
+
+  test('a batch writes what it added to a key, not the key\'s whole window', async () => {
+    const sprayAndStuffing = detect({ AUTHWATCH_DETECT: 'password_spray,credential_stuffing' });
+    const ns = 'soft:detect.window.password_spray+credential_stuffing';
+    const ip = '203.0.113.20';
+    await run(sprayAndStuffing, [fail('a', ip, SOON)], 500, { shared: true });
+    const head = () => db.store.write((tx) => tx.getState<{ f: unknown; g: number; n: number; s: number; t: number; p: number; d?: unknown }>(ns, ip));
+    const logRows = async (from: number, to: number) => {
+      const h = (await head())!;
+      return db.store.write((tx) => windowLogOf(tx).readWindowLog(ns, [{ key: ip, gen: h.g, from, to }]));
+    };
+    // One state row per address for both detections (none per detection): the cooldowns, where its
+    // log stands, and the last write's attempts. The address is the key: each attempt keeps its time
+    // (from b), user and flags.
+    const first = await head();
+    expect(first).toEqual({ f: [null, null], g: expect.any(Number), n: 1, s: -1, t: expect.any(Number), p: 0, d: { b: SOON, e: [[0, 'a', 1]] } });
+    for (const other of ['soft:detect.window.password_spray', 'soft:detect.window.credential_stuffing']) {
+      expect(await db.store.write((tx) => tx.getState(other, ip))).toBeUndefined();
+    }
+    // The same attempts in the log's first row.
+    expect((await logRows(0, 1)).map((r) => [r.seq, r.prev, JSON.parse(r.data)])).toEqual([[0, 0, { b: SOON, e: [[0, 'a', 1]] }]]);
+
+    // 70 more batches of one attempt each: every row written is that batch's one attempt, except a
+    // snapshot of the whole window every SNAPSHOT_EVERY rows.
+    for (let i = 1; i <= 70; i++) await run(sprayAndStuffing, [fail(`u${i}`, ip, SOON + i * 1000)], 500, { shared: true });
+    const h = (await head())!;
+    expect(h).toMatchObject({ n: 71, s: 2 * SNAPSHOT_EVERY });
+    const rows = await logRows(h.s, h.n);
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 71 - 2 * SNAPSHOT_EVERY }, (_, i) => 2 * SNAPSHOT_EVERY + i));
+    const attempts = rows.map((r) => (JSON.parse(r.data) as { e: unknown[] }).e.length);
+    expect(attempts).toEqual([2 * SNAPSHOT_EVERY + 1, ...Array.from({ length: 70 - 2 * SNAPSHOT_EVERY }, () => 1)]);
+  });
+
+  test('rows a single detection wrote, or a whole window, are still read', async () => {
     // A brute-force row as one detection per row wrote it (f a single cooldown): 7 failures, then the 8th fires.
     const seven = Array.from({ length: 7 }, (_, i) => [SOON + i * 1000, 'victim', '203.0.113.5', 1]);
     await db.store.write((tx) => tx.putState('soft:detect.window.brute_force', 'victim', { w: { e: seven }, f: null }, SOON + 600_000));

@@ -298,4 +298,25 @@ $do$;
 ALTER TABLE state_soft SET (fillfactor = 50);
 `,
   },
+  {
+    version: 6,
+    name: 'window_log',
+    // Detection windows as a log per key (processors/detections/shared-windows.ts): a batch
+    // appends the attempts it added instead of rewriting the key's window whole in state_soft,
+    // which then holds only each key's small head row. UNLOGGED as state_soft: a database crash
+    // forgets at most one window of attempts.
+    sql: `
+CREATE UNLOGGED TABLE window_log (
+  namespace text NOT NULL,
+  key text NOT NULL,
+  gen bigint NOT NULL,
+  seq integer NOT NULL,
+  prev bigint NOT NULL,
+  data text NOT NULL,
+  expires_at bigint NOT NULL,
+  PRIMARY KEY (namespace, key, gen, seq)
+);
+CREATE INDEX window_log_expires ON window_log (expires_at);
+`,
+  },
 ];
