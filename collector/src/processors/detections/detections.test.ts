@@ -352,7 +352,7 @@ describe('windows kept in the store, as replicas sharing PostgreSQL keep them', 
 
   test('a batch writes what it added to a key, not the key\'s whole window', async () => {
     const sprayAndStuffing = detect({ AUTHWATCH_DETECT: 'password_spray,credential_stuffing' });
-    const ns = 'soft:detect.window.password_spray+credential_stuffing';
+    const ns = 'soft:detect.log.password_spray+credential_stuffing';
     const ip = '203.0.113.20';
     await run(sprayAndStuffing, [fail('a', ip, SOON)], 500, { shared: true });
     const head = () => db.store.write((tx) => tx.getState<{ f: unknown; g: number; n: number; s: number; t: number; p: number; d?: unknown }>(ns, ip));
@@ -365,7 +365,7 @@ describe('windows kept in the store, as replicas sharing PostgreSQL keep them', 
     // (from b), user and flags.
     const first = await head();
     expect(first).toEqual({ f: [null, null], g: expect.any(Number), n: 1, s: -1, t: expect.any(Number), p: 0, d: { b: SOON, e: [[0, 'a', 1]] } });
-    for (const other of ['soft:detect.window.password_spray', 'soft:detect.window.credential_stuffing']) {
+    for (const other of ['soft:detect.log.password_spray', 'soft:detect.log.credential_stuffing']) {
       expect(await db.store.write((tx) => tx.getState(other, ip))).toBeUndefined();
     }
     // The same attempts in the log's first row.
@@ -382,11 +382,13 @@ describe('windows kept in the store, as replicas sharing PostgreSQL keep them', 
     expect(attempts).toEqual([2 * SNAPSHOT_EVERY + 1, ...Array.from({ length: 70 - 2 * SNAPSHOT_EVERY }, () => 1)]);
   });
 
-  test('rows a single detection wrote, or a whole window, are still read', async () => {
-    // A brute-force row as one detection per row wrote it (f a single cooldown): 7 failures, then the 8th fires.
+  test('rows of the earlier layout (whole windows) are left to replicas still writing it; this one starts afresh', async () => {
+    // What a replica before the log wrote: 7 failures in one row. A replica on the log does not
+    // read it (nor fail on it), and a replica on the old layout does not read the log's rows.
     const seven = Array.from({ length: 7 }, (_, i) => [SOON + i * 1000, 'victim', '203.0.113.5', 1]);
-    await db.store.write((tx) => tx.putState('soft:detect.window.brute_force', 'victim', { w: { e: seven }, f: null }, SOON + 600_000));
-    const ds = await run(detect({ AUTHWATCH_DETECT: 'brute_force' }), [fail('victim', '203.0.113.5', SOON + 8000)], 500, { shared: true });
-    expect(ds.map((d) => [d.reason, d.attributes!.failures])).toEqual([['brute_force', 8]]);
+    const old = { w: { e: seven }, f: null };
+    await db.store.write((tx) => tx.putState('soft:detect.window.brute_force', 'victim', old, SOON + 600_000));
+    expect(await run(detect({ AUTHWATCH_DETECT: 'brute_force' }), [fail('victim', '203.0.113.5', SOON + 8000)], 500, { shared: true })).toEqual([]);
+    expect(await db.store.write((tx) => tx.getState('soft:detect.window.brute_force', 'victim'))).toEqual(old);
   });
 });

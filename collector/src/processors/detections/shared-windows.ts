@@ -49,13 +49,6 @@ interface Head {
   d?: SerializedWindow;
 }
 
-/** A row as the first shared windows wrote it: the longest window whole, and the cooldowns. */
-interface WholeWindow {
-  w: SerializedWindow;
-  /** A single value is a row written for one detection before rows were shared. */
-  f: (number | null)[] | number | null;
-}
-
 /** A key's windows as this replica last saw them committed: valid while the log's token at n − 1 is t. */
 interface Cached {
   g: number;
@@ -71,12 +64,13 @@ interface Entry {
   /** Attempts this batch added, in order: the log row it writes. */
   added: Attempt[];
   dirty: boolean;
-  /** Write the whole window (the key came from a row without a log). */
-  snapshot: boolean;
 }
 
 /** A log generation or a write's token: unique with near certainty, not secret (only replicas write the log). */
 const random48 = () => Math.floor(Math.random() * 2 ** 48);
+
+/** The head of a key with no log (or a log expired): a new generation. */
+const freshHead = (): Head => ({ f: [], g: random48(), n: 0, s: -1, t: 0, p: 0 });
 
 /**
  * The windows this replica has seen, per detection set: bounded like the in-memory windows, and a
@@ -132,30 +126,10 @@ export class SharedWindows implements KeyWindows {
       // Read under the key's lock; then the cached windows are taken out: whatever this batch does
       // to them, the cache holds them again only with the token this batch writes (save), so a
       // batch that fails midway leaves nothing stale behind.
-      const saved = await tx.getState<Head | WholeWindow>(this.namespace, key);
+      const saved = await tx.getState<Head>(this.namespace, key);
       const cached = this.cache.map.take(key);
       if (!saved) {
-        this.keys.set(
-          key,
-          this.entry(
-            this.fresh(),
-            this.views.map(() => null),
-            { f: [], g: random48(), n: 0, s: -1, t: 0, p: 0 },
-            false,
-          ),
-        );
-      } else if ('w' in saved) {
-        const f = Array.isArray(saved.f) ? saved.f : [saved.f];
-        const ws = AttemptWindow.restore(this.views, this.track, saved.w);
-        this.keys.set(
-          key,
-          this.entry(
-            ws,
-            this.views.map((_, i) => f[i] ?? null),
-            { f: [], g: random48(), n: 0, s: -1, t: 0, p: 0 },
-            true,
-          ),
-        );
+        this.keys.set(key, this.entry(this.fresh(), freshHead()));
       } else {
         wanted.push({ key, head: saved, cached });
       }
@@ -171,9 +145,9 @@ export class SharedWindows implements KeyWindows {
       const fired = this.views.map((_, i) => head.f[i] ?? null);
       const same = cached !== undefined && cached.g === head.g;
       if (same && cached.n === head.n && cached.t === head.t) {
-        this.keys.set(key, this.entry(cached.ws, fired, head, false));
+        this.keys.set(key, this.entry(cached.ws, head, fired));
       } else if (same && cached.n === head.n - 1 && cached.t === head.p && head.d) {
-        this.keys.set(key, this.entry(this.replay(cached.ws, [head.d]), fired, head, false));
+        this.keys.set(key, this.entry(this.replay(cached.ws, [head.d]), head, fired));
       } else {
         const behind = same && cached.n < head.n && cached.n > head.s;
         ranges.push({ key, gen: head.g, from: behind ? cached.n : Math.max(head.s, 0), to: head.n });
@@ -196,18 +170,18 @@ export class SharedWindows implements KeyWindows {
         return;
       }
       const data = list.map((r) => JSON.parse(r.data) as SerializedWindow);
-      this.keys.set(p.key, this.entry(this.replay(p.cached ? p.cached.ws : this.fresh(), data), p.fired, p.head, false));
+      this.keys.set(p.key, this.entry(this.replay(p.cached ? p.cached.ws : this.fresh(), data), p.head, p.fired));
     });
     if (!again.length) return;
     const rows2 = await log.readWindowLog(this.namespace, again);
     retry.forEach((p, i) => {
       const data = rows2.filter((r) => r.range === i).map((r) => JSON.parse(r.data) as SerializedWindow);
-      this.keys.set(p.key, this.entry(this.replay(this.fresh(), data), p.fired, p.head, false));
+      this.keys.set(p.key, this.entry(this.replay(this.fresh(), data), p.head, p.fired));
     });
   }
 
-  private entry(ws: AttemptWindow[], fired: (number | null)[], head: Head, snapshot: boolean): Entry {
-    return { ws, fired, head, added: [], dirty: false, snapshot };
+  private entry(ws: AttemptWindow[], head: Head, fired: (number | null)[] = this.views.map(() => null)): Entry {
+    return { ws, fired, head, added: [], dirty: false };
   }
 
   /** Adds the saved attempts, in order, to every window. */
@@ -220,12 +194,7 @@ export class SharedWindows implements KeyWindows {
     let e = this.keys.get(key);
     if (!e) {
       // A key load() was not given: a fresh generation (its head row, if any, is overwritten).
-      e = this.entry(
-        this.fresh(),
-        this.views.map(() => null),
-        { f: [], g: random48(), n: 0, s: -1, t: 0, p: 0 },
-        false,
-      );
+      e = this.entry(this.fresh(), freshHead());
       this.keys.set(key, e);
     }
     return e;
@@ -263,7 +232,7 @@ export class SharedWindows implements KeyWindows {
         continue;
       }
       const token = random48();
-      const snapshot = e.snapshot || h.n - Math.max(h.s, 0) >= SNAPSHOT_EVERY;
+      const snapshot = h.n - Math.max(h.s, 0) >= SNAPSHOT_EVERY;
       const data = snapshot ? e.ws[this.longest].toJSON() : AttemptWindow.encode(e.added, this.track);
       rows.push({ key, gen: h.g, seq: h.n, prev: h.t, data: JSON.stringify(data), expiresAt, snapshot });
       const head: Head = { f: e.fired, g: h.g, n: h.n + 1, s: snapshot ? h.n : h.s, t: token, p: h.t };

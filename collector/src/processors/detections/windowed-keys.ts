@@ -109,8 +109,10 @@ export class DetectionWindows {
     this.memory = new WindowedKeys(this.windows, track, cooldownMs, maxKeys);
     this.seen = new WindowCache(maxKeys, Math.max(...this.windows));
     // Named by the detections sharing it, in order: another set of detections (a changed
-    // AUTHWATCH_DETECT) starts its windows afresh instead of misreading these.
-    this.namespace = `${SOFT_STATE_PREFIX}detect.window.${views.map((v) => v.kind).join('+')}`;
+    // AUTHWATCH_DETECT) starts its windows afresh instead of misreading these. "log": the layout
+    // (shared-windows.ts); replicas still writing whole windows ("window") keep their own rows
+    // during an upgrade instead of failing on these.
+    this.namespace = `${SOFT_STATE_PREFIX}detect.log.${views.map((v) => v.kind).join('+')}`;
   }
 
   /** Runs one batch: `keys` are the keys it will add to, `fn` goes through its events. */
