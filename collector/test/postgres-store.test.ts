@@ -127,6 +127,38 @@ describeWithPostgres('postgres store')('postgres store', () => {
       }
     });
 
+    test('window log rows stay while their key\'s head lives; a new generation of the key drops the old one\'s rows', async () => {
+      const s = await PostgresStore.open(url);
+      const spray = createDetections(parseDetectionConfig({ AUTHWATCH_DETECT: 'password_spray,credential_stuffing' }));
+      const ip = '198.51.100.78';
+      const MIN = 60_000;
+      const batch = (now: number, b: number) =>
+        s.write(async (tx) => {
+          const ctx = { now, tx, policy: await tx.getPolicy(), emit: () => undefined };
+          const events = [blankEvent({ id: `gen-${b}`, time: now, type: 'login', outcome: 'failure', user: `g${b}`, ip })];
+          for (const p of spray) await p.process(events, ctx);
+        });
+      const rows = async () => (await raw.query<{ gen: string; seq: number }>(`SELECT gen, seq FROM window_log WHERE key = $1 ORDER BY gen, seq`, [ip])).rows;
+      try {
+        const t0 = Date.now();
+        for (const [b, at] of [0, 20, 40].entries()) await batch(t0 + at * MIN, b);
+        // Each row expires with its batch (the 30-minute window, rounded up to 5 minutes): at
+        // t0 + 62 min the first two are past their own expiry, their key's head is not.
+        await s.write((tx) => tx.pruneState(t0 + 62 * MIN));
+        const before = await rows();
+        expect(before.map((r) => r.seq)).toEqual([0, 1, 2]);
+        // The head gone (as once it expires and is swept): the key's next batch starts a new
+        // generation, and the old one's rows go with its first row.
+        await raw.query(`DELETE FROM state_soft WHERE key = $1`, [ip]);
+        await batch(t0 + 41 * MIN, 3);
+        const after = await rows();
+        expect(after.map((r) => r.seq)).toEqual([0]);
+        expect(after[0].gen).not.toBe(before[0].gen);
+      } finally {
+        await s.close();
+      }
+    });
+
     test('queries use indexes', async () => {
       const s = await PostgresStore.open(url);
       await s.close();

@@ -439,12 +439,13 @@ export class PgWriteTx implements CoreWriteTx, WindowLog {
         ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at)`);
     }
     if (p.windowLog.length) {
-      // A snapshot's key: its earlier rows of that generation go (rows this statement inserts are
-      // not seen by its DELETE; one left behind is below the snapshot, never read, and expires).
-      const snaps = p.windowLog.filter((r) => r.snapshot).map((r) => [r.namespace, k(r.key), r.gen, r.seq]);
-      if (snaps.length) {
-        parts.push(`wl_drop AS (DELETE FROM window_log w USING jsonb_array_elements(${$(pgJson(snaps))}::jsonb) AS x(r)
-          WHERE w.namespace = x.r->>0 AND w.key = x.r->>1 AND w.gen = (x.r->>2)::bigint AND w.seq < (x.r->>3)::integer)`);
+      // A snapshot's key, or a new generation's first row: the key's rows before it go, and those
+      // of other generations (rows this statement inserts are not seen by its DELETE; one left
+      // behind is below the snapshot, never read, and swept once the key's head has expired).
+      const drops = p.windowLog.filter((r) => r.snapshot || r.seq === 0).map((r) => [r.namespace, k(r.key), r.gen, r.seq]);
+      if (drops.length) {
+        parts.push(`wl_drop AS (DELETE FROM window_log w USING jsonb_array_elements(${$(pgJson(drops))}::jsonb) AS x(r)
+          WHERE w.namespace = x.r->>0 AND w.key = x.r->>1 AND (w.gen <> (x.r->>2)::bigint OR w.seq < (x.r->>3)::integer))`);
       }
       const rows = p.windowLog.map((r) => [r.namespace, k(r.key), r.gen, r.seq, r.prev, r.data, r.expiresAt]);
       parts.push(`wl_add AS (INSERT INTO window_log (namespace, key, gen, seq, prev, data, expires_at)
@@ -694,7 +695,13 @@ export class PgWriteTx implements CoreWriteTx, WindowLog {
     await this.flush();
     await this.w('DELETE FROM state WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
     await this.w('DELETE FROM state_soft WHERE expires_at IS NOT NULL AND expires_at <= $1', [now]);
-    await this.w('DELETE FROM window_log WHERE expires_at <= $1', [now]);
+    // A row's own expiry is its batch's; its key's head, rewritten by later batches, may live on
+    // and still need it: the rows go once the head has expired too (or is gone).
+    await this.w(
+      `DELETE FROM window_log w WHERE w.expires_at <= $1
+         AND NOT EXISTS (SELECT 1 FROM state_soft h WHERE h.namespace = w.namespace AND h.key = w.key AND h.expires_at > $1)`,
+      [now],
+    );
   };
 
   // ---- WindowLog (processors/detections/shared-windows.ts) ------------------------------------
