@@ -74,6 +74,7 @@ export async function createCollector(config: Config, log: Logger = createLogger
     sinks: [telemetry.sink, ...createNotificationSinks(config.notifications, log)],
     validation: { hashSessionId, maxFutureMs: config.maxFutureMs, rejected: (n) => telemetry.rejected(n) },
     onCommit: (events) => locks.committed(events),
+    truncate: config.ipTruncate,
     log,
     clock,
   });

@@ -39,7 +39,7 @@ function parseBody(body: unknown): { user: string | null; ip: string | null; att
 /** The answer to a check body (HttpError 400 when it is not one); plain checks from memory. */
 export async function answerCheck(ctx: ApiContext, body: unknown): Promise<CheckAnswer> {
   const { user, ip, attempt, attemptId } = parseBody(body);
-  if (attempt) return ctx.pipeline.reserveAttempt({ user: user!, ip, ...(attemptId !== undefined ? { attemptId } : {}) }, ctx.config.ipTruncate);
+  if (attempt) return ctx.pipeline.reserveAttempt({ user: user!, ip, ...(attemptId !== undefined ? { attemptId } : {}) });
   const subject = subjectOf(user, ip, keyRules(await ctx.store.getPolicy(), ctx.config.ipTruncate));
   return ctx.locks.decide(subject, ctx.pipeline.now());
 }

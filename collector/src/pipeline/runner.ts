@@ -61,6 +61,8 @@ export interface PipelineDeps {
    * decisions read (the lock cache) is never behind what a client was told is stored.
    */
   onCommit?: (events: readonly StoredEvent[]) => void;
+  /** AUTHWATCH_IP_TRUNCATE: attempt reservations key and lock addresses as the lockout counts them. */
+  truncate?: boolean;
   log: Logger;
   clock?: () => number;
 }
@@ -190,11 +192,11 @@ export class Pipeline {
    * One attempt reservation (`/v1/check` with "attempt": true), committed before the answer. A
    * store that runs reservations itself (the SQLite writer thread) takes them ahead of the group
    * commits it has queued; otherwise it goes with the reservations waiting meanwhile into one write
-   * transaction holding only their users' and addresses' locks (PostgreSQL). `truncate`:
-   * AUTHWATCH_IP_TRUNCATE (a configuration constant: the first call's is the queue's).
+   * transaction holding only their users' and addresses' locks (PostgreSQL).
    */
-  async reserveAttempt(r: ReserveRequest, truncate: boolean): Promise<CheckAnswer> {
+  async reserveAttempt(r: ReserveRequest): Promise<CheckAnswer> {
     const store = this.deps.store;
+    const truncate = this.deps.truncate ?? false;
     let a: ReserveOutcome | undefined;
     if (store.reserveAttempts) {
       const res = await store.reserveAttempts({ reservations: [r], now: this.clock() });
