@@ -11,6 +11,7 @@ import { createLogger } from '../src/log';
 import { blankEvent, type StoredEvent } from '../src/schema/stored-event';
 import { eventWhere, SELECT_EVENT } from '../src/store/engine/events';
 import { runAsync } from '../src/store/engine/plan';
+import { postgresMigrations } from '../src/store/migrations/postgres';
 import type { SearchFilter } from '../src/store/filter-sql';
 import { PostgresStore } from '../src/store/postgres';
 import { numbered, pgDialect, rowsOf, warnIfNoTextIndex } from '../src/store/postgres-dialect';
@@ -196,7 +197,8 @@ describeWithPostgres('pg trigram without pg_trgm')('free text on PostgreSQL with
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     try {
-      expect((await c.query(`SELECT max(version) AS v FROM schema_migrations`)).rows[0].v).toBe(5);
+      // Every migration ran, the trigram one included (it only warned).
+      expect((await c.query(`SELECT max(version) AS v FROM schema_migrations`)).rows[0].v).toBe(postgresMigrations[postgresMigrations.length - 1].version);
       expect((await c.query(`SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'pg_trgm'`)).rows[0].n).toBe(0);
       expect((await c.query(`SELECT to_regclass('events_q_trgm') AS i`)).rows[0].i).toBeNull();
       const lines: string[] = [];
