@@ -103,9 +103,10 @@ export class Pipeline {
    * The entry for every source: validates a body (one event or an array), then ingests it.
    * All-or-nothing by default (an API client gets its 400 and resends); `keepValid` stores the
    * valid events and counts the rest (a log file cannot be sent back). `queued` is called once
-   * the batch holds its place in the commit order (a source may send its next batch then).
+   * the batch holds its place in the commit order (a source may send its next batch then);
+   * `consume`: the caller gives the body up (its array may be emptied once validated).
    */
-  async submit(body: unknown, opts: { keepValid?: boolean; queued?: () => void } = {}): Promise<SubmitResult> {
+  async submit(body: unknown, opts: { keepValid?: boolean; queued?: () => void; consume?: boolean } = {}): Promise<SubmitResult> {
     const v = this.deps.validation;
     if (!v) throw new Error('pipeline: submit() needs a validation stage');
     const vopts = { now: this.clock(), hashSessionId: v.hashSessionId, maxFutureMs: v.maxFutureMs };
@@ -123,6 +124,9 @@ export class Pipeline {
       return { ok: false, error: result.error, details: result.details };
     }
     if (rejected) v.rejected(rejected);
+    // `consume`: the body is ours (a parsed request). Its objects are not needed once validated;
+    // emptied, they are not kept until the commit returns (young-generation GCs copy what lives).
+    if (opts.consume && Array.isArray(body)) body.length = 0;
     const r = result.events.length ? await this.ingest(result.events, opts.queued) : { accepted: 0, duplicates: 0 };
     return { ok: true, rejected, ...r };
   }

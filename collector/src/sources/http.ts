@@ -9,7 +9,8 @@ import type { FastRoute, JsonAnswer } from '../http/fast-path';
 import { MAX_BODY_BYTES } from '../schema/event';
 
 async function answerEvents(ctx: ApiContext, body: unknown): Promise<JsonAnswer> {
-  const r = await ctx.pipeline.submit(body);
+  // The parsed body is the request's alone: the pipeline may let its objects go once validated.
+  const r = await ctx.pipeline.submit(body, { consume: true });
   if (!r.ok) return { status: 400, body: errorBody(400, r.error, r.details) };
   return { status: 202, body: { accepted: r.accepted, duplicates: r.duplicates } };
 }

@@ -33,7 +33,7 @@ import type { CoreStore, CoreWriteTx, EventFilter, IngestGroup, IngestGroupResul
 import type { IngestProcessorConfig } from '../pipeline/group-commit';
 import type { WireIngestGroup, WireIngestResult, WireReserveResult } from './sqlite-ingest';
 import type { ReserveGroup, ReserveGroupResult } from '../pipeline/reserve-group';
-import { fromRefs, WIRE_SLICE } from './wire-events';
+import { SentGroup, WIRE_SLICE } from './wire-events';
 import { forwardReads, type Reads } from './engine/reads';
 
 export interface SqliteWorkerOptions extends SqliteOptions {
@@ -424,16 +424,22 @@ export class SqliteWorkerStore implements CoreStore {
     const total = group.batches.reduce((n, b) => n + b.length, 0);
     // The events go ahead in slices (wire-events.ts); a small group rides with the ingest message.
     let slices = 0;
+    const sent = new SentGroup();
     for (let b = 0; b < group.batches.length; b++) {
       const events = group.batches[b];
+      const texts: string[] = [];
       for (let i = 0; i < events.length; i += WIRE_SLICE) {
         const json = JSON.stringify(events.length <= WIRE_SLICE ? events : events.slice(i, i + WIRE_SLICE));
+        texts.push(json);
         if (total <= WIRE_SLICE) this.writer.send('stage', [stage, b, json]);
         else {
           if (slices++) await new Promise<void>((r) => setImmediate(r));
           this.writer.postNow('stage', [stage, b, json]);
         }
       }
+      sent.add(texts, events.length);
+      // The batch is its text from now on: the array (the pipeline's) is emptied in place.
+      events.length = 0;
     }
     // The mutex covers the post only: the writer thread runs what it is sent in order, so a group
     // sent while the previous one commits waits there (parallelWrites), and a write() transaction,
@@ -444,7 +450,7 @@ export class SqliteWorkerStore implements CoreStore {
     });
     const r = (await answer.reply) as WireIngestResult;
     return {
-      outcomes: r.outcomes.map((o) => (o.ok ? { ...o, committed: fromRefs(o.committed, group.batches) } : { ok: false as const, error: fromWire(o.error) })),
+      outcomes: r.outcomes.map((o) => (o.ok ? { ...o, committed: sent.committed(o.committed) } : { ok: false as const, error: fromWire(o.error) })),
       logs: r.logs,
       ...(r.failed ? { failed: fromWire(r.failed) } : {}),
     };

@@ -198,7 +198,9 @@ export interface CoreStore extends Store {
   /**
    * Optional: a whole group commit in one call (the SQLite worker store runs the collector's
    * processors inside its writer thread). Serialised with write(). Only offered when the store was
-   * opened with the processors' configuration; the pipeline then uses it instead of write().
+   * opened with the processors' configuration; the pipeline then uses it instead of write(). The
+   * store may empty the batches' arrays once it has taken their events (the committed events it
+   * answers are its own copies), so the caller must not read them afterwards.
    */
   ingestGroup?(group: IngestGroup): Promise<IngestGroupResult>;
   /**

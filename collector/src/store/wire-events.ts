@@ -19,16 +19,42 @@ export function toRefs(committed: readonly StoredEvent[], indexOf: ReadonlyMap<S
 }
 
 /**
- * Main side: the committed events again, from the group it sent. The one change processing makes
- * to an event is made here too: the lockout processor takes its attempt_id (settled, never stored
- * or passed on). sqlite-worker-ingest.test.ts compares every committed event with the in-process store's.
+ * Main side: a group's events as the JSON slices sent to the writer (WIRE_SLICE events each, per
+ * batch). The group's objects are let go once sent: they would otherwise live until the commit
+ * returns and be copied by every young-generation GC meanwhile (docs/bench.md, P3-load).
  */
-export function fromRefs(refs: readonly CommittedRef[], group: readonly StoredEvent[][]): StoredEvent[] {
-  const flat = group.length === 1 ? group[0] : group.flat();
-  return refs.map((r) => {
-    if (typeof r !== 'number') return r;
-    const e = flat[r];
-    if (e.attempt_id !== undefined) delete e.attempt_id;
-    return e;
-  });
+export class SentGroup {
+  private readonly starts: number[] = [];
+  private readonly slices: string[][] = [];
+  private total = 0;
+
+  /** Adds a batch's slices (in order) of `count` events. */
+  add(slices: string[], count: number): void {
+    this.starts.push(this.total);
+    this.slices.push(slices);
+    this.total += count;
+  }
+
+  /**
+   * The committed events again: those the main thread sent parsed back from their slice, and the
+   * processors' own as they came. The one change processing makes to a sent event is made here
+   * too: the lockout processor takes its attempt_id (settled, never stored or passed on).
+   * sqlite-worker-ingest.test.ts compares every committed event with the in-process store's.
+   */
+  committed(refs: readonly CommittedRef[]): StoredEvent[] {
+    const parsed = new Map<string, StoredEvent[]>();
+    return refs.map((r) => {
+      if (typeof r !== 'number') return r;
+      let b = this.starts.length - 1;
+      while (this.starts[b] > r) b--;
+      const at = r - this.starts[b];
+      const slice = Math.floor(at / WIRE_SLICE);
+      const key = `${b}:${slice}`;
+      let events = parsed.get(key);
+      if (!events) parsed.set(key, (events = JSON.parse(this.slices[b][slice]) as StoredEvent[]));
+      const e = events[at % WIRE_SLICE];
+      if (e.attempt_id !== undefined) delete e.attempt_id;
+      return e;
+    });
+  }
 }
