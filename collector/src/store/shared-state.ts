@@ -61,7 +61,10 @@ export interface WindowLogWrite {
 export interface WindowLog {
   /** The rows in these ranges, by range and then seq. */
   readWindowLog(namespace: string, ranges: readonly WindowLogRange[]): Promise<WindowLogRow[]>;
-  /** Writes rows (buffered until the transaction's next statement); a snapshot drops its key's earlier rows. */
+  /**
+   * Writes rows (buffered until the transaction's next statement). A snapshot drops its key's
+   * earlier rows, and a generation's first row the key's rows of other generations.
+   */
   appendWindowLog(namespace: string, rows: readonly WindowLogWrite[]): Promise<void>;
 }
 

@@ -26,13 +26,6 @@ export class BoundedMap<K, V> {
     return this.map.get(key);
   }
 
-  /** The value for key, removed (undefined when missing). */
-  take(key: K): V | undefined {
-    const value = this.map.get(key);
-    if (value !== undefined) this.map.delete(key);
-    return value;
-  }
-
   /** Drops least recently used entries from the front while stale(value) holds. */
   evictWhile(stale: (value: V) => boolean): void {
     for (const [key, value] of this.map) {

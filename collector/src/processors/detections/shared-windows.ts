@@ -11,7 +11,6 @@
 import { windowLogOf, type WindowLogRange, type WindowLogWrite } from '../../store/shared-state';
 import type { WriteTx } from '../../store/store';
 import { AttemptWindow, type Attempt, type SerializedWindow } from './attempt-window';
-import { BoundedMap } from './bounded-map';
 import type { KeyWindows } from './windowed-keys';
 
 /** Log rows between two snapshots: a replica that missed more reads a snapshot and at most this many rows. */
@@ -73,30 +72,66 @@ const random48 = () => Math.floor(Math.random() * 2 ** 48);
 const freshHead = (): Head => ({ f: [], g: random48(), n: 0, s: -1, t: 0, p: 0 });
 
 /**
- * The windows this replica has seen, per detection set: bounded like the in-memory windows, and a
- * key is let go once its windows have been quiet for the longest of them (the log still has it).
+ * Attempts a replica keeps in memory per detection set, at most (~100 bytes each): only a cache,
+ * the log is the truth, so beyond it the least recently used keys are read from the log again.
+ * Without a bound, an attacker spraying from many addresses would grow every replica's memory with
+ * the attempts of a whole window.
+ */
+export const CACHE_ATTEMPTS = 500_000;
+
+/**
+ * The windows this replica has seen, per detection set: at most maxKeys keys and maxAttempts
+ * attempts, least recently used out first, and a key is let go once its windows have been quiet
+ * for the longest of them (the log still has it).
  */
 export class WindowCache {
-  readonly map: BoundedMap<string, Cached>;
+  private readonly map = new Map<string, { cached: Cached; attempts: number }>();
+  private attempts = 0;
   private newest = -Infinity;
 
   constructor(
-    maxKeys: number,
+    private readonly maxKeys: number,
     private readonly longestMs: number,
-  ) {
-    this.map = new BoundedMap(maxKeys);
+    private readonly maxAttempts = CACHE_ATTEMPTS,
+  ) {}
+
+  /** Keys and attempts held. */
+  get size(): { keys: number; attempts: number } {
+    return { keys: this.map.size, attempts: this.attempts };
   }
 
-  put(key: string, entry: Cached): void {
-    const latest = entry.ws[0]?.latestTime ?? -Infinity;
+  /** The key's windows, taken out (a batch works on them). */
+  take(key: string): Cached | undefined {
+    const e = this.map.get(key);
+    if (!e) return undefined;
+    this.map.delete(key);
+    this.attempts -= e.attempts;
+    return e.cached;
+  }
+
+  put(key: string, cached: Cached): void {
+    this.take(key);
+    // The windows share their attempts; the longest holds them all.
+    const attempts = Math.max(...cached.ws.map((w) => w.attempts));
+    const latest = cached.ws[0]?.latestTime ?? -Infinity;
     if (latest > this.newest) this.newest = latest;
-    this.map.set(key, entry);
+    this.map.set(key, { cached, attempts });
+    this.attempts += attempts;
+    for (const [k, e] of this.map) {
+      if (this.map.size <= this.maxKeys && this.attempts <= this.maxAttempts) break;
+      this.map.delete(k);
+      this.attempts -= e.attempts;
+    }
   }
 
   /** Drops keys quiet for a whole window, least recently used first. */
   expire(): void {
     const cutoff = this.newest - this.longestMs;
-    this.map.evictWhile((c) => c.ws[0].latestTime <= cutoff);
+    for (const [k, e] of this.map) {
+      if (e.cached.ws[0].latestTime > cutoff) break;
+      this.map.delete(k);
+      this.attempts -= e.attempts;
+    }
   }
 }
 
@@ -127,7 +162,7 @@ export class SharedWindows implements KeyWindows {
       // to them, the cache holds them again only with the token this batch writes (save), so a
       // batch that fails midway leaves nothing stale behind.
       const saved = await tx.getState<Head>(this.namespace, key);
-      const cached = this.cache.map.take(key);
+      const cached = this.cache.take(key);
       if (!saved) {
         this.keys.set(key, this.entry(this.fresh(), freshHead()));
       } else {
