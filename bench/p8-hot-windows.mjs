@@ -13,7 +13,7 @@
 // issue's: ≤ 1.5x.
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import pg from 'pg';
+import { admin, dbUrl } from './lib/pg.mjs';
 import { collectorMain, ensureBuilt } from './lib/collector.mjs';
 
 const TARGET = 1.5;
@@ -23,16 +23,12 @@ async function runOnce(dist, adminUrl, replicas, batches) {
   const { createDetections } = await import(pathToFileURL(join(dist, 'processors/detections/index.js')).href);
   const { parseDetectionConfig } = await import(pathToFileURL(join(dist, 'processors/detections/config.js')).href);
   const { blankEvent } = await import(pathToFileURL(join(dist, 'schema/stored-event.js')).href);
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
   const db = `authwatch_p8hot_${process.pid}_${replicas}`;
-  await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${db}`);
-  const u = new URL(adminUrl);
-  u.pathname = `/${db}`;
+  await admin(adminUrl, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+  await admin(adminUrl, `CREATE DATABASE ${db}`);
   const stores = [];
   try {
-    for (let i = 0; i < replicas; i++) stores.push(await PostgresStore.open(u.toString()));
+    for (let i = 0; i < replicas; i++) stores.push(await PostgresStore.open(dbUrl(adminUrl, db)));
     const procs = stores.map(() => createDetections(parseDetectionConfig({ AUTHWATCH_DETECT: 'brute_force,password_spray,credential_stuffing' })));
     const ms = [];
     const t0 = Date.now();
@@ -75,8 +71,7 @@ async function runOnce(dist, adminUrl, replicas, batches) {
     return { first: avg(ms.slice(0, fifth)), last: avg(ms.slice(-fifth)), windowAttempts: batches * 10 };
   } finally {
     for (const s of stores) await s.close().catch(() => undefined);
-    await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
+    await admin(adminUrl, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
   }
 }
 

@@ -30,6 +30,7 @@ import { root, ensureBuilt, makeKeys, bearer, collectorMain } from './lib/collec
 import { batchBody, rng, userName, ipFor } from './lib/events.mjs';
 import { WARMUP_S } from './p3-check.mjs';
 import { hotWindows } from './p8-hot-windows.mjs';
+import { admin, dbUrl } from './lib/pg.mjs';
 
 const EVENT_COLUMNS = [
   'id', 'time', 'received_at', 'type', 'outcome', 'reason', 'user', 'user_id', 'email', 'session_id', 'ip',
@@ -69,22 +70,6 @@ async function startPostgres(dir) {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     stop: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
   };
-}
-
-async function admin(url, sql) {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
-function dbUrl(adminUrl, name) {
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
 }
 
 /**

@@ -42,16 +42,15 @@ export class SentGroup {
    * sqlite-worker-ingest.test.ts compares every committed event with the in-process store's.
    */
   committed(refs: readonly CommittedRef[]): StoredEvent[] {
-    const parsed = new Map<string, StoredEvent[]>();
+    // Each slice parsed once, when first named.
+    const parsed: StoredEvent[][][] = this.slices.map(() => []);
     return refs.map((r) => {
       if (typeof r !== 'number') return r;
       let b = this.starts.length - 1;
       while (this.starts[b] > r) b--;
       const at = r - this.starts[b];
       const slice = Math.floor(at / WIRE_SLICE);
-      const key = `${b}:${slice}`;
-      let events = parsed.get(key);
-      if (!events) parsed.set(key, (events = JSON.parse(this.slices[b][slice]) as StoredEvent[]));
+      const events = (parsed[b][slice] ??= JSON.parse(this.slices[b][slice]) as StoredEvent[]);
       const e = events[at % WIRE_SLICE];
       if (e.attempt_id !== undefined) delete e.attempt_id;
       return e;

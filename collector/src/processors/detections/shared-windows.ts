@@ -155,28 +155,23 @@ export class SharedWindows implements KeyWindows {
   }
 
   async load(tx: WriteTx, keys: Iterable<string>): Promise<void> {
-    const wanted: { key: string; head: Head; cached: Cached | undefined }[] = [];
-    for (const key of new Set(keys)) {
-      if (this.keys.has(key)) continue;
-      // Read under the key's lock; then the cached windows are taken out: whatever this batch does
-      // to them, the cache holds them again only with the token this batch writes (save), so a
-      // batch that fails midway leaves nothing stale behind.
-      const saved = await tx.getState<Head>(this.namespace, key);
-      const cached = this.cache.take(key);
-      if (!saved) {
-        this.keys.set(key, this.entry(this.fresh(), freshHead()));
-      } else {
-        wanted.push({ key, head: saved, cached });
-      }
-    }
-    if (!wanted.length) return;
     // Up to date: the cache's windows as they are. One write behind: that write's attempts, from
     // the head. Further behind: the log's rows since, the first written on top of what the cache
     // holds. Otherwise (nothing cached, the log moved past a snapshot, or the cache holds a write
     // that was rolled back): the last snapshot and the rows since.
     const ranges: WindowLogRange[] = [];
     const plans: { key: string; head: Head; fired: (number | null)[]; cached: Cached | undefined }[] = [];
-    for (const { key, head, cached } of wanted) {
+    for (const key of new Set(keys)) {
+      if (this.keys.has(key)) continue;
+      // Read under the key's lock; then the cached windows are taken out: whatever this batch does
+      // to them, the cache holds them again only with the token this batch writes (save), so a
+      // batch that fails midway leaves nothing stale behind.
+      const head = await tx.getState<Head>(this.namespace, key);
+      const cached = this.cache.take(key);
+      if (!head) {
+        this.keys.set(key, this.entry(this.fresh(), freshHead()));
+        continue;
+      }
       const fired = this.views.map((_, i) => head.f[i] ?? null);
       const same = cached !== undefined && cached.g === head.g;
       if (same && cached.n === head.n && cached.t === head.t) {
@@ -190,29 +185,40 @@ export class SharedWindows implements KeyWindows {
       }
     }
     if (!ranges.length) return;
-    const log = windowLogOf(tx);
-    const rows = await log.readWindowLog(this.namespace, ranges);
-    const byRange = ranges.map((): typeof rows => []);
-    for (const r of rows) byRange[r.range].push(r);
     const again: WindowLogRange[] = [];
     const retry: typeof plans = [];
-    plans.forEach((p, i) => {
-      const list = byRange[i];
-      if (p.cached && (list[0]?.seq !== p.cached.n || list[0].prev !== p.cached.t)) {
+    (await this.read(tx, ranges)).forEach((rows, i) => {
+      const p = plans[i];
+      if (p.cached && (rows[0]?.seq !== p.cached.n || rows[0].prev !== p.cached.t)) {
         // Not written on top of what the cache holds (a rolled-back write of ours): all again.
         again.push({ key: p.key, gen: p.head.g, from: Math.max(p.head.s, 0), to: p.head.n });
         retry.push(p);
         return;
       }
-      const data = list.map((r) => JSON.parse(r.data) as SerializedWindow);
-      this.keys.set(p.key, this.entry(this.replay(p.cached ? p.cached.ws : this.fresh(), data), p.head, p.fired));
+      const ws = this.replay(
+        p.cached ? p.cached.ws : this.fresh(),
+        rows.map((r) => r.saved),
+      );
+      this.keys.set(p.key, this.entry(ws, p.head, p.fired));
     });
     if (!again.length) return;
-    const rows2 = await log.readWindowLog(this.namespace, again);
-    retry.forEach((p, i) => {
-      const data = rows2.filter((r) => r.range === i).map((r) => JSON.parse(r.data) as SerializedWindow);
-      this.keys.set(p.key, this.entry(this.replay(this.fresh(), data), p.head, p.fired));
+    (await this.read(tx, again)).forEach((rows, i) => {
+      const p = retry[i];
+      const ws = this.replay(
+        this.fresh(),
+        rows.map((r) => r.saved),
+      );
+      this.keys.set(p.key, this.entry(ws, p.head, p.fired));
     });
+  }
+
+  /** The log rows of each range, in order, their attempts parsed. */
+  private async read(tx: WriteTx, ranges: WindowLogRange[]): Promise<{ seq: number; prev: number; saved: SerializedWindow }[][]> {
+    const byRange = ranges.map((): { seq: number; prev: number; saved: SerializedWindow }[] => []);
+    for (const r of await windowLogOf(tx).readWindowLog(this.namespace, ranges)) {
+      byRange[r.range].push({ seq: r.seq, prev: r.prev, saved: JSON.parse(r.data) as SerializedWindow });
+    }
+    return byRange;
   }
 
   private entry(ws: AttemptWindow[], head: Head, fired: (number | null)[] = this.views.map(() => null)): Entry {
