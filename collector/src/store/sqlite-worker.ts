@@ -449,8 +449,10 @@ export class SqliteWorkerStore implements CoreStore {
       return { reply: this.writer.async('ingest', [{ stage, batches: group.batches.length, now: group.now } satisfies WireIngestGroup]) };
     });
     const r = (await answer.reply) as WireIngestResult;
+    const outcomes: IngestGroupResult['outcomes'] = [];
+    for (const o of r.outcomes) outcomes.push(o.ok ? { ...o, committed: await sent.committed(o.committed) } : { ok: false as const, error: fromWire(o.error) });
     return {
-      outcomes: r.outcomes.map((o) => (o.ok ? { ...o, committed: sent.committed(o.committed) } : { ok: false as const, error: fromWire(o.error) })),
+      outcomes,
       logs: r.logs,
       ...(r.failed ? { failed: fromWire(r.failed) } : {}),
     };

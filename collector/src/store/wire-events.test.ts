@@ -20,7 +20,7 @@ function send(batches: StoredEvent[][]): SentGroup {
   return sent;
 }
 
-test('every index of a group of several batches, some over a slice long, comes back as its event', () => {
+test('every index of a group of several batches, some over a slice long, comes back as its event', async () => {
   const batches = [batch('a', 2 * WIRE_SLICE + 50), batch('b', 1), batch('c', WIRE_SLICE), batch('d', 3)];
   const copies = batches.map((b) => b.map((e) => ({ ...e })));
   copies[2][5].attempt_id = 'attempt-0001';
@@ -31,7 +31,7 @@ test('every index of a group of several batches, some over a slice long, comes b
   const made = blankEvent({ id: 'detection-1', time: 1, type: 'detection', user: 'x' });
   // Every sent event in a shuffled order, and one the processors made.
   const refs = [...flat.keys()].sort((x, y) => ((x * 7919) % 457) - ((y * 7919) % 457));
-  const back = sent.committed([...refs, made]);
+  const back = await sent.committed([...refs, made]);
   expect(back.slice(0, -1)).toEqual(
     refs.map((i) => {
       const { attempt_id: _settled, ...rest } = flat[i];
@@ -41,4 +41,22 @@ test('every index of a group of several batches, some over a slice long, comes b
   expect(back[back.length - 1]).toBe(made);
   // The settled attempt's id is not passed on.
   expect(back.find((e) => e.id === 'c-5')).not.toHaveProperty('attempt_id');
+});
+
+test('a group is parsed back a slice per turn of the event loop, so a waiting check is answered in between', async () => {
+  const n = 10 * WIRE_SLICE;
+  const flat = batch('e', n).map((e) => ({ ...e }));
+  const sent = send([batch('e', n)]);
+  let turns = 0;
+  let done = false;
+  const tick = () => {
+    turns++;
+    if (!done) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const back = await sent.committed([...flat.keys()]);
+  done = true;
+  expect(back).toEqual(flat);
+  // 10 slices: a turn before each but the first.
+  expect(turns).toBeGreaterThanOrEqual(9);
 });

@@ -39,21 +39,34 @@ export class SentGroup {
    * The committed events again: those the main thread sent parsed back from their slice, and the
    * processors' own as they came. The one change processing makes to a sent event is made here
    * too: the lockout processor takes its attempt_id (settled, never stored or passed on).
+   * A turn of the event loop before each slice but the first: parsing a 2,000-event group back in
+   * one go held the event loop ~10 ms (bench/loop-trace.mjs, 2026-11-27), a check waiting behind.
    * sqlite-worker-ingest.test.ts compares every committed event with the in-process store's.
    */
-  committed(refs: readonly CommittedRef[]): StoredEvent[] {
+  async committed(refs: readonly CommittedRef[]): Promise<StoredEvent[]> {
     // Each slice parsed once, when first named.
     const parsed: StoredEvent[][][] = this.slices.map(() => []);
-    return refs.map((r) => {
-      if (typeof r !== 'number') return r;
+    let parses = 0;
+    const out: StoredEvent[] = new Array(refs.length);
+    for (let i = 0; i < refs.length; i++) {
+      const r = refs[i];
+      if (typeof r !== 'number') {
+        out[i] = r;
+        continue;
+      }
       let b = this.starts.length - 1;
       while (this.starts[b] > r) b--;
       const at = r - this.starts[b];
       const slice = Math.floor(at / WIRE_SLICE);
-      const events = (parsed[b][slice] ??= JSON.parse(this.slices[b][slice]) as StoredEvent[]);
+      let events = parsed[b][slice];
+      if (!events) {
+        if (parses++) await new Promise<void>((resolve) => setImmediate(resolve));
+        events = parsed[b][slice] = JSON.parse(this.slices[b][slice]) as StoredEvent[];
+      }
       const e = events[at % WIRE_SLICE];
       if (e.attempt_id !== undefined) delete e.attempt_id;
-      return e;
-    });
+      out[i] = e;
+    }
+    return out;
   }
 }
