@@ -83,7 +83,8 @@ export function otlpSource(ctx: ApiContext): Router {
         fail(req, res, 400, `${mapped.events.length} authentication events in one request is over the limit of ${MAX_BATCH_EVENTS}`);
         return;
       }
-      const result = await ctx.pipeline.submit(mapped.events);
+      // The mapped events are ours: given up once validated (see the HTTP source).
+      const result = await ctx.pipeline.submit(mapped.events, { consume: true });
       if (!result.ok) {
         // Batch indexes count authentication records only, in request order.
         fail(req, res, 400, result.error, result.details);
