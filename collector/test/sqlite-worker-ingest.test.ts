@@ -288,3 +288,43 @@ test('a bad batch in a group is refused alone, and the writer thread logs reach 
     await store.close();
   }
 });
+
+test('what decisions read is applied in commit order while a big group is still being parsed back for the sinks', async () => {
+  const store = await SqliteWorkerStore.open(join(dir, 'order.db'), { ingest: config });
+  const now = Date.now();
+  const seen: string[] = [];
+  const sunk: string[] = [];
+  const pipeline = new Pipeline({
+    store,
+    enrichers: [],
+    processors: [],
+    sinks: [{ name: 'rec', write: (events) => void sunk.push(...events.map((e) => e.id)), close: async () => {} }],
+    onCommit: (events) => void seen.push(...events.map((e) => `${e.type}:${e.user}`)),
+    log: quiet,
+    clock: () => now,
+  });
+  try {
+    // One group of 10,000 events (50 slices to parse back); the first 7 are failures of one user,
+    // whom the lockout processor locks at the 6th.
+    const events = Array.from({ length: 10_000 }, (_, i) =>
+      blankEvent({ id: `ord-${i}`, time: now - 20_000 + i, type: 'login', outcome: 'failure', reason: 'invalid_password', user: i < 7 ? 'victim' : `user${i}`, ip: `10.1.${i >> 8}.${i & 255}` }),
+    );
+    const ids = events.map((e) => e.id);
+    const big = pipeline.ingest(events);
+    // The store empties the batch once every slice is posted; the group's own post follows in
+    // the same turn, so a transaction begun after this commits after the group.
+    while (events.length) await new Promise<void>((r) => setImmediate(r));
+    const admin = pipeline.run(async (ctx) => ctx.emit(blankEvent({ id: 'admin-after', time: now, type: 'admin', user: 'operator' })));
+    await Promise.all([big, admin]);
+    await pipeline.flush();
+    // The lock is with the lock cache before anything committed later (an unlock, say) is.
+    expect(seen).toContain('lockout:victim');
+    expect(seen.indexOf('lockout:victim')).toBeLessThan(seen.indexOf('admin:operator'));
+    // The clients' own events are for the sinks only, and all of them got there, in order.
+    expect(seen.some((s) => s.startsWith('login:'))).toBe(false);
+    expect(sunk.filter((id) => id.startsWith('ord-'))).toEqual(ids);
+  } finally {
+    await pipeline.close();
+    await store.close();
+  }
+}, 60_000);

@@ -16,8 +16,11 @@ export interface IngestResult {
   duplicates: number;
 }
 
-/** Per batch: its counts and (on the first batch) the group's committed events, or its error. */
-export type Outcome = { ok: true; result: IngestResult; committed: StoredEvent[] } | { ok: false; error: unknown };
+/**
+ * Per batch: its counts and (on the first batch) the group's committed events, of which `made`
+ * are those the processors made (lockouts, unlocks, detections, session ends), or its error.
+ */
+export type Outcome = { ok: true; result: IngestResult; committed: StoredEvent[]; made: StoredEvent[] } | { ok: false; error: unknown };
 
 export interface GroupProcessors {
   /** Sessions and lockout: a failure here fails the batch (its counts must be exact). */
@@ -97,6 +100,6 @@ async function processBatches(tx: CoreWriteTx, batches: readonly StoredEvent[][]
     for (let i = 0; i < batch.length; i++) if (inserted[at + i]) accepted++;
     at += batch.length;
     const committed = j === 0 ? fresh.concat(emitted) : [];
-    return { ok: true as const, result: { accepted, duplicates: batch.length - accepted }, committed };
+    return { ok: true as const, result: { accepted, duplicates: batch.length - accepted }, committed, made: j === 0 ? emitted : [] };
   });
 }

@@ -12,11 +12,14 @@ import { ReserveQueue } from './reserve-queue';
 import { plannedAddress } from '../schema/lock-keys';
 import type { CheckAnswer } from '../decision/check';
 import type { StoredEvent } from '../schema/stored-event';
-import type { CoreStore, CoreWriteTx, LockKeys } from '../store/store';
+import type { CoreStore, CoreWriteTx, IngestGroupResult, LockKeys } from '../store/store';
 import type { Logger } from '../log';
 import { MAX_BATCH_EVENTS, validateBatch, validateBatchSliced, type ValidationDetail } from '../schema/event';
 
 export type { IngestResult };
+
+/** A batch's outcome as the pipeline answers it (the store's, or the in-process transaction's). */
+type GroupOutcome = { ok: true; result: IngestResult; made: StoredEvent[] } | { ok: false; error: unknown };
 
 /** What submit() did with a body: stored (and how many it refused), or refused it whole. */
 export type SubmitResult =
@@ -57,8 +60,11 @@ export interface PipelineDeps {
   /** The first stage; without it only ingest() of already validated events is available. */
   validation?: ValidationStage;
   /**
-   * Called synchronously right after each commit, before any caller is answered: state that
-   * decisions read (the lock cache) is never behind what a client was told is stored.
+   * Called synchronously right after each commit, before any caller is answered, with the events
+   * the processors and admin actions made (lockouts, unlocks, detections, session ends): state that
+   * decisions read (the lock cache) is never behind what a client was told is stored. A client's
+   * own events never change a decision (their types cannot be lockout or unlock), so they are not
+   * passed: the sinks get them.
    */
   onCommit?: (events: readonly StoredEvent[]) => void;
   /** AUTHWATCH_IP_TRUNCATE: attempt reservations key and lock addresses as the lockout counts them. */
@@ -84,6 +90,8 @@ export class Pipeline {
   private drained: (() => void) | null = null;
   private scheduled = false;
   private running = 0;
+  /** Committed groups' events on their way to the sinks, in commit order. */
+  private sinking: Promise<void> = Promise.resolve();
   private readonly parallel: number;
   private readonly clock: () => number;
   private reservations: ReserveQueue | null = null;
@@ -229,9 +237,10 @@ export class Pipeline {
     if (emitted.length) setImmediate(() => this.toSinks(emitted));
   }
 
-  /** Resolves when every queued batch is committed. */
+  /** Resolves when every queued batch is committed and its events are with the sinks. */
   async flush(): Promise<void> {
     while (this.draining) await this.draining;
+    await this.sinking;
   }
 
   private async context(tx: CoreWriteTx, emit: (e: StoredEvent) => void): Promise<ProcessContext> {
@@ -270,17 +279,26 @@ export class Pipeline {
   }
 
   private async commitGroup(jobs: Job[]): Promise<void> {
-    let outcomes: Outcome[];
+    let outcomes: GroupOutcome[];
+    let all: () => StoredEvent[] | Promise<StoredEvent[]>;
     try {
-      outcomes = this.deps.store.ingestGroup ? await this.ingestInStore(jobs) : await this.deps.store.write((tx) => this.commitInTx(tx, jobs), batchKeys(jobs));
+      if (this.deps.store.ingestGroup) {
+        const r = await this.ingestInStore(jobs);
+        outcomes = r.outcomes;
+        all = r.committed;
+      } else {
+        const done = await this.deps.store.write((tx) => this.commitInTx(tx, jobs), batchKeys(jobs));
+        outcomes = done;
+        all = () => done.flatMap((o) => (o.ok ? o.committed : []));
+      }
     } catch (error) {
       this.deps.log.error('store transaction failed', { error: String(error) });
       for (const job of jobs) job.reject(error);
       return;
     }
-    const committed: StoredEvent[] = [];
-    for (const o of outcomes) if (o.ok) committed.push(...o.committed);
-    this.committed(committed);
+    const made: StoredEvent[] = [];
+    for (const o of outcomes) if (o.ok) made.push(...o.made);
+    this.committed(made);
     jobs.forEach((job, i) => {
       const o = outcomes[i];
       if (o.ok) {
@@ -290,8 +308,15 @@ export class Pipeline {
         job.reject(o.error);
       }
     });
-    // Answer the clients first; sinks run on the next turn.
-    if (committed.length) setImmediate(() => this.toSinks(committed));
+    // Answer the clients first; sinks from the next turn on, group after group in commit order.
+    this.sinking = this.sinking.then(async () => {
+      await new Promise<void>((r) => setImmediate(r));
+      try {
+        this.toSinks(await all());
+      } catch (err) {
+        this.deps.log.error('committed events could not reach the sinks', { error: String(err) });
+      }
+    });
   }
 
   private commitInTx(tx: CoreWriteTx, jobs: readonly Job[]): Promise<Outcome[]> {
@@ -300,12 +325,12 @@ export class Pipeline {
   }
 
   /** The whole group commit in the store (its writer thread runs the processors); one call. */
-  private async ingestInStore(jobs: readonly Job[]): Promise<Outcome[]> {
+  private async ingestInStore(jobs: readonly Job[]): Promise<IngestGroupResult> {
     const r = await this.deps.store.ingestGroup!({ batches: jobs.map((j) => j.events), now: this.clock() });
     for (const l of r.logs) this.deps.log[l.level](l.msg, l.fields);
     if (r.failed) throw r.failed;
     if (r.outcomes.length !== jobs.length) throw new Error(`store answered ${r.outcomes.length} outcomes for ${jobs.length} batches`);
-    return r.outcomes;
+    return r;
   }
 
   private committed(events: StoredEvent[]): void {
@@ -331,7 +356,7 @@ export class Pipeline {
   /** Waits for queued batches, then closes the sinks (flushing what they buffer). */
   async close(): Promise<void> {
     await this.flush();
-    // Let the pending setImmediate sink deliveries run before closing.
+    // Let the pending setImmediate sink deliveries (reservations') run before closing.
     await new Promise((r) => setImmediate(r));
     await Promise.all(
       this.deps.sinks.map((s) =>

@@ -449,10 +449,17 @@ export class SqliteWorkerStore implements CoreStore {
       return { reply: this.writer.async('ingest', [{ stage, batches: group.batches.length, now: group.now } satisfies WireIngestGroup]) };
     });
     const r = (await answer.reply) as WireIngestResult;
-    const outcomes: IngestGroupResult['outcomes'] = [];
-    for (const o of r.outcomes) outcomes.push(o.ok ? { ...o, committed: await sent.committed(o.committed) } : { ok: false as const, error: fromWire(o.error) });
+    // In this turn, in the order the writer answered: what decisions read (the processors' own
+    // events, as they came). The sent events are parsed back later, a slice per turn, for the sinks.
     return {
-      outcomes,
+      outcomes: r.outcomes.map((o) =>
+        o.ok ? { ok: true as const, result: o.result, made: o.committed.filter((c): c is StoredEvent => typeof c !== 'number') } : { ok: false as const, error: fromWire(o.error) },
+      ),
+      committed: async () => {
+        const all: StoredEvent[] = [];
+        for (const o of r.outcomes) if (o.ok) for (const e of await sent.committed(o.committed)) all.push(e);
+        return all;
+      },
       logs: r.logs,
       ...(r.failed ? { failed: fromWire(r.failed) } : {}),
     };

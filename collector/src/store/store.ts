@@ -224,9 +224,19 @@ export interface IngestGroup {
   now: number;
 }
 
-/** Per batch: its counts and (first batch) the committed events in order, or why it was refused. */
+/**
+ * Per batch: its counts and (first batch) the events the processors made, or why it was refused;
+ * and every committed event, for the sinks.
+ */
 export interface IngestGroupResult {
-  outcomes: ({ ok: true; result: { accepted: number; duplicates: number }; committed: StoredEvent[] } | { ok: false; error: Error })[];
+  /** At hand when the commit's answer arrives: `made` is all that decisions read (lockouts, unlocks). */
+  outcomes: ({ ok: true; result: { accepted: number; duplicates: number }; made: StoredEvent[] } | { ok: false; error: Error })[];
+  /**
+   * Every committed event of the group in order (each batch's fresh events, then what the
+   * processors made), for the sinks. May take turns of the event loop (the SQLite worker store
+   * parses them back a slice per turn); `outcomes` never waits for it.
+   */
+  committed(): Promise<StoredEvent[]>;
   /** Set when the transaction failed as a whole: nothing of the group is stored, every batch is refused. */
   failed?: Error;
   /** What the processors logged (warn/error), for the collector's log. */
