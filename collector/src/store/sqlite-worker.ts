@@ -422,8 +422,10 @@ export class SqliteWorkerStore implements CoreStore {
   private async ingestInWriter(group: IngestGroup): Promise<IngestGroupResult> {
     const stage = ++this.stages;
     const total = group.batches.reduce((n, b) => n + b.length, 0);
-    // The events go ahead in slices (wire-events.ts); a small group rides with the ingest message.
-    let slices = 0;
+    // The events go ahead in slices (wire-events.ts), a turn of the event loop after every
+    // WIRE_SLICE events (a group of many small batches has many small slices); a small group rides
+    // with the ingest message.
+    let sinceTurn = 0;
     const sent = new SentGroup();
     for (let b = 0; b < group.batches.length; b++) {
       const events = group.batches[b];
@@ -433,8 +435,12 @@ export class SqliteWorkerStore implements CoreStore {
         texts.push(json);
         if (total <= WIRE_SLICE) this.writer.send('stage', [stage, b, json]);
         else {
-          if (slices++) await new Promise<void>((r) => setImmediate(r));
+          if (sinceTurn >= WIRE_SLICE) {
+            await new Promise<void>((r) => setImmediate(r));
+            sinceTurn = 0;
+          }
           this.writer.postNow('stage', [stage, b, json]);
+          sinceTurn += Math.min(WIRE_SLICE, events.length - i);
         }
       }
       sent.add(texts, events.length);

@@ -60,3 +60,21 @@ test('a group is parsed back a slice per turn of the event loop, so a waiting ch
   // 10 slices: a turn before each but the first.
   expect(turns).toBeGreaterThanOrEqual(9);
 });
+
+test('a group of 1,000 one-event batches comes back whole, with a turn per WIRE_SLICE events rather than per batch', async () => {
+  const batches = Array.from({ length: 1000 }, (_, i) => batch(`s${i}-`, 1));
+  const flat = batches.map((b) => ({ ...b[0] }));
+  const sent = send(batches);
+  let turns = 0;
+  let done = false;
+  const tick = () => {
+    turns++;
+    if (!done) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const back = await sent.committed([...flat.keys()]);
+  done = true;
+  expect(back).toEqual(flat);
+  expect(turns).toBeGreaterThanOrEqual(1000 / WIRE_SLICE - 1);
+  expect(turns).toBeLessThanOrEqual(1000 / WIRE_SLICE + 1);
+});

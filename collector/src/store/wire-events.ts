@@ -39,29 +39,37 @@ export class SentGroup {
    * The committed events again: those the main thread sent parsed back from their slice, and the
    * processors' own as they came. The one change processing makes to a sent event is made here
    * too: the lockout processor takes its attempt_id (settled, never stored or passed on).
-   * A turn of the event loop before each slice but the first: parsing a 2,000-event group back in
-   * one go held the event loop ~10 ms (bench/loop-trace.mjs, 2026-11-27), a check waiting behind.
+   * A turn of the event loop after every WIRE_SLICE events parsed: parsing a 2,000-event group back
+   * in one go held the event loop ~10 ms (bench/loop-trace.mjs, 2026-11-27), a check waiting behind.
    * sqlite-worker-ingest.test.ts compares every committed event with the in-process store's.
    */
   async committed(refs: readonly CommittedRef[]): Promise<StoredEvent[]> {
     // Each slice parsed once, when first named.
-    const parsed: StoredEvent[][][] = this.slices.map(() => []);
-    let parses = 0;
+    const parsed: StoredEvent[][][] = [];
+    let sinceTurn = 0;
     const out: StoredEvent[] = new Array(refs.length);
+    // The batch of the last index: the indices come (mostly) in order, so a group of many small
+    // batches is not searched from its end for every event.
+    let b = 0;
     for (let i = 0; i < refs.length; i++) {
       const r = refs[i];
       if (typeof r !== 'number') {
         out[i] = r;
         continue;
       }
-      let b = this.starts.length - 1;
+      while (b + 1 < this.starts.length && this.starts[b + 1] <= r) b++;
       while (this.starts[b] > r) b--;
       const at = r - this.starts[b];
       const slice = Math.floor(at / WIRE_SLICE);
-      let events = parsed[b][slice];
+      const batch = (parsed[b] ??= []);
+      let events = batch[slice];
       if (!events) {
-        if (parses++) await new Promise<void>((resolve) => setImmediate(resolve));
-        events = parsed[b][slice] = JSON.parse(this.slices[b][slice]) as StoredEvent[];
+        if (sinceTurn >= WIRE_SLICE) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          sinceTurn = 0;
+        }
+        events = batch[slice] = JSON.parse(this.slices[b][slice]) as StoredEvent[];
+        sinceTurn += events.length;
       }
       const e = events[at % WIRE_SLICE];
       if (e.attempt_id !== undefined) delete e.attempt_id;

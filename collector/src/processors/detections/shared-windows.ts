@@ -185,6 +185,9 @@ export class SharedWindows implements KeyWindows {
       }
     }
     if (!ranges.length) return;
+    /** The key's windows: `base` with the rows read replayed on top. */
+    const settle = (p: (typeof plans)[number], base: AttemptWindow[], rows: { saved: SerializedWindow }[]) =>
+      this.keys.set(p.key, this.entry(this.replay(base, rows.map((r) => r.saved)), p.head, p.fired));
     const again: WindowLogRange[] = [];
     const retry: typeof plans = [];
     (await this.read(tx, ranges)).forEach((rows, i) => {
@@ -195,21 +198,10 @@ export class SharedWindows implements KeyWindows {
         retry.push(p);
         return;
       }
-      const ws = this.replay(
-        p.cached ? p.cached.ws : this.fresh(),
-        rows.map((r) => r.saved),
-      );
-      this.keys.set(p.key, this.entry(ws, p.head, p.fired));
+      settle(p, p.cached ? p.cached.ws : this.fresh(), rows);
     });
     if (!again.length) return;
-    (await this.read(tx, again)).forEach((rows, i) => {
-      const p = retry[i];
-      const ws = this.replay(
-        this.fresh(),
-        rows.map((r) => r.saved),
-      );
-      this.keys.set(p.key, this.entry(ws, p.head, p.fired));
-    });
+    (await this.read(tx, again)).forEach((rows, i) => settle(retry[i], this.fresh(), rows));
   }
 
   /** The log rows of each range, in order, their attempts parsed. */
