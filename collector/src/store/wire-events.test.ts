@@ -20,6 +20,22 @@ function send(batches: StoredEvent[][]): SentGroup {
   return sent;
 }
 
+/** fn's result and how many turns the event loop took while it ran. */
+async function withTurns<T>(fn: () => Promise<T>): Promise<{ value: T; turns: number }> {
+  let turns = 0;
+  let done = false;
+  const tick = () => {
+    turns++;
+    if (!done) setImmediate(tick);
+  };
+  setImmediate(tick);
+  try {
+    return { value: await fn(), turns };
+  } finally {
+    done = true;
+  }
+}
+
 test('every index of a group of several batches, some over a slice long, comes back as its event', async () => {
   const batches = [batch('a', 2 * WIRE_SLICE + 50), batch('b', 1), batch('c', WIRE_SLICE), batch('d', 3)];
   const copies = batches.map((b) => b.map((e) => ({ ...e })));
@@ -47,15 +63,7 @@ test('a group is parsed back a slice per turn of the event loop, so a waiting ch
   const n = 10 * WIRE_SLICE;
   const flat = batch('e', n).map((e) => ({ ...e }));
   const sent = send([batch('e', n)]);
-  let turns = 0;
-  let done = false;
-  const tick = () => {
-    turns++;
-    if (!done) setImmediate(tick);
-  };
-  setImmediate(tick);
-  const back = await sent.committed([...flat.keys()]);
-  done = true;
+  const { value: back, turns } = await withTurns(() => sent.committed([...flat.keys()]));
   expect(back).toEqual(flat);
   // 10 slices: a turn before each but the first.
   expect(turns).toBeGreaterThanOrEqual(9);
@@ -65,15 +73,7 @@ test('a group of 1,000 one-event batches comes back whole, with a turn per WIRE_
   const batches = Array.from({ length: 1000 }, (_, i) => batch(`s${i}-`, 1));
   const flat = batches.map((b) => ({ ...b[0] }));
   const sent = send(batches);
-  let turns = 0;
-  let done = false;
-  const tick = () => {
-    turns++;
-    if (!done) setImmediate(tick);
-  };
-  setImmediate(tick);
-  const back = await sent.committed([...flat.keys()]);
-  done = true;
+  const { value: back, turns } = await withTurns(() => sent.committed([...flat.keys()]));
   expect(back).toEqual(flat);
   expect(turns).toBeGreaterThanOrEqual(1000 / WIRE_SLICE - 1);
   expect(turns).toBeLessThanOrEqual(1000 / WIRE_SLICE + 1);
